@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// Thin launcher: the CLI lives in the compiled dist/ (built by `npm run build`, run by `npm ci`).
+import { main } from '../dist/cli/main.js';
+
+process.exitCode = await main(process.argv);

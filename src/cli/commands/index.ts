@@ -1,0 +1,8 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../io.js';
+
+/** Adds one command (with its options and action) to the program. */
+export type RegisterCommand = (program: Command, ctx: CliContext) => void;
+
+// One import and one entry per command module; keep the list in help order.
+export const commands: RegisterCommand[] = [];

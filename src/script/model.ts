@@ -1,0 +1,148 @@
+/**
+ * The typed comic model: what a valid script means, after defaults are applied and ids are
+ * checked. Everything downstream (plan, render, compose) reads this, never the YAML.
+ *
+ * Every entity keeps its `path` in the YAML document; `Comic.locate(path)` turns any path
+ * (down to a single param) into file:line:column, so later layers can point at the exact
+ * place in the script that asked for something.
+ */
+import type { SourceLocation } from '../errors.js';
+
+/** A path into the YAML document, e.g. ['pages', 0, 'panels', 2, 'prompt']. */
+export type YamlPath = readonly (string | number)[];
+
+export type ReadingDirection = 'ltr' | 'rtl';
+export type TrimPreset = 'us-comic' | 'manga-b6' | 'a4' | 'webtoon';
+export type DialogueKind = 'speech' | 'thought' | 'whisper' | 'shout';
+export type AuthorRole = 'writer' | 'penciller' | 'inker' | 'colorist' | 'letterer' | 'cover-artist' | 'editor' | 'artist';
+
+/** `panel` or `panel@^2`: an id and an optional semver range, resolved by the template manager. */
+export interface TemplateRef {
+  readonly id: string;
+  /** A semver range, or null for "the newest version". */
+  readonly range: string | null;
+}
+
+/** Template parameter values as written in the script (checked later against the manifest). */
+export type Params = Readonly<Record<string, unknown>>;
+
+/** Page geometry, all lengths in pixels at `dpi`. */
+export interface PageFormat {
+  readonly preset: TrimPreset | 'custom';
+  /** Trim size. */
+  readonly width: number;
+  readonly height: number;
+  readonly dpi: number;
+  /** Extra image beyond the trim on every side. */
+  readonly bleed: number;
+  /** Safe area inset from the trim on every side; lettering stays inside it. */
+  readonly margin: number;
+}
+
+export interface Author {
+  readonly name: string;
+  readonly role: AuthorRole;
+}
+
+export interface ComicMeta {
+  readonly title: string;
+  readonly series: string | null;
+  readonly issue: number | null;
+  readonly authors: readonly Author[];
+  /** BCP 47 tag, e.g. "en", "ja". */
+  readonly language: string;
+  /** Style prompt shared by every image. */
+  readonly style: string;
+  readonly negative: string;
+  /** Base seed; every job derives its own from it and its job id. */
+  readonly seed: number;
+  readonly direction: ReadingDirection;
+  readonly format: PageFormat;
+}
+
+/** A template with the parameters a job passes to it (script defaults merged in). */
+export interface TemplateUse {
+  readonly template: TemplateRef;
+  /** An explicit seed from the script, or null to derive one. */
+  readonly seed: number | null;
+  readonly params: Params;
+}
+
+export interface Character {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  /** Absolute path of a user-supplied reference image; when set, no sheet is rendered. */
+  readonly reference: string | null;
+  /** The reference sheet to render, or null when `reference` is given or `sheet: false`. */
+  readonly sheet: TemplateUse | null;
+  readonly path: YamlPath;
+}
+
+export interface Background {
+  readonly id: string;
+  readonly prompt: string;
+  /** Absolute path of a user-supplied image; when set, nothing is rendered for it. */
+  readonly reference: string | null;
+  readonly render: TemplateUse | null;
+  readonly path: YamlPath;
+}
+
+export interface DialogueLine {
+  /** A character id. */
+  readonly who: string;
+  readonly text: string;
+  readonly kind: DialogueKind;
+  readonly path: YamlPath;
+}
+
+export interface Sfx {
+  readonly text: string;
+  /** Where on the panel: top-left … bottom-right, center; null lets the letterer choose. */
+  readonly at: string | null;
+  readonly path: YamlPath;
+}
+
+/** Rows of panels (`2-1-2`), a named preset, or explicit cells in page fractions. */
+export type LayoutSpec =
+  | { readonly kind: 'rows'; readonly rows: readonly number[]; readonly heights: readonly number[] | null }
+  | { readonly kind: 'preset'; readonly name: string }
+  | { readonly kind: 'cells'; readonly cells: readonly { x: number; y: number; w: number; h: number }[] };
+
+export interface Panel {
+  /** `<page>-<n>`, both 1-based: the id used in job ids (`panel:3-2`). */
+  readonly id: string;
+  readonly page: number;
+  readonly index: number;
+  readonly render: TemplateUse;
+  readonly prompt: string;
+  /** Character ids, in script order. */
+  readonly characters: readonly string[];
+  readonly pose: string | null;
+  readonly camera: string | null;
+  /** A background id. */
+  readonly background: string | null;
+  readonly dialogue: readonly DialogueLine[];
+  readonly caption: string | null;
+  readonly sfx: readonly Sfx[];
+  readonly path: YamlPath;
+}
+
+export interface Page {
+  /** 1-based page number. */
+  readonly number: number;
+  readonly layout: LayoutSpec;
+  readonly panels: readonly Panel[];
+  readonly path: YamlPath;
+}
+
+export interface Comic {
+  /** Absolute path of the script file. */
+  readonly file: string;
+  readonly meta: ComicMeta;
+  readonly characters: readonly Character[];
+  readonly backgrounds: readonly Background[];
+  readonly pages: readonly Page[];
+  /** The file:line:column of any path in the script (the nearest existing node). */
+  locate(path: YamlPath): SourceLocation;
+}
