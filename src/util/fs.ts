@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -50,6 +50,19 @@ export async function writeStreamAtomic(path: string, source: Readable | AsyncIt
   try {
     await pipeline(source, createWriteStream(temp));
     await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Copies a file so that `target` only ever holds the old or the whole new content. */
+export async function copyFileAtomic(source: string, target: string): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  const temp = tempSibling(target);
+  try {
+    await copyFile(source, temp);
+    await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;

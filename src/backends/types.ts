@@ -1,0 +1,72 @@
+/**
+ * The contract between the scheduler and the image backends (comfyui, sdapi, draft).
+ * A backend knows nothing of comics: it gets a template, parameter values and input files,
+ * and writes one image to the path it is given.
+ */
+
+/** A template as a backend sees it; the template manager's full type satisfies this. */
+export interface BackendTemplate {
+  readonly id: string;
+  readonly version: string;
+  readonly digest: string;
+}
+
+export interface RenderInput {
+  /** The template parameter this file feeds (e.g. "reference"). */
+  readonly param: string;
+  /** Absolute path of the image file on this machine. */
+  readonly file: string;
+  /** sha256 of the file's bytes: uploads are deduplicated per server by it. */
+  readonly sha256: string;
+}
+
+export interface RenderRequest {
+  /** The job id (e.g. "panel:2-3"); every event about this request carries it. */
+  readonly jobId: string;
+  readonly template: BackendTemplate;
+  /** Parameter values by name, already merged and checked (positive, negative, seed, width, height, …). */
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly inputs: readonly RenderInput[];
+  /** Where the finished image goes; written atomically. The backend never chooses the name. */
+  readonly outputPath: string;
+}
+
+export interface RenderResult {
+  readonly jobId: string;
+  /** Which backend and server made it, for the report. */
+  readonly backend: BackendName;
+  readonly server: string | null;
+  readonly outputPath: string;
+  /** Parameters the backend could not honour (e.g. a reference image on a txt2img-only fallback). */
+  readonly dropped: readonly string[];
+  readonly timings: { readonly queuedMs: number; readonly runMs: number };
+}
+
+export type BackendName = 'comfyui' | 'sdapi' | 'draft';
+
+/** What a backend reports while it works: one closed union, matched with `switch (event.type)`. */
+export type RenderEvent =
+  | { readonly type: 'queued'; readonly jobId: string; readonly server: string; readonly position: number }
+  | { readonly type: 'started'; readonly jobId: string; readonly server: string }
+  | { readonly type: 'node'; readonly jobId: string; readonly server: string; readonly node: string; readonly title: string; readonly classType: string }
+  | { readonly type: 'progress'; readonly jobId: string; readonly server: string; readonly node: string; readonly value: number; readonly max: number }
+  | { readonly type: 'preview'; readonly jobId: string; readonly server: string; readonly mime: string; readonly bytes: Uint8Array }
+  | { readonly type: 'cached'; readonly jobId: string; readonly server: string; readonly nodes: readonly string[] }
+  | { readonly type: 'retry'; readonly jobId: string; readonly server: string; readonly attempt: number; readonly reason: string }
+  | { readonly type: 'server'; readonly server: string; readonly state: 'up' | 'down'; readonly reason: string }
+  | { readonly type: 'vram'; readonly server: string; readonly used: number; readonly total: number };
+
+export interface RenderOptions {
+  readonly signal: AbortSignal;
+  readonly onEvent: (event: RenderEvent) => void;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  /** Resolves when the backend can take work; rejects with a ComicError saying why not. */
+  ready(signal: AbortSignal): Promise<void>;
+  /** Renders one image. Rejects with a ComicError; aborting the signal cancels remote work. */
+  render(request: RenderRequest, options: RenderOptions): Promise<RenderResult>;
+  /** Releases sockets and servers; idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,74 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RenderCache, type CacheMeta } from '../../src/run/cache.js';
+import { sha256 } from '../../src/util/hash.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'comic-cache-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const meta = (key: string): CacheMeta => ({
+  key,
+  jobId: 'panel:1-1',
+  backend: 'draft',
+  server: null,
+  seed: 7,
+  template: { id: 'panel', version: '1.0.0' },
+  params: { steps: 20 },
+  createdAt: '2026-11-24T00:00:00.000Z',
+  timings: { queuedMs: 0, runMs: 5 },
+  dropped: [],
+});
+
+describe('RenderCache', () => {
+  it('stores an image under its key and finds it again', async () => {
+    const cache = new RenderCache(join(dir, 'cache'));
+    const src = join(dir, 'img.png');
+    await writeFile(src, 'png-bytes');
+    const key = sha256('a');
+    expect(await cache.get(key)).toBeNull();
+    await cache.put(src, meta(key));
+    const entry = await cache.get(key);
+    expect(entry?.meta.jobId).toBe('panel:1-1');
+    expect(await readFile(entry!.image, 'utf8')).toBe('png-bytes');
+  });
+
+  it('treats an image without metadata (a crash mid-put) as absent', async () => {
+    const cache = new RenderCache(join(dir, 'cache'));
+    const key = sha256('b');
+    const src = join(dir, 'img.png');
+    await writeFile(src, 'x');
+    await cache.put(src, meta(key));
+    await rm(cache.imagePath(key).replace(/\.png$/, '.json'));
+    expect(await cache.get(key)).toBeNull();
+  });
+
+  it('lists, prunes by age and keep-set, and clears', async () => {
+    const cache = new RenderCache(join(dir, 'cache'));
+    const src = join(dir, 'img.png');
+    await writeFile(src, 'x');
+    const keys = ['c', 'd', 'e'].map((s) => sha256(s));
+    for (const key of keys) await cache.put(src, meta(key));
+    const listed: string[] = [];
+    for await (const e of cache.entries()) listed.push(e.key);
+    expect(listed.sort()).toEqual([...keys].sort());
+    const pruned = await cache.prune({ keep: new Set([keys[0]!]) });
+    expect(pruned.removed).toBe(2);
+    expect(await cache.get(keys[0]!)).not.toBeNull();
+    expect(await cache.get(keys[1]!)).toBeNull();
+    expect((await cache.prune({ olderThanMs: 60_000 })).removed).toBe(0);
+    await cache.clear();
+    expect(await cache.get(keys[0]!)).toBeNull();
+  });
+
+  it('refuses anything that is not a content key, so a key can never become a path', () => {
+    const cache = new RenderCache(join(dir, 'cache'));
+    expect(() => cache.imagePath('../../etc/passwd')).toThrow(/not a content key/);
+  });
+});
