@@ -34,6 +34,7 @@ export const ErrorCodes = {
   TEMPLATE_PARAM: { exit: 2, summary: 'A template parameter is unknown, missing, of the wrong type or out of bounds.' },
   WORKFLOW_INVALID: { exit: 2, summary: 'A workflow is invalid (the server or our preflight rejected it).' },
   WORKFLOW_CONVERT: { exit: 2, summary: 'An editor-format workflow could not be converted to the API format.' },
+  FILE_EXISTS: { exit: 2, summary: 'A file the command would create already exists (comic init); --force replaces it.' },
 
   // Backends and servers
   NO_BACKEND: { exit: 3, summary: 'No ComfyUI server and no fallback could be reached.' },
@@ -43,10 +44,13 @@ export const ErrorCodes = {
   SERVER_MISSING_CAPABILITY: { exit: 2, summary: 'No server has the node classes or models a workflow needs.' },
   JOB_FAILED: { exit: 1, summary: 'A render job failed on the server.' },
   JOB_TIMEOUT: { exit: 1, summary: 'A job exceeded a silence budget (connect, queue, start, per node).' },
+  SERVER_ERROR: { exit: 1, summary: 'A server answered with an HTTP error (5xx or an unexpected status); the job is retried elsewhere.' },
+  JOB_LOST: { exit: 1, summary: 'A prompt vanished from a server (restart or queue cleared) and could not be recovered there.' },
 
   // Run
   CANCELLED: { exit: 130, summary: 'The run was cancelled (Ctrl-C or SIGTERM).' },
   OUTPUT_UNSAFE: { exit: 1, summary: 'A write outside the output folder was refused.' },
+  PANEL_IMAGE_INVALID: { exit: 1, summary: 'A panel image is missing or cannot be read as an image; render that panel again.' },
   INTERNAL: { exit: 1, summary: 'An unexpected internal error; please report it.' },
 } as const satisfies Record<string, CodeInfo>;
 

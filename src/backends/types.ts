@@ -4,12 +4,7 @@
  * and writes one image to the path it is given.
  */
 
-/** A template as a backend sees it; the template manager's full type satisfies this. */
-export interface BackendTemplate {
-  readonly id: string;
-  readonly version: string;
-  readonly digest: string;
-}
+import type { Template } from '../templates/index.js';
 
 export interface RenderInput {
   /** The template parameter this file feeds (e.g. "reference"). */
@@ -23,12 +18,34 @@ export interface RenderInput {
 export interface RenderRequest {
   /** The job id (e.g. "panel:2-3"); every event about this request carries it. */
   readonly jobId: string;
-  readonly template: BackendTemplate;
+  /**
+   * The job's content key: equal keys mean identical images, so a backend may use it to
+   * deduplicate (a distributed queue never queues one key twice).
+   */
+  readonly key: string;
+  /** The template to render: ComfyUI builds its workflow, the SD API follows its `sdapi` mapping. */
+  readonly template: Template;
   /** Parameter values by name, already merged and checked (positive, negative, seed, width, height, …). */
   readonly params: Readonly<Record<string, unknown>>;
   readonly inputs: readonly RenderInput[];
+  /** What the image shows, in words: for logs, and for the draft backend's storyboard. */
+  readonly shot: Shot;
   /** Where the finished image goes; written atomically. The backend never chooses the name. */
   readonly outputPath: string;
+}
+
+/** A shot described for people: the draft backend draws it, logs name it. */
+export interface Shot {
+  /** E.g. "Panel 2-3" or "Sheet: Mara". */
+  readonly title: string;
+  /** The scene in one sentence (the script's own prompt, without the style boilerplate). */
+  readonly summary: string;
+  /** Who is in it, left to right. */
+  readonly subjects: readonly string[];
+  readonly camera: string | null;
+  readonly pose: string | null;
+  /** A one-line summary of what is said, if anything. */
+  readonly dialogue: string | null;
 }
 
 export interface RenderResult {

@@ -31,3 +31,53 @@ export interface PageLayout {
   /** One box per panel, in the order of Page.panels. */
   readonly panels: readonly PanelBox[];
 }
+
+/**
+ * How panels are framed. Lengths are pixels at the format's dpi; an unset field takes a
+ * default chosen at 300 dpi and scaled with the dpi (gutter 36 px, border 6 px).
+ */
+export interface LayoutStyle {
+  readonly gutter?: number;
+  readonly borderWidth?: number;
+  /** A CSS colour. */
+  readonly borderColor?: string;
+}
+
+/** How text is lettered; unset fields take the defaults in docs/lettering.md. */
+export interface LetteringStyle {
+  /** The one text size of the comic, in points (converted with the format's dpi). Default 9. */
+  readonly fontSizePt?: number;
+  /** Letter dialogue and captions in capitals, as comics traditionally are. Default true. */
+  readonly uppercase?: boolean;
+  /** Speech balloons as ovals or rounded rectangles. Default 'oval'. */
+  readonly balloonShape?: 'oval' | 'rounded';
+  /** CSS colours. */
+  readonly captionFill?: string;
+  readonly sfxFill?: string;
+}
+
+/** Everything that styles a page: the layout's framing and the lettering. */
+export interface PageStyle extends LayoutStyle {
+  readonly lettering?: LetteringStyle;
+}
+
+export type LetteringKind = 'speech' | 'thought' | 'whisper' | 'shout' | 'caption' | 'sfx';
+
+/** One lettered element as placed on the page (canvas pixels). */
+export interface LetteringBox extends Rect {
+  readonly panelId: string;
+  readonly kind: LetteringKind;
+  /** The bounds of the element with its tail or trail: nothing may cut through this. */
+  readonly extent: Rect;
+}
+
+/** A composed page with what the exporters need to know about it. */
+export interface ComposedPage {
+  /** The page as an 8-bit RGB PNG of the canvas size. */
+  readonly png: Buffer;
+  readonly layout: PageLayout;
+  /** Balloons, captions and SFX in drawing order. */
+  readonly lettering: readonly LetteringBox[];
+  /** Things a reader may notice (text shrunk to fit, glyphs the fonts lack), one sentence each. */
+  readonly warnings: readonly string[];
+}

@@ -5,7 +5,7 @@
  * change: bump EVENT_SCHEMA and update docs/events.md.
  */
 import type { BackendName } from '../backends/types.js';
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode, SourceLocation } from '../errors.js';
 
 export const EVENT_SCHEMA = 'comic.event/1';
 
@@ -26,7 +26,8 @@ export type RunEvent =
   | { readonly type: 'job-retry'; readonly job: string; readonly server: string; readonly attempt: number; readonly reason: string }
   | { readonly type: 'job-done'; readonly job: string; readonly backend: BackendName | 'compose'; readonly server: string | null; readonly ms: number; readonly output: string }
   | { readonly type: 'job-cached'; readonly job: string; readonly output: string }
-  | { readonly type: 'job-failed'; readonly job: string; readonly error: JobError }
+  /** `location`: where the script asks for the job, when known (GitHub annotations point there). */
+  | { readonly type: 'job-failed'; readonly job: string; readonly error: JobError; readonly location?: SourceLocation }
   | { readonly type: 'job-skipped'; readonly job: string; readonly reason: string }
   | { readonly type: 'fallback'; readonly from: BackendName; readonly to: BackendName; readonly reason: string }
   | { readonly type: 'server'; readonly server: string; readonly state: 'up' | 'down'; readonly reason: string }

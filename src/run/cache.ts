@@ -22,6 +22,8 @@ export interface CacheMeta {
   readonly timings: { readonly queuedMs: number; readonly runMs: number };
   /** Parameters the backend could not honour. */
   readonly dropped: readonly string[];
+  /** What a kind of job needs back on a cache hit (a page: where its lettering is). */
+  readonly detail: Readonly<Record<string, unknown>> | null;
 }
 
 export interface CacheEntry {

@@ -112,7 +112,9 @@ export type LayoutSpec =
 export interface Panel {
   /** `<page>-<n>`, both 1-based: the id used in job ids (`panel:3-2`). */
   readonly id: string;
+  /** 1-based page number. */
   readonly page: number;
+  /** 1-based position on the page, in script order (the n of the id). */
   readonly index: number;
   readonly render: TemplateUse;
   readonly prompt: string;

@@ -24,6 +24,7 @@ const meta = (key: string): CacheMeta => ({
   createdAt: '2026-11-24T00:00:00.000Z',
   timings: { queuedMs: 0, runMs: 5 },
   dropped: [],
+  detail: null,
 });
 
 describe('RenderCache', () => {

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadTemplateRegistry, type Template } from '../../src/templates/index.js';
 import { FallbackBackend, type FallbackSwitch } from '../../src/backends/fallback.js';
 import type { Backend, BackendName, RenderRequest, RenderResult } from '../../src/backends/types.js';
 import { ComicError } from '../../src/errors.js';
@@ -22,11 +23,18 @@ function scripted(name: BackendName, ready: Error | null, renders: (Error | null
   };
 }
 
+let template: Template;
+beforeAll(async () => {
+  template = (await loadTemplateRegistry({ dirs: [] })).get('panel');
+});
+
 const request = (jobId: string): RenderRequest => ({
   jobId,
-  template: { id: 'panel', version: '1.0.0', digest: 'd' },
+  key: jobId,
+  template,
   params: {},
   inputs: [],
+  shot: { title: jobId, summary: '', subjects: [], camera: null, pose: null, dialogue: null },
   outputPath: `/tmp/${jobId}.png`,
 });
 const options = { signal: new AbortController().signal, onEvent: () => {} };

@@ -1,0 +1,209 @@
+/**
+ * `comic generate <script...>`: the main job. Plans every script, renders what is not
+ * cached on the chosen backend (ComfyUI servers with the SD API as fallback, or the draft
+ * backend), composes the pages, writes the exports and a report. Several scripts share one
+ * backend, so a batch keeps every server busy.
+ */
+import { Option } from 'commander';
+import { loadConfig, type ConfigFlags, type ResolvedConfig } from '../../config/index.js';
+import { ComicError, ExitCode } from '../../errors.js';
+import { chooseMode, createRenderer } from '../../progress/renderer.js';
+import { EventBus } from '../../progress/events.js';
+import { createBackend } from '../../run/backends.js';
+import { launchIfDown } from '../../run/launch.js';
+import { RenderCache } from '../../run/cache.js';
+import { generate } from '../../run/generate.js';
+import { planExports, prepareScript, type PreparedScript } from '../../run/prepare.js';
+import { watchAndRun } from '../../run/watch.js';
+import { loadTemplateRegistry, type TemplateRegistry } from '../../templates/index.js';
+import type { CliContext } from '../io.js';
+import type { RegisterCommand } from './index.js';
+
+interface GenerateFlags {
+  readonly out?: string;
+  readonly cache?: string;
+  readonly only?: string[];
+  readonly force?: boolean;
+  readonly server?: string[];
+  readonly concurrency?: number;
+  readonly backend?: string;
+  readonly dryRun?: boolean;
+  readonly watch?: boolean;
+  readonly json?: boolean;
+  readonly plain?: boolean;
+  /** A URL, false for --no-fallback, or commander's default true when neither was given. */
+  readonly fallback?: string | boolean;
+  readonly export?: string[];
+  readonly templates?: string[];
+  readonly config?: string;
+}
+
+const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+const repeat = (value: string, previous: string[] = []) => [...previous, value];
+
+export const registerGenerate: RegisterCommand = (program, ctx) => {
+  program
+    .command('generate')
+    .description('Render comic scripts into lettered pages, PDF and CBZ (only what changed is rendered again)')
+    .argument('<scripts...>', 'comic scripts (YAML); several share the same servers')
+    .option('-o, --out <dir>', 'output folder (default from config: out)')
+    .option('--cache <dir>', 'render cache folder (default .comic/cache)')
+    .option('--only <jobs>', 'render only these jobs (ids as in `comic plan`, comma-separated) and what they need', list)
+    .option('--force', 'ignore the cache for the selected jobs')
+    .option('--server <url>', 'a ComfyUI server (repeatable; replaces the configured ones)', repeat)
+    .option('--concurrency <n>', 'prompts in flight per server', (v) => positiveInt(v, '--concurrency'))
+    .addOption(new Option('--backend <name>', 'comfyui, sdapi or draft (no GPU: storyboard panels)').choices(['comfyui', 'sdapi', 'draft']))
+    .option('--fallback <url>', 'the Stable Diffusion API to fall back to when ComfyUI is unreachable')
+    .option('--no-fallback', 'never fall back to the SD API')
+    .option('--export <kinds>', 'png,pdf,cbz,webtoon (default png,pdf,cbz)', list)
+    .option('--templates <dir>', 'a folder of user templates, searched first (repeatable)', repeat)
+    .option('--config <file>', 'use this config file instead of searching for comic.config.yaml')
+    .option('--dry-run', 'plan and check, say what would be rendered, render nothing')
+    .option('--watch', 'keep running: re-render what changed when a script, the config or a template changes')
+    .addOption(new Option('--json', 'newline-delimited JSON events on stdout (docs/events.md)').conflicts('plain'))
+    .option('--plain', 'plain log lines even on a terminal')
+    .action(async (scripts: string[], flags: GenerateFlags) => {
+      // Loaded for every run, so --watch picks up an edited config file.
+      const load = async () => {
+        const config = await loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env, flags: configFlags(flags) });
+        return flags.concurrency ? withConcurrency(config, flags.concurrency) : config;
+      };
+      const controller = cancelOnSignals(ctx);
+      try {
+        if (flags.watch) {
+          const config = await load();
+          const files = [...scripts, ...(config.files.project ? [config.files.project] : [])];
+          const code = await watchAndRun({ files, dirs: config.templates, io: ctx.io, signal: controller.signal }, async (signal) =>
+            runOnce(scripts, await load(), flags, ctx, signal),
+          );
+          ctx.setExitCode(controller.signal.aborted ? ExitCode.cancelled : code);
+        } else {
+          ctx.setExitCode(await runOnce(scripts, await load(), flags, ctx, controller.signal));
+        }
+      } finally {
+        controller.dispose();
+      }
+    });
+};
+
+async function runOnce(scripts: readonly string[], config: ResolvedConfig, flags: GenerateFlags, ctx: CliContext, signal: AbortSignal): Promise<number> {
+  const templates = await loadTemplateRegistry({ dirs: [...config.templates] });
+  const prepared = await prepareAll(scripts, ctx.io.cwd, templates, config);
+  const cache = new RenderCache(config.cache);
+  if (flags.dryRun) return dryRun(prepared, cache, flags, ctx);
+
+  const bus = new EventBus();
+  const mode = chooseMode({ flags: { json: flags.json, plain: flags.plain }, io: ctx.io, env: ctx.io.env });
+  const renderer = createRenderer(mode, ctx.io, { secrets: config.secrets });
+  bus.on(renderer.onEvent);
+  const backend = createBackend(config, bus, templates);
+  const launched =
+    config.backend === 'comfyui' && config.comfyui.launch
+      ? await launchIfDown({ url: config.servers[0]!.url, launch: config.comfyui.launch, signal, log: (line) => ctx.io.stderr.write(`${line}\n`) })
+      : null;
+  try {
+    await backend.ready(signal);
+    const result = await generate({
+      scripts: prepared,
+      outDir: config.output,
+      backend,
+      templates,
+      cache,
+      bus,
+      signal,
+      only: flags.only ?? null,
+      force: flags.force ?? false,
+    });
+    await renderer.finish(result.summary);
+    return result.summary.exitCode;
+  } catch (error) {
+    // The renderer still closes its output (the JSON stream ends with its summary line).
+    await renderer.finish(failedSummary(error));
+    throw error;
+  } finally {
+    await backend.close();
+    await launched?.stop();
+  }
+}
+
+async function prepareAll(scripts: readonly string[], cwd: string, templates: TemplateRegistry, config: ResolvedConfig): Promise<PreparedScript[]> {
+  const exports = planExports(config);
+  const prepared: PreparedScript[] = [];
+  for (const path of scripts) prepared.push(await prepareScript(path, { cwd, templates, exports }));
+  return prepared;
+}
+
+/** `--dry-run`: what a run would do, from the plan and the cache alone. */
+async function dryRun(prepared: readonly PreparedScript[], cache: RenderCache, flags: GenerateFlags, ctx: CliContext): Promise<number> {
+  const rows: { script: string; job: string; cached: boolean }[] = [];
+  for (const script of prepared) {
+    for (const job of script.graph.jobs) {
+      const cached = !flags.force && job.kind !== 'export' && (await cache.get(job.key)) !== null;
+      rows.push({ script: script.path, job: job.id, cached });
+    }
+  }
+  if (flags.json) {
+    ctx.io.stdout.write(`${JSON.stringify({ schema: 'comic.dry-run/1', jobs: rows })}\n`);
+  } else {
+    for (const row of rows) ctx.io.stdout.write(`${row.cached ? 'cached ' : 'render '} ${row.job}\n`);
+    const toRender = rows.filter((r) => !r.cached).length;
+    ctx.io.stdout.write(`${toRender} of ${rows.length} jobs would run; ${rows.length - toRender} are cached.\n`);
+  }
+  return ExitCode.ok;
+}
+
+function configFlags(flags: GenerateFlags): ConfigFlags {
+  return {
+    ...(flags.config !== undefined && { configFile: flags.config }),
+    ...(flags.server !== undefined && { servers: flags.server }),
+    ...(flags.out !== undefined && { output: flags.out }),
+    ...(flags.cache !== undefined && { cache: flags.cache }),
+    ...(flags.backend !== undefined && { backend: flags.backend }),
+    ...(typeof flags.fallback === 'string' && { fallback: flags.fallback }),
+    ...(flags.fallback === false && { fallback: false as const }),
+    ...(flags.templates !== undefined && { templates: flags.templates }),
+    ...(flags.export !== undefined && { exports: flags.export }),
+  };
+}
+
+function withConcurrency(config: ResolvedConfig, n: number): ResolvedConfig {
+  return { ...config, servers: config.servers.map((s) => ({ ...s, maxConcurrent: n })) };
+}
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new ComicError('USAGE', `${flag} takes a whole number of at least 1, not ${JSON.stringify(value)}`);
+  return n;
+}
+
+function failedSummary(error: unknown) {
+  const exitCode = error instanceof ComicError ? error.exitCode : ExitCode.jobsFailed;
+  return { ok: false, exitCode, total: 0, done: 0, cached: 0, failed: 0, skipped: 0, ms: 0, fallback: false };
+}
+
+/**
+ * Ctrl-C (or SIGTERM from CI) cancels the run: our remote prompts are interrupted and
+ * dequeued, finished work stays recorded, and the command exits 130. A second Ctrl-C
+ * exits at once.
+ */
+function cancelOnSignals(ctx: CliContext): AbortController & { dispose(): void } {
+  const controller = new AbortController();
+  let count = 0;
+  const onSignal = () => {
+    count++;
+    if (count === 1) {
+      ctx.io.stderr.write('\ncomic: cancelling: stopping our prompts on the servers (Ctrl-C again to quit at once)\n');
+      controller.abort(new ComicError('CANCELLED', 'the run was cancelled'));
+    } else {
+      process.exit(ExitCode.cancelled);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return Object.assign(controller, {
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  });
+}

@@ -1,0 +1,58 @@
+/**
+ * `comic plan <script> [--json | --dot] [--export pdf,cbz,webtoon]`: the job graph a
+ * script expands to, without rendering anything. The tree view is for people; `--json`
+ * (shape: src/graph/json.ts, schema comic.plan/1) is for tools; `--dot` is for Graphviz.
+ */
+import { Option } from 'commander';
+import { loadConfig } from '../../config/index.js';
+import { planDot, planJson, planTree, type JobGraph } from '../../graph/index.js';
+import { planExports, prepareScript } from '../../run/prepare.js';
+import { loadTemplateRegistry } from '../../templates/index.js';
+import type { RegisterCommand } from './index.js';
+
+interface PlanFlags {
+  readonly json?: boolean;
+  readonly dot?: boolean;
+  readonly export?: string[];
+  readonly exports?: string[];
+  readonly templates?: string[];
+  readonly config?: string;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+
+export const registerPlan: RegisterCommand = (program, ctx) => {
+  program
+    .command('plan')
+    .description('Show the jobs a script expands to (sheets, backgrounds, panels, pages, exports) with their seeds and keys')
+    .argument('<script>', 'the comic script (YAML)')
+    .addOption(new Option('--json', 'every job as JSON (schema comic.plan/1), for tools').conflicts('dot'))
+    .addOption(new Option('--dot', 'the graph in Graphviz DOT (pipe into `dot -Tsvg`)').conflicts('json'))
+    .option('--export <kinds>', 'exports to plan: png,pdf,cbz,webtoon (comma-separated or repeated; default from config)', collect)
+    // The spelling the plan command was first specified with; same meaning.
+    .addOption(new Option('--exports <kinds>').argParser(collect).hideHelp())
+    .option('--templates <dir>', 'a folder of user templates, searched before the built-in ones (repeatable)', collect)
+    .option('--config <file>', 'use this config file instead of searching for comic.config.yaml')
+    .action(async (script: string, flags: PlanFlags) => {
+      const { io } = ctx;
+      const exports = [...(flags.export ?? []), ...(flags.exports ?? [])];
+      const config = await loadConfig({
+        cwd: io.cwd,
+        env: io.env,
+        flags: {
+          ...(flags.config === undefined ? {} : { configFile: flags.config }),
+          ...(flags.templates === undefined ? {} : { templates: flags.templates }),
+          ...(exports.length === 0 ? {} : { exports }),
+        },
+      });
+      const templates = await loadTemplateRegistry({ dirs: [...config.templates] });
+      const { comic, graph } = await prepareScript(script, { cwd: io.cwd, templates, exports: planExports(config) });
+      io.stdout.write(render(graph, comic.meta.title, flags));
+    });
+};
+
+function render(graph: JobGraph, title: string, flags: PlanFlags): string {
+  if (flags.json) return `${JSON.stringify(planJson(graph, title), null, 2)}\n`;
+  if (flags.dot) return planDot(graph, title);
+  return planTree(graph, title);
+}

@@ -1,0 +1,88 @@
+/**
+ * `comic validate <script...> [--json]`: checks scripts without rendering anything. Each
+ * good script gets a one-line summary; each bad one every problem as file:line:column.
+ * The exit code is 2 when any script is invalid.
+ */
+import { loadConfig } from '../../config/index.js';
+import { loadTemplateRegistry } from '../../templates/index.js';
+import { ExitCode, isComicError } from '../../errors.js';
+import { analyzeScript, formatDiagnostic, readScriptText, type Comic, type Diagnostic } from '../../script/index.js';
+import type { CliContext } from '../io.js';
+import type { RegisterCommand } from './index.js';
+
+export interface ValidateDependencies {
+  /** The installed template ids, to check template references; undefined leaves them unchecked. */
+  readonly templateIds?: (ctx: CliContext) => Promise<readonly string[] | undefined>;
+}
+
+/** One script's outcome; `--json` prints an array of these. */
+export interface ValidateResult {
+  readonly file: string;
+  readonly ok: boolean;
+  readonly diagnostics: readonly Diagnostic[];
+  /** Set when the file could not be read at all. */
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly summary?: { readonly pages: number; readonly panels: number; readonly characters: number };
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function summarize(comic: Comic): NonNullable<ValidateResult['summary']> {
+  return {
+    pages: comic.pages.length,
+    panels: comic.pages.reduce((sum, page) => sum + page.panels.length, 0),
+    characters: comic.characters.length,
+  };
+}
+
+async function validateOne(file: string, ctx: CliContext, templateIds: readonly string[] | undefined): Promise<ValidateResult> {
+  let text: string;
+  try {
+    text = await readScriptText(file, ctx.io.cwd);
+  } catch (error) {
+    if (!isComicError(error)) throw error;
+    return { file, ok: false, diagnostics: [], error: { code: error.code, message: error.message } };
+  }
+  const { comic, diagnostics } = analyzeScript(text, { file, cwd: ctx.io.cwd, ...(templateIds ? { templateIds } : {}) });
+  return comic ? { file, ok: true, diagnostics, summary: summarize(comic) } : { file, ok: false, diagnostics };
+}
+
+function printText(result: ValidateResult, ctx: CliContext): void {
+  const { stdout, stderr } = ctx.io;
+  for (const d of result.diagnostics) stderr.write(`${formatDiagnostic(d)}\n`);
+  if (result.summary) {
+    const { pages, panels, characters } = result.summary;
+    stdout.write(`✓ ${result.file}: ${plural(pages, 'page')}, ${plural(panels, 'panel')}, ${plural(characters, 'character')}\n`);
+  } else if (result.error) {
+    stderr.write(`✗ ${result.error.message} (${result.error.code})\n`);
+  } else {
+    const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+    stderr.write(`✗ ${result.file}: ${plural(errors, 'problem')}\n`);
+  }
+}
+
+export function createValidateCommand(dependencies: ValidateDependencies = {}): RegisterCommand {
+  return (program, ctx) => {
+    program
+      .command('validate')
+      .description('Check comic scripts and report every problem as file:line:column (exit code 2 if any is invalid)')
+      .argument('<script...>', 'comic scripts (YAML)')
+      .option('--json', 'print an array of { file, ok, diagnostics } for tools')
+      .action(async (scripts: string[], flags: { json?: boolean }) => {
+        const templateIds = await dependencies.templateIds?.(ctx);
+        const results: ValidateResult[] = [];
+        for (const file of scripts) results.push(await validateOne(file, ctx, templateIds));
+        if (flags.json) ctx.io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+        else for (const result of results) printText(result, ctx);
+        if (results.some((r) => !r.ok)) ctx.setExitCode(ExitCode.invalidInput);
+      });
+  };
+}
+
+/** `comic validate` as registered: template ids are checked against the built-in and configured templates. */
+export const registerValidate: RegisterCommand = createValidateCommand({
+  templateIds: async (ctx) => {
+    const config = await loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env });
+    return (await loadTemplateRegistry({ dirs: [...config.templates] })).ids();
+  },
+});

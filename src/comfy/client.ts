@@ -1,0 +1,341 @@
+/**
+ * ComfyClient: one ComfyUI server. One WebSocket under our clientId, typed routes, prompts
+ * we name ourselves (uuid v4, so a retried submit is idempotent and events still match
+ * after a reconnect), uploads once per content, downloads to paths we choose.
+ *
+ * Reachability is decided here: the socket reconnects on its own; after a reconnect every
+ * prompt in flight is reconciled with /history and /queue. When the server stays
+ * unreachable (several failed attempts, or longer than the `unreachable` budget) the client
+ * is `down`: its prompts are given up here (so the pool can run them elsewhere) and
+ * remembered, and withdrawn from the server if it comes back, so nothing runs twice.
+ */
+import { randomUUID } from 'node:crypto';
+import { ComicError } from '../errors.js';
+import { downloadFile } from './downloads.js';
+import { PromptJob, type JobEvent, type JobHost, type JobResult } from './job.js';
+import type { BinaryFrame, ComfyMessage } from './messages.js';
+import { Routes, type QueueSnapshot } from './routes.js';
+import { deadline } from './signals.js';
+import { ComfySocket, type SocketState } from './socket.js';
+import { Transport } from './transport.js';
+import { DEFAULT_TIMEOUTS, type ApiWorkflow, type FileRef, type ObjectInfo, type ServerOptions, type Timeouts, type VramReading } from './types.js';
+import { UploadCache, type UploadInput } from './uploads.js';
+
+export interface ClientOptions {
+  readonly timeouts?: Partial<Timeouts>;
+  /** Consecutive failed connection attempts after which the server counts as down. */
+  readonly downAfterFailures?: number;
+}
+
+export type ClientState =
+  | { readonly kind: 'connecting' }
+  | { readonly kind: 'up' }
+  | { readonly kind: 'down'; readonly error: ComicError };
+
+export interface SubmitOptions {
+  /** Aborting withdraws the prompt from the server (delete if pending, interrupt if running). */
+  readonly signal: AbortSignal;
+  readonly onEvent?: (event: JobEvent) => void;
+  /** Sent as `extra_data` (e.g. extra_pnginfo). */
+  readonly extraData?: Readonly<Record<string, unknown>>;
+  /** Defaults to a fresh uuid v4; pass the same id to resubmit idempotently. */
+  readonly promptId?: string;
+}
+
+export interface JobHandle {
+  readonly promptId: string;
+  readonly server: string;
+  /** Resolves when history says success; rejects with a ComicError (JOB_FAILED, CANCELLED, …). */
+  readonly result: Promise<JobResult>;
+  /** The job's events from now until it settles. */
+  events(): AsyncIterable<JobEvent>;
+}
+
+const DEFAULT_DOWN_AFTER_FAILURES = 3;
+
+export class ComfyClient {
+  readonly clientId = randomUUID();
+  readonly routes: Routes;
+  readonly timeouts: Timeouts;
+  readonly #socket: ComfySocket;
+  readonly #uploads: UploadCache;
+  readonly #jobs = new Map<string, PromptJob>();
+  /** Prompts given up while the server was away: withdrawn when it answers again. */
+  readonly #orphans = new Set<string>();
+  readonly #lifetime = new AbortController();
+  readonly #stateListeners = new Set<(state: ClientState) => void>();
+  readonly #downAfterFailures: number;
+  readonly #host: JobHost;
+  #state: ClientState = { kind: 'connecting' };
+  #unreachableSince: number | null = null;
+  #objectInfo: Promise<ObjectInfo> | null = null;
+  #ticker: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly server: ServerOptions,
+    options: ClientOptions = {},
+  ) {
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.#downAfterFailures = options.downAfterFailures ?? DEFAULT_DOWN_AFTER_FAILURES;
+    this.routes = new Routes(new Transport(server, this.timeouts.request));
+    this.#uploads = new UploadCache(this.routes);
+    this.#socket = new ComfySocket(this.routes, this.clientId, this.timeouts, {
+      onMessage: (message) => this.#onMessage(message),
+      onBinary: (frame) => this.#onBinary(frame),
+      onState: (state) => this.#onSocketState(state),
+    });
+    this.#host = {
+      routes: this.routes,
+      clientId: this.clientId,
+      serverName: server.name,
+      timeouts: this.timeouts,
+      lifetime: this.#lifetime.signal,
+      isSocketOpen: () => this.#socket.isOpen,
+      suspectSocket: () => this.#socket.recycle(),
+      release: (job) => this.#jobs.delete(job.promptId),
+    };
+  }
+
+  get name(): string {
+    return this.server.name;
+  }
+
+  /** `"name" (url)` without credentials: for messages. */
+  get label(): string {
+    return this.routes.label;
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  /** Prompts of ours the server has not finished. */
+  get inFlight(): number {
+    return this.#jobs.size;
+  }
+
+  /** The server's answer to our feature_flags (empty until it arrives). */
+  get serverFlags(): Readonly<Record<string, unknown>> {
+    return this.#socket.serverFlags;
+  }
+
+  onState(listener: (state: ClientState) => void): () => void {
+    this.#stateListeners.add(listener);
+    return () => this.#stateListeners.delete(listener);
+  }
+
+  /**
+   * Starts the connection (it then reconnects on its own until `close()`). Resolves when the
+   * socket is open; rejects with the reason when the server counts as down.
+   */
+  connect(signal: AbortSignal): Promise<void> {
+    this.#socket.start();
+    this.#ticker ??= setInterval(() => this.#tick(), tickInterval(this.timeouts));
+    this.#ticker.unref();
+    return new Promise<void>((resolve, reject) => {
+      const settle = (): boolean => {
+        if (this.#state.kind === 'up') resolve();
+        else if (this.#state.kind === 'down') reject(this.#state.error);
+        else if (signal.aborted) reject(new ComicError('CANCELLED', `connecting to ${this.label} was cancelled`));
+        else return false;
+        unsubscribe();
+        signal.removeEventListener('abort', onAbort);
+        return true;
+      };
+      const onAbort = (): void => void settle();
+      const unsubscribe = this.onState(() => void settle());
+      signal.addEventListener('abort', onAbort, { once: true });
+      settle();
+    });
+  }
+
+  /** Cached `/object_info`; `refresh` fetches it again (model lists change). */
+  objectInfo(signal: AbortSignal, refresh = false): Promise<ObjectInfo> {
+    if (refresh || this.#objectInfo === null) {
+      const pending = this.routes.objectInfo(signal);
+      this.#objectInfo = pending;
+      pending.catch(() => {
+        if (this.#objectInfo === pending) this.#objectInfo = null;
+      });
+    }
+    return this.#objectInfo;
+  }
+
+  vram(signal: AbortSignal): Promise<VramReading> {
+    return this.routes.vram(signal, this.server.name);
+  }
+
+  /** POST /free: unload models and drop the node cache (applied after the running prompt). */
+  free(signal: AbortSignal): Promise<void> {
+    return this.routes.free({ unloadModels: true, freeMemory: true }, signal);
+  }
+
+  queue(signal: AbortSignal): Promise<QueueSnapshot> {
+    return this.routes.queue(signal);
+  }
+
+  upload(input: UploadInput, signal: AbortSignal): Promise<string> {
+    return this.#uploads.upload(input, signal);
+  }
+
+  /** Streams an output to `destination` (our path, never the server's name), atomically. */
+  download(ref: FileRef, destination: string, signal: AbortSignal): Promise<void> {
+    return downloadFile(this.routes, ref, destination, signal);
+  }
+
+  submit(workflow: ApiWorkflow, options: SubmitOptions): JobHandle {
+    const promptId = options.promptId ?? randomUUID();
+    const job = new PromptJob(this.#host, promptId, workflow, options.extraData);
+    if (options.onEvent) job.subscribe(options.onEvent);
+    if (this.#state.kind === 'down') {
+      job.abandon(this.#state.error);
+    } else {
+      this.#jobs.set(promptId, job);
+      job.start(options.signal);
+    }
+    return { promptId, server: this.server.name, result: job.result, events: () => eventStream(job) };
+  }
+
+  /** Withdraws our prompts still on the server, then closes the socket. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#lifetime.signal.aborted) return;
+    await Promise.all([...this.#jobs.values()].map((job) => job.cancel()));
+    this.#lifetime.abort();
+    if (this.#ticker !== null) clearInterval(this.#ticker);
+    this.#ticker = null;
+    await this.#socket.close();
+    this.#stateListeners.clear();
+  }
+
+  #onMessage(message: ComfyMessage): void {
+    switch (message.type) {
+      case 'status':
+        for (const job of this.#jobs.values()) job.onQueueActivity();
+        return;
+      case 'feature_flags':
+      case 'other':
+        return;
+      case 'executing':
+      case 'progress':
+      case 'progress_state':
+        // The bare `executing {node}` after a reconnect has no prompt_id: it is about our running prompt.
+        (message.promptId === null ? (message.type === 'executing' ? this.#runningJob() : undefined) : this.#jobs.get(message.promptId))?.onMessage(message);
+        return;
+      default:
+        this.#jobs.get(message.promptId)?.onMessage(message);
+    }
+  }
+
+  #onBinary(frame: BinaryFrame): void {
+    if (frame.kind !== 'preview') return;
+    // Type-1 previews carry no prompt id: ComfyUI runs one prompt at a time, so it is our running one (if any).
+    const job = frame.promptId === null ? this.#runningJob() : this.#jobs.get(frame.promptId);
+    job?.onPreview(frame);
+  }
+
+  #runningJob(): PromptJob | undefined {
+    for (const job of this.#jobs.values()) if (job.isRunning) return job;
+    return undefined;
+  }
+
+  #onSocketState(state: SocketState): void {
+    switch (state.kind) {
+      case 'open':
+        this.#unreachableSince = null;
+        this.#setState({ kind: 'up' });
+        if (state.reconnected) void this.#reconcile();
+        return;
+      case 'closed':
+        this.#unreachableSince ??= Date.now();
+        return;
+      case 'failed': {
+        this.#unreachableSince ??= Date.now();
+        const error = state.error instanceof ComicError ? state.error : new ComicError('SERVER_UNREACHABLE', `server ${this.label}: ${state.reason}`);
+        if (error.code === 'SERVER_AUTH' || state.attempts >= this.#downAfterFailures) this.#goDown(error);
+        return;
+      }
+    }
+  }
+
+  /** After a reconnect: what finished while we were away is collected, what vanished is resubmitted. */
+  async #reconcile(): Promise<void> {
+    const orphans = [...this.#orphans];
+    this.#orphans.clear();
+    if (orphans.length > 0) {
+      const budget = deadline(this.#lifetime.signal, this.timeouts.cancel);
+      try {
+        await this.routes.deleteQueued(orphans, budget.signal).catch(() => undefined);
+        for (const id of orphans) await this.routes.interrupt(id, budget.signal).catch(() => undefined);
+      } finally {
+        budget.dispose();
+      }
+    }
+    await Promise.all([...this.#jobs.values()].map((job) => job.poll()));
+  }
+
+  #goDown(error: ComicError): void {
+    if (this.#state.kind === 'down') return;
+    this.#setState({ kind: 'down', error });
+    const moved = new ComicError('SERVER_UNREACHABLE', `${error.message}; its prompts are given up there`, { hint: error.hint, cause: error });
+    for (const job of [...this.#jobs.values()]) {
+      this.#orphans.add(job.promptId);
+      job.abandon(moved);
+    }
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    if (this.#unreachableSince !== null && this.#state.kind !== 'down' && now - this.#unreachableSince > this.timeouts.unreachable) {
+      this.#goDown(new ComicError('SERVER_UNREACHABLE', `server ${this.label} has been unreachable for ${Math.round((now - this.#unreachableSince) / 1000)} s`));
+    }
+    for (const job of this.#jobs.values()) job.tick(now);
+  }
+
+  #setState(state: ClientState): void {
+    if (state.kind === this.#state.kind) return;
+    this.#state = state;
+    for (const listener of [...this.#stateListeners]) listener(state);
+  }
+}
+
+function tickInterval(timeouts: Timeouts): number {
+  return Math.min(1000, Math.max(10, Math.floor(timeouts.poll / 2)));
+}
+
+function isTerminal(event: JobEvent): boolean {
+  return event.type === 'completed' || event.type === 'failed' || event.type === 'interrupted';
+}
+
+/** A live async iterator over one job's events, ending with its terminal event. */
+function eventStream(job: PromptJob): AsyncIterable<JobEvent> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<JobEvent> {
+      const queue: JobEvent[] = [];
+      let ended = job.isSettled;
+      let wake: (() => void) | null = null;
+      const unsubscribe = job.subscribe((event) => {
+        queue.push(event);
+        if (isTerminal(event)) ended = true;
+        wake?.();
+      });
+      const finish = (): IteratorResult<JobEvent> => {
+        unsubscribe();
+        return { value: undefined, done: true };
+      };
+      return {
+        async next(): Promise<IteratorResult<JobEvent>> {
+          for (;;) {
+            const event = queue.shift();
+            if (event !== undefined) return { value: event, done: false };
+            if (ended) return finish();
+            await new Promise<void>((resolve) => (wake = resolve));
+            wake = null;
+          }
+        },
+        async return(): Promise<IteratorResult<JobEvent>> {
+          return finish();
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,429 @@
+/**
+ * One prompt on one server, from POST to a settled outcome. The WebSocket gives live
+ * progress and the fast "done" signal (`executing` with node null); `/history` is the
+ * truth, read on that signal and by a slow poll beside the socket, so a silent socket never
+ * hangs a job. A prompt neither queued nor in history has vanished: it is resubmitted once
+ * under the same prompt_id, then given up (JOB_LOST). Silence budgets are measured in
+ * wall-clock time on every tick, so a suspended laptop cannot stretch them.
+ */
+import { ComicError, isComicError } from '../errors.js';
+import { readOutcome } from './history.js';
+import type { BinaryFrame, ComfyMessage } from './messages.js';
+import type { Routes } from './routes.js';
+import { cancelledError, deadline, sleep } from './signals.js';
+import type { ApiWorkflow, OutputFile, PromptTimings, Timeouts } from './types.js';
+
+export type JobEvent =
+  | { readonly type: 'queued'; readonly position: number }
+  | { readonly type: 'started' }
+  | { readonly type: 'cached'; readonly nodes: readonly string[] }
+  | { readonly type: 'node'; readonly node: string; readonly title: string; readonly classType: string }
+  | { readonly type: 'progress'; readonly node: string; readonly value: number; readonly max: number }
+  | { readonly type: 'preview'; readonly mime: string; readonly bytes: Uint8Array }
+  | { readonly type: 'completed'; readonly outputs: readonly OutputFile[] }
+  | { readonly type: 'failed'; readonly error: ComicError }
+  | { readonly type: 'interrupted' };
+
+export interface JobResult {
+  readonly promptId: string;
+  readonly server: string;
+  readonly outputs: readonly OutputFile[];
+  readonly cachedNodes: readonly string[];
+  readonly timings: PromptTimings;
+}
+
+/** What a job needs from its client. */
+export interface JobHost {
+  readonly routes: Routes;
+  readonly clientId: string;
+  readonly serverName: string;
+  readonly timeouts: Timeouts;
+  /** Aborts when the client closes. */
+  readonly lifetime: AbortSignal;
+  isSocketOpen(): boolean;
+  /** The socket may be deaf (the result came from the poll): reopen it. */
+  suspectSocket(): void;
+  /** Called once when the job settles. */
+  release(job: PromptJob): void;
+}
+
+type Phase = 'submitting' | 'queued' | 'running' | 'finishing' | 'cancelling' | 'done';
+
+const HISTORY_RETRIES = 5;
+const HISTORY_RETRY_MS = 40;
+const MAX_RESUBMITS = 1;
+const MAX_POLL_ERRORS = 3;
+const CANCEL_POLL_MS = 50;
+
+export class PromptJob {
+  readonly result: Promise<JobResult>;
+  #phase: Phase = 'submitting';
+  #resolve!: (result: JobResult) => void;
+  #reject!: (error: unknown) => void;
+  readonly #listeners = new Set<(event: JobEvent) => void>();
+  #submittedAt = Date.now();
+  #lastActivity = Date.now();
+  #lastSocketActivity = Date.now();
+  #lastPoll = Date.now();
+  #sawNode = false;
+  #currentNode: string | null = null;
+  #resubmits = 0;
+  #pollErrors = 0;
+  #polling = false;
+  #position = Number.POSITIVE_INFINITY;
+  #submission: Promise<void> = Promise.resolve();
+  /** Socket messages that beat the POST answer (an idle server starts at once): replayed once it is in. */
+  #early: ComfyMessage[] = [];
+
+  constructor(
+    private readonly host: JobHost,
+    readonly promptId: string,
+    readonly workflow: ApiWorkflow,
+    private readonly extraData: Readonly<Record<string, unknown>> | undefined,
+  ) {
+    this.result = new Promise<JobResult>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    // Callers always await `result`; this keeps an early failure from being reported as unhandled first.
+    this.result.catch(() => undefined);
+  }
+
+  get phase(): Phase {
+    return this.#phase;
+  }
+
+  get isRunning(): boolean {
+    return this.#phase === 'running';
+  }
+
+  get isSettled(): boolean {
+    return this.#phase === 'done';
+  }
+
+  subscribe(listener: (event: JobEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Sends the prompt. `signal` is the caller's: aborting it withdraws the prompt from the server. */
+  start(signal: AbortSignal): void {
+    const onAbort = (): void => void this.cancel();
+    if (signal.aborted) {
+      this.#settleError(cancelledError(`prompt ${this.promptId}`), 'interrupted');
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    void this.result.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => undefined);
+    this.#submission = this.#submit();
+  }
+
+  async #submit(): Promise<void> {
+    const signal = this.host.lifetime;
+    try {
+      // Read before our POST: the prompts ahead of ours, whoever sent them.
+      const ahead = await this.host.routes.queueRemaining(signal);
+      if (this.#phase !== 'submitting') return;
+      this.#submittedAt = Date.now();
+      const { partial } = await this.host.routes.queuePrompt(
+        { prompt: this.workflow, client_id: this.host.clientId, prompt_id: this.promptId, ...(this.extraData ? { extra_data: this.extraData } : {}) },
+        signal,
+      );
+      if (partial !== null) {
+        // The server queued only the outputs that validated: take it back, then fail.
+        await this.#withdraw();
+        this.#settleError(partial, 'failed');
+        return;
+      }
+      if (this.#phase !== 'submitting') return; // cancelled meanwhile; cancel() withdraws it
+      this.#phase = 'queued';
+      this.#position = ahead;
+      this.#touch();
+      this.#emit({ type: 'queued', position: ahead });
+      const early = this.#early;
+      this.#early = [];
+      for (const message of early) this.onMessage(message);
+    } catch (error) {
+      if (this.#phase === 'submitting') this.#settleError(error, 'failed');
+    }
+  }
+
+  /** A WebSocket message about this prompt (the client routes them by prompt_id). */
+  onMessage(message: ComfyMessage): void {
+    if (this.#phase === 'submitting') {
+      this.#early.push(message);
+      return;
+    }
+    if (this.#phase === 'done') return;
+    this.#lastSocketActivity = Date.now();
+    this.#touch();
+    switch (message.type) {
+      case 'execution_start':
+        this.#markStarted();
+        return;
+      case 'execution_cached':
+        this.#markStarted();
+        if (message.nodes.length > 0) this.#emit({ type: 'cached', nodes: message.nodes });
+        return;
+      case 'executing':
+        if (message.node === null) {
+          void this.#finish();
+          return;
+        }
+        this.#markStarted();
+        this.#sawNode = true;
+        this.#onNode(message.displayNode ?? message.node);
+        return;
+      case 'progress':
+        this.#markStarted();
+        this.#sawNode = true;
+        this.#emit({ type: 'progress', node: message.node ?? this.#currentNode ?? '', value: message.value, max: message.max });
+        return;
+      // execution_error (unless ExecutionBlocked, a mere notice: §4.3), success and interrupted
+      // are not acted on: the outcome and any partial outputs are read from history on `executing null`.
+      default:
+        return;
+    }
+  }
+
+  onPreview(frame: Extract<BinaryFrame, { kind: 'preview' }>): void {
+    if (this.#phase !== 'queued' && this.#phase !== 'running') return; // a picture is only worth showing once we know the prompt is in
+    this.#lastSocketActivity = Date.now();
+    this.#touch();
+    this.#markStarted();
+    this.#emit({ type: 'preview', mime: frame.mime, bytes: frame.bytes });
+  }
+
+  /** The server's queue moved (a `status` broadcast): a waiting prompt is not stuck. */
+  onQueueActivity(): void {
+    if (this.#phase === 'queued') this.#touch();
+  }
+
+  /** Called on every client tick: silence budgets, and the slow history poll. */
+  tick(now: number): void {
+    if (this.#phase !== 'queued' && this.#phase !== 'running') return;
+    const budget = this.#budget();
+    if (now - this.#lastActivity > budget.ms) {
+      void this.#timeout(budget.what, now - this.#lastActivity);
+      return;
+    }
+    if (now - this.#lastPoll >= this.host.timeouts.poll) void this.poll();
+  }
+
+  /** Checks history (and the queue) now: after a reconnect, and on the slow timer. */
+  async poll(): Promise<void> {
+    if (this.#polling || (this.#phase !== 'queued' && this.#phase !== 'running')) return;
+    this.#polling = true;
+    this.#lastPoll = Date.now();
+    const routes = this.host.routes;
+    const signal = this.host.lifetime;
+    try {
+      if ((await this.#settleFromHistory('poll')) || (this.#phase !== 'queued' && this.#phase !== 'running')) return;
+      const queue = await routes.queue(signal);
+      if (this.#phase !== 'queued' && this.#phase !== 'running') return;
+      if (queue.running.includes(this.promptId)) {
+        this.#markStarted();
+      } else {
+        const position = queue.pending.indexOf(this.promptId);
+        if (position >= 0) {
+          if (position < this.#position) this.#touch();
+          this.#position = position;
+        } else if (!(await this.#settleFromHistory('poll'))) {
+          // Finished between our two reads is ruled out by the second history read above.
+          await this.#vanished();
+        }
+      }
+      this.#pollErrors = 0;
+    } catch (error) {
+      this.#onPollError(error);
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  /** Withdraws the prompt (delete if pending, interrupt if running) and waits until the server lets go of it. */
+  async cancel(): Promise<void> {
+    if (this.#phase === 'done' || this.#phase === 'cancelling') return;
+    const wasSubmitting = this.#phase === 'submitting';
+    this.#phase = 'cancelling';
+    if (wasSubmitting) await this.#submission; // the POST may still land; we chose the id, so we can withdraw it either way
+    await this.#withdraw();
+    await this.#awaitGone();
+    this.#settleError(cancelledError(`prompt ${this.promptId} on server ${this.host.serverName}`), 'interrupted');
+  }
+
+  /** The server went away: give up here (the pool runs the job elsewhere). */
+  abandon(error: ComicError): void {
+    if (this.#phase === 'done') return;
+    this.#settleError(error, 'failed');
+  }
+
+  #budget(): { ms: number; what: string } {
+    const t = this.host.timeouts;
+    if (this.#phase === 'queued') return { ms: t.queue, what: 'waiting in the queue' };
+    if (!this.#sawNode) return { ms: t.start, what: 'starting (loading models?)' };
+    const node = this.#currentNode === null ? 'running' : `running ${this.#describeNode(this.#currentNode)}`;
+    return { ms: t.nodeSilence, what: node };
+  }
+
+  async #timeout(what: string, silentMs: number): Promise<void> {
+    if (this.#phase !== 'queued' && this.#phase !== 'running') return;
+    this.#phase = 'cancelling';
+    await this.#withdraw();
+    this.#settleError(
+      new ComicError('JOB_TIMEOUT', `prompt ${this.promptId} on server ${this.host.routes.label} gave no sign of life for ${Math.round(silentMs / 1000)} s while ${what}`, {
+        hint: 'raise the matching budget under `timeouts` in comic.config.yaml if this server is just slow',
+      }),
+      'failed',
+    );
+  }
+
+  #markStarted(): void {
+    if (this.#phase !== 'queued') return;
+    this.#phase = 'running';
+    this.#emit({ type: 'started' });
+  }
+
+  #onNode(node: string): void {
+    this.#currentNode = node;
+    const def = this.workflow[node];
+    this.#emit({ type: 'node', node, title: def?._meta?.title ?? def?.class_type ?? node, classType: def?.class_type ?? '' });
+  }
+
+  #describeNode(node: string): string {
+    const def = this.workflow[node];
+    const title = def?._meta?.title;
+    return `node ${node}${title ? ` "${title}"` : ''}${def ? ` (${def.class_type})` : ''}`;
+  }
+
+  async #finish(): Promise<void> {
+    if (this.#phase !== 'queued' && this.#phase !== 'running') return;
+    this.#phase = 'finishing';
+    try {
+      for (let attempt = 0; attempt < HISTORY_RETRIES; attempt++) {
+        if (await this.#settleFromHistory('socket')) return;
+        // History is written just before `executing null` on 0.8.0; other builds may lag a little.
+        await sleep(HISTORY_RETRY_MS * (attempt + 1), this.host.lifetime);
+      }
+    } catch (error) {
+      if (this.#phase === 'finishing') this.#phase = 'running';
+      this.#onPollError(error);
+      return;
+    }
+    // Still nothing: let the poll decide (it also detects a vanished prompt).
+    if (this.#phase === 'finishing') {
+      this.#phase = 'running';
+      this.#lastPoll = 0;
+    }
+  }
+
+  /** Reads history; settles and returns true when the prompt has finished. */
+  async #settleFromHistory(via: 'socket' | 'poll'): Promise<boolean> {
+    const entry = await this.host.routes.history(this.promptId, this.host.lifetime);
+    if (entry === null || this.#phase === 'done' || this.#phase === 'cancelling') return false;
+    const outcome = readOutcome(entry, this.workflow, this.host.routes.label, this.#submittedAt);
+    if (via === 'poll' && this.host.isSocketOpen() && Date.now() - this.#lastSocketActivity >= this.host.timeouts.poll) {
+      this.host.suspectSocket();
+    }
+    switch (outcome.kind) {
+      case 'success':
+        this.#phase = 'done';
+        this.#emit({ type: 'completed', outputs: outcome.outputs });
+        this.#resolve({ promptId: this.promptId, server: this.host.serverName, outputs: outcome.outputs, cachedNodes: outcome.cachedNodes, timings: outcome.timings });
+        this.host.release(this);
+        return true;
+      case 'failed':
+        this.#settleError(outcome.error, 'failed');
+        return true;
+      case 'interrupted':
+        // Not by us (we would be cancelling): someone else interrupted it on a shared server.
+        this.#settleError(new ComicError('JOB_FAILED', `prompt ${this.promptId} was interrupted on server ${this.host.routes.label} (not by us)`), 'interrupted');
+        return true;
+    }
+  }
+
+  async #vanished(): Promise<void> {
+    if (this.#resubmits < MAX_RESUBMITS) {
+      // Restarted server or cleared queue: our prompt_id makes the resubmit safe to repeat.
+      this.#resubmits++;
+      this.#phase = 'submitting';
+      this.#sawNode = false;
+      this.#submission = this.#submit();
+      await this.#submission;
+      return;
+    }
+    this.#settleError(
+      new ComicError('JOB_LOST', `prompt ${this.promptId} vanished from server ${this.host.routes.label} (neither queued nor in history) after a resubmit`, {
+        hint: 'the server may have restarted, or someone cleared its queue',
+      }),
+      'failed',
+    );
+  }
+
+  #onPollError(error: unknown): void {
+    if (!isComicError(error)) {
+      this.#settleError(error, 'failed');
+      return;
+    }
+    // The client decides about unreachable servers (reconnect, then give up); cancellations are ours.
+    if (error.code === 'SERVER_UNREACHABLE' || error.code === 'CANCELLED') return;
+    if (error.code === 'SERVER_PROTOCOL' || error.code === 'SERVER_AUTH' || ++this.#pollErrors >= MAX_POLL_ERRORS) {
+      this.#settleError(error, 'failed');
+    }
+  }
+
+  /** Best effort: remove from the pending queue, then interrupt if it is the running one. Only ever our prompt_id. */
+  async #withdraw(): Promise<void> {
+    const budget = deadline(undefined, this.host.timeouts.cancel);
+    try {
+      await this.host.routes.deleteQueued([this.promptId], budget.signal).catch(() => undefined);
+      await this.host.routes.interrupt(this.promptId, budget.signal).catch(() => undefined);
+    } finally {
+      budget.dispose();
+    }
+  }
+
+  /** Waits until the prompt is neither pending nor running (an interrupt is cooperative). */
+  async #awaitGone(): Promise<void> {
+    const until = Date.now() + this.host.timeouts.cancel;
+    let interrupts = 0;
+    while (Date.now() < until) {
+      const budget = deadline(undefined, Math.max(1, until - Date.now()));
+      try {
+        const queue = await this.host.routes.queue(budget.signal);
+        const running = queue.running.includes(this.promptId);
+        if (!running && !queue.pending.includes(this.promptId)) return;
+        // It may have moved from pending to running between our delete and interrupt: repeat both.
+        if (++interrupts % 10 === 0 || !running) await this.#withdraw();
+      } catch {
+        return; // unreachable: nothing more we can do from here
+      } finally {
+        budget.dispose();
+      }
+      await sleep(CANCEL_POLL_MS);
+    }
+  }
+
+  #touch(): void {
+    this.#lastActivity = Date.now();
+  }
+
+  #settleError(error: unknown, event: 'failed' | 'interrupted'): void {
+    if (this.#phase === 'done') return;
+    this.#phase = 'done';
+    const comicError = isComicError(error) ? error : new ComicError('INTERNAL', `prompt ${this.promptId}: ${String(error)}`, { cause: error });
+    this.#emit(event === 'failed' ? { type: 'failed', error: comicError } : { type: 'interrupted' });
+    this.#reject(comicError);
+    this.host.release(this);
+  }
+
+  #emit(event: JobEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's bug must not break the job; the run's own bus reports listener failures.
+      }
+    }
+  }
+}

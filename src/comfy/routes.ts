@@ -1,0 +1,135 @@
+/**
+ * Typed calls for every ComfyUI route the client uses (../shared/comfyui-protocol.md §3).
+ * Each takes an AbortSignal; answers are checked at the edge; empty-body routes are never
+ * parsed as JSON.
+ */
+import { ComicError } from '../errors.js';
+import {
+  Features,
+  History,
+  ObjectInfo as ObjectInfoSchema,
+  PromptAccepted,
+  PromptRejected,
+  Queue,
+  QueueStatus,
+  SystemStats,
+  Uploaded,
+  type HistoryEntry,
+} from './schemas.js';
+import type { Transport } from './transport.js';
+import type { ApiWorkflow, FileRef, ObjectInfo, VramReading } from './types.js';
+import { formatValidationErrors, validationError } from './validation-errors.js';
+
+export interface PromptBody {
+  readonly prompt: ApiWorkflow;
+  readonly client_id: string;
+  readonly prompt_id: string;
+  readonly extra_data?: Readonly<Record<string, unknown>>;
+}
+
+export interface QueueSnapshot {
+  readonly running: readonly string[];
+  /** In run order (the server sends heap order; we sort by number). */
+  readonly pending: readonly string[];
+}
+
+/** /object_info scans model folders and can take a while on big installs. */
+const OBJECT_INFO_MS = 300_000;
+
+export class Routes {
+  constructor(readonly transport: Transport) {}
+
+  get label(): string {
+    return this.transport.label;
+  }
+
+  systemStats(signal: AbortSignal) {
+    return this.transport.json('GET', '/system_stats', SystemStats, { signal });
+  }
+
+  async vram(signal: AbortSignal, server: string): Promise<VramReading> {
+    const stats = await this.systemStats(signal);
+    const device = stats.devices[0];
+    if (device === undefined) return { server, used: 0, total: 0 };
+    return { server, used: Math.max(0, device.vram_total - device.vram_free), total: device.vram_total };
+  }
+
+  features(signal: AbortSignal) {
+    return this.transport.json('GET', '/features', Features, { signal });
+  }
+
+  async objectInfo(signal: AbortSignal): Promise<ObjectInfo> {
+    return this.transport.json('GET', '/object_info', ObjectInfoSchema, { signal, timeoutMs: OBJECT_INFO_MS });
+  }
+
+  /**
+   * POST /prompt. A 400 becomes WORKFLOW_INVALID (or SERVER_MISSING_CAPABILITY) with one
+   * readable line per problem. A 200 that still carries node_errors (some outputs dropped)
+   * is returned as `partial` so the caller can withdraw the prompt before failing.
+   */
+  async queuePrompt(body: PromptBody, signal: AbortSignal): Promise<{ number: number; partial: ComicError | null }> {
+    const { status, text } = await this.transport.text('POST', '/prompt', { signal, json: body });
+    if (status === 400) {
+      const answer = this.transport.parse('POST', '/prompt', PromptRejected, text);
+      throw validationError(answer, body.prompt, this.label);
+    }
+    if (status !== 200) throw this.transport.statusError('POST', '/prompt', status, text);
+    const accepted = this.transport.parse('POST', '/prompt', PromptAccepted, text);
+    if (accepted.prompt_id !== body.prompt_id) {
+      throw this.transport.protocolError('POST', '/prompt', `prompt_id ${accepted.prompt_id} for our ${body.prompt_id}`);
+    }
+    const nodeErrors = accepted.node_errors ?? {};
+    if (Object.keys(nodeErrors).length === 0) return { number: accepted.number, partial: null };
+    const lines = formatValidationErrors({ node_errors: nodeErrors }, body.prompt);
+    const partial = new ComicError('WORKFLOW_INVALID', `server ${this.label} accepted only part of the workflow:\n  ${lines.join('\n  ')}`, {
+      hint: 'fix the nodes listed; the server would have skipped the outputs that depend on them',
+    });
+    return { number: accepted.number, partial };
+  }
+
+  /** GET /prompt: prompts pending plus running (cheap; no graphs). */
+  async queueRemaining(signal: AbortSignal): Promise<number> {
+    const status = await this.transport.json('GET', '/prompt', QueueStatus, { signal });
+    return status.exec_info.queue_remaining;
+  }
+
+  async queue(signal: AbortSignal): Promise<QueueSnapshot> {
+    const queue = await this.transport.json('GET', '/queue', Queue, { signal });
+    const pending = [...queue.queue_pending].sort((a, b) => a[0] - b[0]);
+    return { running: queue.queue_running.map((item) => item[1]), pending: pending.map((item) => item[1]) };
+  }
+
+  /** Removes pending prompts by id; never touches the running one or anyone else's. */
+  deleteQueued(promptIds: readonly string[], signal: AbortSignal): Promise<void> {
+    return this.transport.send('POST', '/queue', { signal, json: { delete: promptIds } });
+  }
+
+  /** Interrupts `promptId` only if it is the one running (never a global interrupt). */
+  interrupt(promptId: string, signal: AbortSignal): Promise<void> {
+    return this.transport.send('POST', '/interrupt', { signal, json: { prompt_id: promptId } });
+  }
+
+  /** The history entry, or null while the prompt is pending, running or unknown. */
+  async history(promptId: string, signal: AbortSignal): Promise<HistoryEntry | null> {
+    const route = `/history/${encodeURIComponent(promptId)}`;
+    const history = await this.transport.json('GET', route, History, { signal });
+    return history[promptId] ?? null;
+  }
+
+  view(ref: FileRef, signal: AbortSignal) {
+    return this.transport.stream('/view', { signal, query: { filename: ref.filename, subfolder: ref.subfolder, type: ref.type } });
+  }
+
+  /** Returns the name to use in LoadImage (`subfolder/name` when the server put it in one). */
+  async uploadImage(bytes: Uint8Array, filename: string, signal: AbortSignal): Promise<string> {
+    const form = new FormData();
+    form.set('image', new Blob([bytes]), filename);
+    form.set('type', 'input');
+    const uploaded = await this.transport.json('POST', '/upload/image', Uploaded, { signal, form });
+    return uploaded.subfolder ? `${uploaded.subfolder}/${uploaded.name}` : uploaded.name;
+  }
+
+  free(options: { unloadModels: boolean; freeMemory: boolean }, signal: AbortSignal): Promise<void> {
+    return this.transport.send('POST', '/free', { signal, json: { unload_models: options.unloadModels, free_memory: options.freeMemory } });
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * HTTP to one ComfyUI server: auth on every request, same-origin redirects only (a
+ * credential never follows a redirect to another origin), a deadline on every call, and
+ * failures turned into ComicErrors that name the server and route but never a credential.
+ */
+import type { z } from 'zod';
+import { ComicError } from '../errors.js';
+import { authHeaders, endpointOf, hasCredentials, routeUrl, type Endpoint } from './endpoint.js';
+import { cancelledError, deadline, type Deadline } from './signals.js';
+import type { ServerOptions } from './types.js';
+
+export type Method = 'GET' | 'POST';
+
+export interface RequestOptions {
+  readonly signal: AbortSignal;
+  readonly query?: Readonly<Record<string, string>>;
+  /** Sent as application/json. */
+  readonly json?: unknown;
+  /** Sent as multipart/form-data. */
+  readonly form?: FormData;
+  /** Overrides the transport's request budget (e.g. /object_info can be slow). */
+  readonly timeoutMs?: number;
+}
+
+const MAX_REDIRECTS = 5;
+
+export class Transport {
+  readonly endpoint: Endpoint;
+
+  constructor(
+    readonly server: ServerOptions,
+    private readonly requestMs: number,
+  ) {
+    this.endpoint = endpointOf(server);
+  }
+
+  get label(): string {
+    return this.endpoint.label;
+  }
+
+  /** A request whose JSON answer is checked against `schema`; `accept` lists the statuses that carry it. */
+  async json<S extends z.ZodType>(method: Method, route: string, schema: S, options: RequestOptions, accept: readonly number[] = [200]): Promise<z.output<S>> {
+    const { response, status, text } = await this.#text(method, route, options);
+    if (!accept.includes(status)) throw this.statusError(method, route, status, text);
+    return this.parse(method, route, schema, text, response.headers.get('content-type'));
+  }
+
+  /** For routes that answer 200 with an empty body (/queue, /interrupt, /free): never parsed. */
+  async send(method: Method, route: string, options: RequestOptions): Promise<void> {
+    const { status, text } = await this.#text(method, route, options);
+    if (status < 200 || status >= 300) throw this.statusError(method, route, status, text);
+  }
+
+  /** Status and raw text, for routes whose error answers carry meaning (POST /prompt's 400). */
+  async text(method: Method, route: string, options: RequestOptions): Promise<{ status: number; text: string }> {
+    const { status, text } = await this.#text(method, route, options);
+    return { status, text };
+  }
+
+  /**
+   * A streamed answer (GET /view). The returned deadline is a silence budget: touch it on
+   * every chunk and dispose it when done; it aborts the body if the server stalls.
+   */
+  async stream(route: string, options: RequestOptions): Promise<{ response: Response; idle: Deadline }> {
+    const idle = deadline(options.signal, options.timeoutMs ?? this.requestMs);
+    try {
+      const response = await this.#fetch('GET', route, options, idle);
+      if (response.status !== 200) {
+        const text = await response.text().catch(() => '');
+        throw this.statusError('GET', route, response.status, text);
+      }
+      return { response, idle };
+    } catch (error) {
+      idle.dispose();
+      throw this.#mapAbort(error, 'GET', route, options.signal, idle);
+    }
+  }
+
+  parse<S extends z.ZodType>(method: Method, route: string, schema: S, text: string, contentType: string | null = null): z.output<S> {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      const type = contentType === null ? '' : ` (${contentType.split(';')[0]})`;
+      throw this.protocolError(method, route, `malformed JSON${type}: ${snippet(text)}`);
+    }
+    const result = schema.safeParse(value);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const where = issue === undefined || issue.path.length === 0 ? '' : ` at ${issue.path.join('.')}`;
+      throw this.protocolError(method, route, `an unexpected answer${where}: ${issue?.message ?? 'invalid'}`);
+    }
+    return result.data;
+  }
+
+  protocolError(method: Method, route: string, what: string): ComicError {
+    return new ComicError('SERVER_PROTOCOL', `server ${this.label} answered ${method} ${apiRoute(route)} with ${what}`, {
+      hint: 'check that the URL points at a ComfyUI server (not a proxy login page) and that it is a supported version',
+    });
+  }
+
+  statusError(method: Method, route: string, status: number, text: string): ComicError {
+    const body = text.trim() === '' ? '' : `: ${snippet(text)}`;
+    return new ComicError('SERVER_ERROR', `server ${this.label} answered ${method} ${apiRoute(route)} with HTTP ${status}${body}`);
+  }
+
+  async #text(method: Method, route: string, options: RequestOptions): Promise<{ response: Response; status: number; text: string }> {
+    const budget = deadline(options.signal, options.timeoutMs ?? this.requestMs);
+    try {
+      const response = await this.#fetch(method, route, options, budget);
+      const text = await response.text();
+      return { response, status: response.status, text };
+    } catch (error) {
+      throw this.#mapAbort(error, method, route, options.signal, budget);
+    } finally {
+      budget.dispose();
+    }
+  }
+
+  async #fetch(method: Method, route: string, options: RequestOptions, budget: Deadline): Promise<Response> {
+    let url = routeUrl(this.endpoint, this.server, route, options.query);
+    let currentMethod: string = method;
+    let body: string | FormData | undefined = options.json !== undefined ? JSON.stringify(options.json) : options.form;
+    const headers = authHeaders(this.server);
+    if (options.json !== undefined) headers['content-type'] = 'application/json';
+    for (let hop = 0; ; hop++) {
+      let response: Response;
+      try {
+        response = await fetch(url, { method: currentMethod, headers, body, redirect: 'manual', signal: budget.signal });
+      } catch (error) {
+        if (budget.signal.aborted) throw error;
+        throw new ComicError('SERVER_UNREACHABLE', `server ${this.label} did not answer ${method} ${apiRoute(route)} (${networkReason(error)})`, {
+          hint: 'check that ComfyUI is running and reachable at that address',
+          cause: error,
+        });
+      }
+      if (response.status === 401 || response.status === 403) {
+        await response.body?.cancel();
+        throw new ComicError('SERVER_AUTH', `server ${this.label} refused ${method} ${apiRoute(route)} with HTTP ${response.status}`, {
+          hint: 'check the auth settings for this server (token, user/password or extra headers)',
+        });
+      }
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || location === null) return response;
+      await response.body?.cancel();
+      if (hop >= MAX_REDIRECTS) throw this.protocolError(method, route, `more than ${MAX_REDIRECTS} redirects`);
+      const next = new URL(location, url);
+      if (next.origin !== this.endpoint.origin && hasCredentials(this.server)) {
+        // A proxy sending us to a login page elsewhere: following would hand our credentials to another origin.
+        throw new ComicError('SERVER_AUTH', `server ${this.label} redirected ${method} ${apiRoute(route)} to another origin (${next.origin}); our credentials are not sent there`, {
+          hint: 'point the server URL at the final address, or fix the proxy (a redirect usually means a login page)',
+        });
+      }
+      if (response.status === 303 || ((response.status === 301 || response.status === 302) && currentMethod === 'POST')) {
+        currentMethod = 'GET';
+        body = undefined;
+        delete headers['content-type'];
+      }
+      url = next;
+    }
+  }
+
+  #mapAbort(error: unknown, method: Method, route: string, caller: AbortSignal, budget: Deadline): unknown {
+    if (caller.aborted) return cancelledError(`${method} ${apiRoute(route)} on ${this.label}`);
+    if (budget.expired()) {
+      return new ComicError('SERVER_UNREACHABLE', `server ${this.label} did not answer ${method} ${apiRoute(route)} in time`, {
+        hint: 'the server may be overloaded or stuck; timeouts are set under `timeouts` in comic.config.yaml',
+      });
+    }
+    if (error instanceof ComicError) return error;
+    return new ComicError('SERVER_UNREACHABLE', `server ${this.label}: ${method} ${apiRoute(route)} failed (${networkReason(error)})`, { cause: error });
+  }
+}
+
+function apiRoute(route: string): string {
+  return `/api${route.split('?')[0]}`;
+}
+
+/** The low-level reason (ECONNREFUSED, socket hang up, …) without any URL in it. */
+function networkReason(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const code = (cause as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code;
+  return cause instanceof Error ? cause.message.replace(/\bhttps?:\/\/\S+/g, '<url>') : String(cause);
+}
+
+function snippet(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return JSON.stringify(flat.length > 120 ? `${flat.slice(0, 120)}…` : flat);
+}

@@ -1,0 +1,57 @@
+/**
+ * ComicInfo.xml (Anansi ComicInfo schema v2.0), the metadata file comic readers and servers
+ * (Komga, Kavita, ComicRack, YACReader) read from a CBZ. Elements must follow the schema's
+ * sequence order.
+ */
+import type { AuthorRole, ComicMeta } from '../../script/model.js';
+
+export interface ComicInfoPage {
+  readonly width: number;
+  readonly height: number;
+  /** Bytes of the image file in the archive. */
+  readonly size: number;
+}
+
+/** Credits in schema order; an `artist` both pencils and inks. */
+const CREDITS: readonly (readonly [string, readonly AuthorRole[]])[] = [
+  ['Writer', ['writer']],
+  ['Penciller', ['penciller', 'artist']],
+  ['Inker', ['inker', 'artist']],
+  ['Colorist', ['colorist']],
+  ['Letterer', ['letterer']],
+  ['CoverArtist', ['cover-artist']],
+  ['Editor', ['editor']],
+];
+
+export function comicInfoXml(meta: ComicMeta, pages: readonly ComicInfoPage[], characters: readonly string[] = []): string {
+  const lines = ['<?xml version="1.0" encoding="utf-8"?>', '<ComicInfo xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'];
+  const element = (name: string, value: string | number | null): void => {
+    if (value !== null && value !== '') lines.push(`  <${name}>${escapeXml(String(value))}</${name}>`);
+  };
+  element('Title', meta.title);
+  element('Series', meta.series);
+  element('Number', meta.issue);
+  for (const [name, roles] of CREDITS) {
+    const names = [...new Set(meta.authors.filter((a) => roles.includes(a.role)).map((a) => a.name))];
+    element(name, names.join(', '));
+  }
+  element('PageCount', pages.length);
+  element('LanguageISO', meta.language);
+  element('Manga', meta.direction === 'rtl' ? 'YesAndRightToLeft' : 'No');
+  element('Characters', characters.join(', '));
+  lines.push('  <Pages>');
+  pages.forEach((page, i) => {
+    const type = i === 0 ? ' Type="FrontCover"' : '';
+    lines.push(`    <Page Image="${i}"${type} ImageSize="${page.size}" ImageWidth="${page.width}" ImageHeight="${page.height}" />`);
+  });
+  lines.push('  </Pages>', '</ComicInfo>', '');
+  return lines.join('\n');
+}
+
+export function escapeXml(text: string): string {
+  // Characters XML 1.0 cannot carry at all are dropped rather than escaped.
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '').replace(/[&<>"']/g, (c) => `&${ENTITIES[c]};`);
+}
+
+const ENTITIES: Record<string, string> = { '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' };

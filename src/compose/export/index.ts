@@ -1,0 +1,50 @@
+/**
+ * Exports of a composed comic: page images, the print PDF, the CBZ and the webtoon strip.
+ * `exportAll` runs the requested kinds one after another (each streams pages one at a
+ * time, so memory stays flat however long the comic is).
+ */
+import type { ComposedPage } from '../types.js';
+import { type CbzOptions, exportCbz } from './cbz.js';
+import { exportPageImages, type PageImageOptions } from './pages.js';
+import { exportPdf } from './pdf.js';
+import type { ExportContext, ExportedFile, ExportKind, ExportPage } from './types.js';
+import { exportWebtoon, type WebtoonOptions } from './webtoon.js';
+
+export { comicInfoXml } from './comicinfo.js';
+export { exportCbz, type CbzOptions } from './cbz.js';
+export { exportPageImages, type PageImageFormat, type PageImageOptions } from './pages.js';
+export { exportPdf } from './pdf.js';
+export { exportWebtoon, planWebtoon, type WebtoonOptions, type WebtoonPlan } from './webtoon.js';
+export * from './types.js';
+
+export interface ExportOptions {
+  readonly pages?: PageImageOptions;
+  readonly cbz?: CbzOptions;
+  readonly webtoon?: WebtoonOptions;
+}
+
+export async function exportAll(kinds: readonly ExportKind[], ctx: ExportContext, options: ExportOptions = {}): Promise<ExportedFile[]> {
+  const files: ExportedFile[] = [];
+  for (const kind of new Set(kinds)) {
+    switch (kind) {
+      case 'png':
+        files.push(...(await exportPageImages(ctx, options.pages)));
+        break;
+      case 'pdf':
+        files.push(await exportPdf(ctx));
+        break;
+      case 'cbz':
+        files.push(await exportCbz(ctx, options.cbz));
+        break;
+      case 'webtoon':
+        files.push(...(await exportWebtoon(ctx, options.webtoon)));
+        break;
+    }
+  }
+  return files;
+}
+
+/** A composed page held in memory, as an export page. */
+export function exportPageFrom(number: number, composed: ComposedPage): ExportPage {
+  return { number, layout: composed.layout, lettering: composed.lettering, png: () => Promise.resolve(composed.png) };
+}

@@ -1,0 +1,57 @@
+/**
+ * What every exporter takes: the composed pages (loaded on demand, so a long comic is never
+ * all in memory at once) and the comic's metadata.
+ */
+import type { ComicMeta } from '../../script/model.js';
+import type { LetteringBox, PageLayout } from '../types.js';
+
+export type ExportKind = 'png' | 'pdf' | 'cbz' | 'webtoon';
+export const EXPORT_KINDS: readonly ExportKind[] = ['png', 'pdf', 'cbz', 'webtoon'];
+export const DEFAULT_EXPORT_KINDS: readonly ExportKind[] = ['png', 'pdf', 'cbz'];
+
+export interface ExportPage {
+  /** 1-based page number; files are named after it (`pages/003.png`). */
+  readonly number: number;
+  readonly layout: PageLayout;
+  /** Where the lettering is: the webtoon slicer never cuts through it. */
+  readonly lettering: readonly LetteringBox[];
+  /** The composed page, an 8-bit RGB PNG of the canvas size (composePage's output). */
+  readonly png: () => Promise<Buffer>;
+}
+
+export interface ExportContext {
+  /** The output folder: every file is written under it, atomically. */
+  readonly outDir: string;
+  readonly meta: ComicMeta;
+  /** In reading order. */
+  readonly pages: readonly ExportPage[];
+  /** Base name of the PDF and CBZ; default: the title as a slug. */
+  readonly slug?: string;
+  /** Character names, for ComicInfo.xml. */
+  readonly characters?: readonly string[];
+}
+
+export interface ExportedFile {
+  readonly kind: ExportKind;
+  /** Absolute path. */
+  readonly path: string;
+  readonly bytes: number;
+}
+
+/** `The Last Lighthouse` → `the-last-lighthouse`; never empty. */
+export function slugify(title: string): string {
+  const slug = title
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 80)
+    .replace(/-+$/, '');
+  return slug === '' ? 'comic' : slug;
+}
+
+/** `7` → `007`: names sort in page order up to 999 pages, and stay unique past it. */
+export function pageFileStem(n: number): string {
+  return String(n).padStart(3, '0');
+}

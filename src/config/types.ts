@@ -1,0 +1,169 @@
+/**
+ * The resolved configuration every other layer reads: all values present, directories
+ * absolute, durations in milliseconds, credentials wrapped in `Secret`, and for each setting
+ * the place its value came from.
+ */
+import type { Secret } from './secret.js';
+
+export const BACKENDS = ['comfyui', 'sdapi', 'draft'] as const;
+export type BackendKind = (typeof BACKENDS)[number];
+
+export const EXPORT_KINDS = ['png', 'pdf', 'cbz', 'webtoon'] as const;
+export type ExportKind = (typeof EXPORT_KINDS)[number];
+
+/** How we authenticate to a ComfyUI server (or the proxy in front of it). */
+export type ServerAuth =
+  | { readonly kind: 'none' }
+  /** `Authorization: Bearer <token>` on HTTP requests and the WebSocket handshake. */
+  | { readonly kind: 'bearer'; readonly token: Secret }
+  /** `Authorization: Basic base64(user:password)`, sent preemptively. */
+  | { readonly kind: 'basic'; readonly user: string; readonly password: Secret }
+  /** `?<name>=<value>` on every HTTP and WebSocket URL (e.g. ComfyUI-Login's `token`). */
+  | { readonly kind: 'query'; readonly name: string; readonly value: Secret };
+
+export interface ServerConfig {
+  /** http(s) origin plus an optional base path, no credentials, no query, no trailing slash. */
+  readonly url: string;
+  /** Unique among the servers; defaults to host:port. */
+  readonly name: string;
+  /** Prompts in flight on this server (running + queued by us). */
+  readonly maxConcurrent: number;
+  /** Extra headers for HTTP requests and the WebSocket handshake. */
+  readonly headers: Readonly<Record<string, Secret>>;
+  readonly auth: ServerAuth;
+}
+
+/** The SD API (AUTOMATIC1111) accepts no query-token auth, so that kind is absent here. */
+export type FallbackAuth = Exclude<ServerAuth, { readonly kind: 'query' }>;
+
+export interface FallbackConfig {
+  readonly url: string;
+  readonly auth: FallbackAuth;
+}
+
+export type FreeMemoryPolicy =
+  | { readonly kind: 'never' }
+  | { readonly kind: 'between-scripts' }
+  | { readonly kind: 'every-n-jobs'; readonly every: number };
+
+/** Wall-clock silence budgets in milliseconds (issue 4). */
+export interface Timeouts {
+  /** Connecting to a server (HTTP and WebSocket). */
+  readonly connect: number;
+  /** A prompt waiting in a server's queue. */
+  readonly queue: number;
+  /** From "our prompt is next" to its first executing node (model loads happen here). */
+  readonly start: number;
+  /** Between two events of a running prompt. */
+  readonly nodeSilence: number;
+}
+
+/** How to start a local ComfyUI when it is not up (issue 6). */
+export interface LaunchConfig {
+  readonly command: string;
+  readonly args: readonly string[];
+  /** Absolute. */
+  readonly cwd: string;
+  /** Added to the inherited environment; values may be credentials, hence Secret. */
+  readonly env: Readonly<Record<string, Secret>>;
+}
+
+export interface ServeConfig {
+  readonly apiKeys: readonly Secret[];
+  readonly port: number;
+  readonly host: string;
+}
+
+/** Every setting that has its own source; `comic config list` shows one line per key. */
+export const SETTING_KEYS = [
+  'servers',
+  'fallback',
+  'output',
+  'cache',
+  'templates',
+  'backend',
+  'freeMemory',
+  'timeouts.connect',
+  'timeouts.queue',
+  'timeouts.start',
+  'timeouts.nodeSilence',
+  'exports',
+  'comfyui.launch',
+  'serve.apiKeys',
+  'serve.port',
+  'serve.host',
+] as const;
+export type SettingKey = (typeof SETTING_KEYS)[number];
+
+/** Where a setting's value came from, highest precedence first. */
+export type ValueSource =
+  | { readonly kind: 'flag'; readonly flag: string }
+  | { readonly kind: 'env'; readonly variable: string }
+  | { readonly kind: 'project'; readonly file: string }
+  | { readonly kind: 'user'; readonly file: string }
+  | { readonly kind: 'default' };
+
+export interface ResolvedConfig {
+  /** At least one: the default is the local ComfyUI at http://127.0.0.1:8188. */
+  readonly servers: readonly ServerConfig[];
+  /** null: no SD API fallback (none configured, or --no-fallback). */
+  readonly fallback: FallbackConfig | null;
+  /** Absolute. */
+  readonly output: string;
+  /** Absolute. */
+  readonly cache: string;
+  /** Absolute user template folders, searched before the built-in templates. */
+  readonly templates: readonly string[];
+  readonly backend: BackendKind;
+  readonly freeMemory: FreeMemoryPolicy;
+  readonly timeouts: Timeouts;
+  readonly exports: readonly ExportKind[];
+  readonly comfyui: { readonly launch: LaunchConfig | null };
+  readonly serve: ServeConfig;
+  readonly sources: Readonly<Record<SettingKey, ValueSource>>;
+  /** The files that were read (user: the settings file, which may not exist yet; null when no user folder is known). */
+  readonly files: { readonly project: string | null; readonly user: string | null };
+  /** Every credential in this configuration, for `redact()`. */
+  readonly secrets: readonly Secret[];
+}
+
+/**
+ * Command-line values that override configuration. Strings are as typed by the user;
+ * loadConfig validates them and reports problems by flag name.
+ */
+export interface ConfigFlags {
+  /** --config FILE: use this file instead of searching for one. */
+  readonly configFile?: string;
+  /** --server URL (repeatable): replaces the configured servers. */
+  readonly servers?: readonly string[];
+  /** --out DIR */
+  readonly output?: string;
+  /** --cache DIR */
+  readonly cache?: string;
+  /** --backend comfyui|sdapi|draft */
+  readonly backend?: string;
+  /** --fallback URL, or false for --no-fallback. */
+  readonly fallback?: string | false;
+  /** --templates DIR (repeatable) */
+  readonly templates?: readonly string[];
+  /** --export KIND (repeatable) */
+  readonly exports?: readonly string[];
+  /** --port N (comic serve) */
+  readonly port?: number;
+  /** --host H (comic serve) */
+  readonly host?: string;
+}
+
+/** The flag name each ConfigFlags field stands for, as shown in `config list`. */
+export const FLAG_NAMES = {
+  configFile: '--config',
+  servers: '--server',
+  output: '--out',
+  cache: '--cache',
+  backend: '--backend',
+  fallback: '--fallback',
+  templates: '--templates',
+  exports: '--export',
+  port: '--port',
+  host: '--host',
+} as const satisfies Record<keyof ConfigFlags, string>;

@@ -1,0 +1,45 @@
+/**
+ * Chooses and builds the backend a run renders with, from the resolved configuration:
+ * ComfyUI (the pool of configured servers) with the SD API behind it as the fallback, or
+ * one of them alone, or the local draft backend.
+ */
+import type { ResolvedConfig } from '../config/index.js';
+import { ComfyBackend } from '../backends/comfyui/backend.js';
+import { DraftBackend } from '../backends/draft/backend.js';
+import { FallbackBackend } from '../backends/fallback.js';
+import { SdApiBackend } from '../backends/sdapi/backend.js';
+import type { Backend } from '../backends/types.js';
+import { ComicError } from '../errors.js';
+import type { EventBus } from '../progress/events.js';
+import type { TemplateRegistry } from '../templates/index.js';
+
+export function createBackend(config: ResolvedConfig, bus: EventBus, templates: TemplateRegistry): Backend {
+  switch (config.backend) {
+    case 'draft':
+      return new DraftBackend();
+    case 'sdapi': {
+      if (!config.fallback) {
+        throw new ComicError('CONFIG_INVALID', 'backend sdapi needs the Stable Diffusion API URL', {
+          hint: 'pass --fallback URL, set fallback.url in comic.config.yaml, or COMIC_FALLBACK_URL',
+        });
+      }
+      return sdApi(config);
+    }
+    case 'comfyui': {
+      const comfy = new ComfyBackend({ servers: config.servers, timeouts: config.timeouts, freeMemory: config.freeMemory, templates });
+      if (!config.fallback) return comfy;
+      return new FallbackBackend(comfy, sdApi(config), (change) => bus.emit({ type: 'fallback', ...change }));
+    }
+  }
+}
+
+function sdApi(config: ResolvedConfig): SdApiBackend {
+  const fallback = config.fallback!;
+  const auth =
+    fallback.auth.kind === 'basic'
+      ? ({ kind: 'basic', user: fallback.auth.user, password: fallback.auth.password.reveal() } as const)
+      : fallback.auth.kind === 'bearer'
+        ? ({ kind: 'bearer', token: fallback.auth.token.reveal() } as const)
+        : null;
+  return new SdApiBackend({ server: { url: fallback.url, auth } });
+}

@@ -1,0 +1,442 @@
+/**
+ * The main job: runs planned job graphs (one or several scripts sharing one backend) in
+ * dependency order. Every image is looked up in the content-addressed cache first; what is
+ * missing is rendered, cached, then copied into the output folder, and recorded in the run
+ * manifest the moment it is done, so a rerun after a crash or Ctrl-C picks up exactly where
+ * this one stopped. Pages are composed from cached panels; exports are made from pages.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { access, mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { composePageDetailed } from '../compose/page.js';
+import { exportAll, slugify, type ExportPage } from '../compose/export/index.js';
+import type { LetteringBox } from '../compose/types.js';
+import type { Backend, BackendName, RenderEvent, RenderInput } from '../backends/types.js';
+import { ComicError, ExitCode } from '../errors.js';
+import { isImageJob, type ExportJob, type ImageJob, type Job, type PageJob } from '../graph/index.js';
+import type { EventBus, RunSummary } from '../progress/events.js';
+import type { TemplateRegistry } from '../templates/index.js';
+import { copyFileAtomic, writeFileAtomic } from '../util/fs.js';
+import { RenderCache, type CacheMeta } from './cache.js';
+import { runDag, type NodeOutcome } from './dag.js';
+import { RunManifest } from './manifest.js';
+import { imageOutputPath, pageOutputPath } from './outputs.js';
+import { shotFor } from './shot.js';
+import type { PreparedScript } from './prepare.js';
+import { buildReport, reportMarkdown, type JobRecord, type RunReport } from './report.js';
+
+export interface GenerateOptions {
+  readonly scripts: readonly PreparedScript[];
+  /** The output folder; with several scripts each gets a subfolder named after its file. */
+  readonly outDir: string;
+  readonly backend: Backend;
+  readonly templates: TemplateRegistry;
+  readonly cache: RenderCache;
+  readonly bus: EventBus;
+  readonly signal: AbortSignal;
+  /** Job ids (as in `comic plan`) to render, with whatever they need; null for all. */
+  readonly only: readonly string[] | null;
+  /** Ignore the cache for the selected jobs. */
+  readonly force: boolean;
+  /** Pages composed at once: composition is CPU- and memory-bound. */
+  readonly composeConcurrency?: number;
+}
+
+export interface GenerateResult {
+  readonly summary: RunSummary;
+  readonly reports: readonly RunReport[];
+}
+
+/** One script's run: its graph, where its files go, what has been recorded so far. */
+interface ScriptRun {
+  readonly script: PreparedScript;
+  readonly outDir: string;
+  /** Prefix of job ids in events when several scripts run together. */
+  readonly prefix: string;
+  readonly manifest: RunManifest;
+  readonly records: Map<string, JobRecord>;
+  readonly forced: ReadonlySet<string>;
+  readonly lettering: Map<string, readonly LetteringBox[]>;
+}
+
+interface RunNode {
+  readonly id: string;
+  readonly deps: readonly string[];
+  readonly job: Job;
+  readonly run: ScriptRun;
+}
+
+export async function generate(options: GenerateOptions): Promise<GenerateResult> {
+  const started = Date.now();
+  const many = options.scripts.length > 1;
+  const runs: ScriptRun[] = [];
+  const nodes: RunNode[] = [];
+  for (const script of options.scripts) {
+    const name = slugify(script.path.replace(/^.*[\\/]/, '').replace(/\.ya?ml$/i, ''));
+    const outDir = many ? join(options.outDir, name) : options.outDir;
+    const selected = select(script, options.only);
+    const run: ScriptRun = {
+      script,
+      outDir,
+      prefix: many ? `${name}/` : '',
+      manifest: await RunManifest.open(join(outDir, '.comic', 'run.jsonl')),
+      records: new Map(),
+      forced: options.force ? new Set(options.only ? selectedIds(script, options.only) : selected.map((j) => j.id)) : new Set(),
+      lettering: new Map(),
+    };
+    runs.push(run);
+    for (const job of selected) nodes.push({ id: run.prefix + job.id, deps: job.deps.map((d) => run.prefix + d), job, run });
+  }
+
+  // Run-wide facts for the report come off the same event stream the renderers read.
+  const facts = collectFacts(options.bus);
+  options.bus.emit({ type: 'run-started', scripts: options.scripts.map((s) => s.path), jobs: nodes.length, backend: options.backend.name });
+
+  let cancelled = false;
+  try {
+    await runDag(nodes, (node, signal) => execute(node, options, signal), {
+      signal: options.signal,
+      lane: (node) => (isImageJob(node.job) ? 'render' : node.job.kind),
+      limits: { page: options.composeConcurrency ?? 2, export: 1 },
+      onOutcome: (node, outcome) => settle(node, outcome, options.bus),
+    });
+  } catch (error) {
+    if (!(error instanceof ComicError && error.code === 'CANCELLED')) throw error;
+    cancelled = true;
+  }
+
+  facts.stop();
+  const reports = await Promise.all(runs.map((run) => writeReport(run, facts, started)));
+  const counts = { done: 0, cached: 0, failed: 0, skipped: 0 };
+  let noBackend = false;
+  for (const run of runs) {
+    for (const record of run.records.values()) {
+      counts[record.status]++;
+      if (record.error?.code === 'NO_BACKEND') noBackend = true;
+    }
+  }
+  const exitCode = cancelled
+    ? ExitCode.cancelled
+    : noBackend
+      ? ExitCode.noBackend
+      : counts.failed + counts.skipped > 0
+        ? ExitCode.jobsFailed
+        : ExitCode.ok;
+  const summary: RunSummary = {
+    ok: exitCode === ExitCode.ok,
+    exitCode,
+    total: nodes.length,
+    ...counts,
+    ms: Date.now() - started,
+    fallback: facts.fallback !== null,
+  };
+  options.bus.emit({ type: 'run-finished', summary });
+  return { summary, reports };
+}
+
+/** The jobs to run: all of them, or the named ones with everything they need. */
+function select(script: PreparedScript, only: readonly string[] | null): Job[] {
+  if (!only) return [...script.graph.jobs];
+  const ids = selectedIds(script, only);
+  const wanted = new Set([...ids, ...script.graph.ancestors(ids)]);
+  return script.graph.jobs.filter((job) => wanted.has(job.id));
+}
+
+function selectedIds(script: PreparedScript, only: readonly string[]): string[] {
+  // graph.get throws a USAGE error naming the unknown id, with what exists.
+  return only.map((id) => script.graph.get(id).id);
+}
+
+async function execute(node: RunNode, options: GenerateOptions, signal: AbortSignal): Promise<'done' | 'cached'> {
+  const { job, run } = node;
+  switch (job.kind) {
+    case 'character':
+    case 'background':
+    case 'panel':
+      return renderImage(node.id, job, run, options, signal);
+    case 'page':
+      return composePageJob(node.id, job, run, options);
+    case 'export':
+      return exportJob(job, run);
+  }
+}
+
+/** An image job: from the cache when its key is there, else rendered by the backend. */
+async function renderImage(eventId: string, job: ImageJob, run: ScriptRun, options: GenerateOptions, signal: AbortSignal): Promise<'done' | 'cached'> {
+  const { cache, bus } = options;
+  const output = imageOutputPath(run.outDir, job);
+  if (!run.forced.has(job.id) && (await fromCache(eventId, job, output, run, options))) return 'cached';
+
+  const template = options.templates.resolve({ id: job.template.id, range: job.template.version });
+  const inputs = await renderInputs(job, run, template.params, cache);
+  const staging = join(cache.dir, 'staging', `${job.key}.png`);
+  const onEvent = (event: RenderEvent) => forward(eventId, event, options.backend.name, bus);
+  const result = await options.backend.render(
+    {
+      jobId: eventId,
+      key: job.key,
+      template,
+      params: { ...job.request.params, positive: job.request.positive, negative: job.request.negative, seed: job.seed, width: job.request.width, height: job.request.height },
+      inputs,
+      shot: shotFor(job, run.script.comic),
+      outputPath: staging,
+    },
+    { signal, onEvent },
+  );
+  const meta: CacheMeta = {
+    key: job.key,
+    jobId: job.id,
+    backend: result.backend,
+    server: result.server,
+    seed: job.seed,
+    template: { id: job.template.id, version: job.template.version },
+    params: job.request.params,
+    createdAt: new Date().toISOString(),
+    timings: result.timings,
+    dropped: result.dropped,
+    detail: null,
+  };
+  await cache.put(staging, meta);
+  await rm(staging, { force: true });
+  await copyFileAtomic(cache.imagePath(job.key), output);
+  for (const what of result.dropped) bus.emit({ type: 'warning', job: eventId, message: `${result.backend} could not honour ${what}` });
+  await record(run, job, 'done', output, meta);
+  bus.emit({ type: 'job-done', job: eventId, backend: result.backend, server: result.server, ms: result.timings.runMs, output });
+  return 'done';
+}
+
+/** Serves a job from the cache into the output folder; false when it is not cached. */
+async function fromCache(eventId: string, job: ImageJob | PageJob, output: string, run: ScriptRun, options: GenerateOptions): Promise<boolean> {
+  const entry = await options.cache.get(job.key);
+  if (!entry) return false;
+  if (!run.manifest.finished(job.id, job.key) || !(await exists(output))) await copyFileAtomic(entry.image, output);
+  if (job.kind === 'page') run.lettering.set(job.id, lettering(entry.meta));
+  await record(run, job, 'cached', output, entry.meta);
+  options.bus.emit({ type: 'job-cached', job: eventId, output });
+  return true;
+}
+
+/**
+ * Feeds the images a job depends on to the template's image parameters, in the order the
+ * planner gave (the panel's characters, then its background). A template without image
+ * parameters takes none: the dependency then only orders the work.
+ */
+async function renderInputs(job: ImageJob, run: ScriptRun, params: Readonly<Record<string, { type: string }>>, cache: RenderCache): Promise<RenderInput[]> {
+  const slots = Object.keys(params).filter((name) => params[name]!.type === 'image');
+  const inputs: RenderInput[] = [];
+  for (const [i, ref] of job.request.references.entries()) {
+    const param = slots[i];
+    if (param === undefined) break;
+    if (ref.source === 'file') {
+      inputs.push({ param, file: ref.file, sha256: ref.sha256 });
+    } else {
+      const dep = run.script.graph.get(ref.job);
+      const file = cache.imagePath(dep.key);
+      inputs.push({ param, file, sha256: await fileSha256(file) });
+    }
+  }
+  return inputs;
+}
+
+async function composePageJob(eventId: string, job: PageJob, run: ScriptRun, options: GenerateOptions): Promise<'done' | 'cached'> {
+  const output = pageOutputPath(run.outDir, job);
+  if (!run.forced.has(job.id) && (await fromCache(eventId, job, output, run, options))) return 'cached';
+  options.bus.emit({ type: 'job-started', job: eventId, backend: 'compose', server: null });
+  const began = Date.now();
+  const page = run.script.comic.pages[job.page - 1]!;
+  const panelImages = new Map(job.panels.map((id, i) => [page.panels[i]!.id, options.cache.imagePath(run.script.graph.get(id).key)]));
+  const composed = await composePageDetailed({ page, layout: job.layout, panelImages, comicMeta: run.script.comic.meta });
+  const staging = join(options.cache.dir, 'staging', `${job.key}.png`);
+  await writeFileAtomic(staging, composed.png);
+  const meta: CacheMeta = {
+    key: job.key,
+    jobId: job.id,
+    backend: 'compose',
+    server: null,
+    seed: null,
+    template: null,
+    params: {},
+    createdAt: new Date().toISOString(),
+    timings: { queuedMs: 0, runMs: Date.now() - began },
+    dropped: [],
+    // The webtoon slicer needs to know where balloons are, also when the page comes from the cache.
+    detail: { lettering: composed.lettering },
+  };
+  await options.cache.put(staging, meta);
+  await rm(staging, { force: true });
+  await copyFileAtomic(options.cache.imagePath(job.key), output);
+  run.lettering.set(job.id, composed.lettering);
+  await record(run, job, 'done', output, meta);
+  options.bus.emit({ type: 'job-done', job: eventId, backend: 'compose', server: null, ms: meta.timings.runMs, output });
+  return 'done';
+}
+
+/** An export is made from the pages; it is skipped when the manifest has it with this key and the file exists. */
+async function exportJob(job: ExportJob, run: ScriptRun): Promise<'done' | 'cached'> {
+  const recorded = run.manifest.finished(job.id, job.key);
+  if (recorded && !run.forced.has(job.id) && (await exists(recorded.output))) {
+    run.records.set(job.id, jobRecord(job, 'cached', recorded.output, null));
+    return 'cached';
+  }
+  const began = Date.now();
+  const { comic, graph } = run.script;
+  const pages: ExportPage[] = job.pages.map((id) => {
+    const page = graph.get(id) as PageJob;
+    const file = pageOutputPath(run.outDir, page);
+    return { number: page.page, layout: page.layout, lettering: run.lettering.get(id) ?? [], png: () => readFile(file) };
+  });
+  const files = await exportAll([job.target], {
+    outDir: run.outDir,
+    meta: comic.meta,
+    pages,
+    characters: comic.characters.map((c) => c.name),
+  });
+  const output = files[0]?.path ?? run.outDir;
+  const meta = { backend: 'compose', server: null, timings: { queuedMs: 0, runMs: Date.now() - began } } as const;
+  await run.manifest.record({ job: job.id, key: job.key, status: 'done', output, backend: 'compose', server: null, at: new Date().toISOString() });
+  run.records.set(job.id, jobRecord(job, 'done', output, meta));
+  return 'done';
+}
+
+async function record(run: ScriptRun, job: ImageJob | PageJob, status: 'done' | 'cached', output: string, meta: CacheMeta): Promise<void> {
+  run.records.set(job.id, jobRecord(job, status, output, meta));
+  if (!run.manifest.finished(job.id, job.key)) {
+    await run.manifest.record({ job: job.id, key: job.key, status, output, backend: meta.backend, server: meta.server, at: new Date().toISOString() });
+  }
+}
+
+function jobRecord(
+  job: Job,
+  status: 'done' | 'cached',
+  output: string,
+  meta: (Pick<CacheMeta, 'backend' | 'server' | 'timings'> & { dropped?: readonly string[] }) | null,
+): JobRecord {
+  return {
+    id: job.id,
+    kind: job.kind,
+    key: job.key,
+    status,
+    cached: status === 'cached',
+    backend: meta?.backend ?? null,
+    server: meta?.server ?? null,
+    seed: isImageJob(job) ? job.seed : null,
+    timings: meta?.timings ?? null,
+    retries: 0,
+    dropped: meta?.dropped ?? [],
+    output,
+    error: null,
+  };
+}
+
+function settle(node: RunNode, outcome: NodeOutcome, bus: EventBus): void {
+  const { job, run } = node;
+  if (outcome.status === 'failed') {
+    run.records.set(job.id, { ...emptyRecord(job), status: 'failed', error: { code: outcome.code, message: outcome.message } });
+    bus.emit({ type: 'job-failed', job: node.id, error: { code: outcome.code, message: outcome.message } });
+  } else if (outcome.status === 'skipped') {
+    run.records.set(job.id, { ...emptyRecord(job), status: 'skipped', error: null });
+    bus.emit({ type: 'job-skipped', job: node.id, reason: outcome.reason });
+  } else if (job.kind === 'export') {
+    const record = run.records.get(job.id)!;
+    if (outcome.status === 'cached') bus.emit({ type: 'job-cached', job: node.id, output: record.output ?? '' });
+    else bus.emit({ type: 'job-done', job: node.id, backend: 'compose', server: null, ms: record.timings?.runMs ?? 0, output: record.output ?? '' });
+  }
+}
+
+function emptyRecord(job: Job): JobRecord {
+  return {
+    id: job.id,
+    kind: job.kind,
+    key: job.key,
+    status: 'skipped',
+    cached: false,
+    backend: null,
+    server: null,
+    seed: isImageJob(job) ? job.seed : null,
+    timings: null,
+    retries: 0,
+    dropped: [],
+    output: null,
+    error: null,
+  };
+}
+
+function lettering(meta: CacheMeta): readonly LetteringBox[] {
+  const detail = meta.detail as { lettering?: LetteringBox[] } | null;
+  return detail?.lettering ?? [];
+}
+
+async function writeReport(run: ScriptRun, facts: RunFacts, started: number): Promise<RunReport> {
+  const records = [...run.records.values()].map((r) => ({ ...r, retries: facts.retries.get(run.prefix + r.id) ?? 0 }));
+  const report = buildReport({ script: run.script, records, fallback: facts.fallback, vram: facts.vram, started, finished: Date.now() });
+  await mkdir(run.outDir, { recursive: true });
+  await writeFileAtomic(join(run.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileAtomic(join(run.outDir, 'report.md'), reportMarkdown(report));
+  return report;
+}
+
+interface RunFacts {
+  fallback: { readonly from: string; readonly to: string; readonly reason: string } | null;
+  readonly retries: Map<string, number>;
+  /** First and last VRAM reading per server. */
+  readonly vram: Map<string, { before: { used: number; total: number }; after: { used: number; total: number } }>;
+  stop(): void;
+}
+
+function collectFacts(bus: EventBus): RunFacts {
+  const facts: RunFacts = {
+    fallback: null,
+    retries: new Map(),
+    vram: new Map(),
+    stop: () => off(),
+  };
+  const off = bus.on((event) => {
+    if (event.type === 'fallback') facts.fallback ??= { from: event.from, to: event.to, reason: event.reason };
+    else if (event.type === 'job-retry') facts.retries.set(event.job, (facts.retries.get(event.job) ?? 0) + 1);
+    else if (event.type === 'vram') {
+      const reading = { used: event.used, total: event.total };
+      const seen = facts.vram.get(event.server);
+      facts.vram.set(event.server, { before: seen?.before ?? reading, after: reading });
+    }
+  });
+  return facts;
+}
+
+function forward(job: string, event: RenderEvent, backend: BackendName, bus: EventBus): void {
+  switch (event.type) {
+    case 'queued':
+      return bus.emit({ type: 'job-queued', job, server: event.server, position: event.position });
+    case 'started':
+      return bus.emit({ type: 'job-started', job, backend, server: event.server });
+    case 'node':
+      return bus.emit({ type: 'job-node', job, server: event.server, node: event.node, title: event.title });
+    case 'progress':
+      return bus.emit({ type: 'job-progress', job, server: event.server, value: event.value, max: event.max });
+    case 'preview':
+      return bus.emit({ type: 'job-preview', job, mime: event.mime, bytes: event.bytes });
+    case 'retry':
+      return bus.emit({ type: 'job-retry', job, server: event.server, attempt: event.attempt, reason: event.reason });
+    case 'server':
+      return bus.emit({ type: 'server', server: event.server, state: event.state, reason: event.reason });
+    case 'vram':
+      return bus.emit({ type: 'vram', server: event.server, used: event.used, total: event.total });
+    case 'cached':
+      return; // ComfyUI's own node cache: not a job-level fact
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

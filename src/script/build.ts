@@ -1,0 +1,108 @@
+/**
+ * A valid script's data → the Comic model: defaults applied, lengths in pixels, template
+ * references parsed, per-script template defaults merged, the sheet rule applied.
+ */
+import { resolve } from 'node:path';
+import { layoutSpecFrom } from './layouts.js';
+import type { Background, Character, Comic, DialogueLine, Page, Panel, Params, Sfx, TemplateRef, TemplateUse, YamlPath } from './model.js';
+import { resolvePageFormat } from './page-format.js';
+import type { Locate } from './positions.js';
+import type { DefaultsInput, PanelInput, ScriptInput } from './schema.js';
+import { DEFAULT_TEMPLATE_IDS, parseTemplateRef, type TemplateKind } from './template-ref.js';
+
+export interface BuildContext {
+  /** Absolute path of the script. */
+  readonly file: string;
+  readonly baseDir: string;
+  readonly locate: Locate;
+}
+
+function templateRef(text: string): TemplateRef {
+  const result = parseTemplateRef(text);
+  // The schema has already accepted every reference; this guards the invariant.
+  if (!result.ok) throw new RangeError(result.message);
+  return result.ref;
+}
+
+/** Merges an entity's own template choice over the script's `defaults` and the built-in id. */
+function templateUse(kind: TemplateKind, defaults: DefaultsInput | undefined, own: { template?: string; seed?: number; params?: Params }): TemplateUse {
+  const fallback = defaults?.[kind];
+  return {
+    template: templateRef(own.template ?? fallback?.template ?? DEFAULT_TEMPLATE_IDS[kind]),
+    seed: own.seed ?? null,
+    params: { ...fallback?.params, ...own.params },
+  };
+}
+
+function buildPanel(input: PanelInput, page: number, index: number, path: YamlPath, defaults: DefaultsInput | undefined): Panel {
+  const dialogue: DialogueLine[] = input.dialogue.map((line, k) => ({ who: line.who, text: line.text, kind: line.kind, path: [...path, 'dialogue', k] }));
+  const sfxItems = typeof input.sfx === 'string' ? [input.sfx] : (input.sfx ?? []);
+  const sfx: Sfx[] = sfxItems.map((item, k) => ({
+    text: typeof item === 'string' ? item : item.text,
+    at: typeof item === 'string' ? null : (item.at ?? null),
+    path: typeof input.sfx === 'string' ? [...path, 'sfx'] : [...path, 'sfx', k],
+  }));
+  return {
+    id: `${page}-${index}`,
+    page,
+    index,
+    render: templateUse('panel', defaults, input),
+    prompt: input.prompt,
+    characters: input.characters,
+    pose: input.pose ?? null,
+    camera: input.camera ?? null,
+    background: input.background ?? null,
+    dialogue,
+    caption: input.caption ?? null,
+    sfx,
+    path,
+  };
+}
+
+export function buildComic(input: ScriptInput, context: BuildContext): Comic {
+  const { comic: meta, defaults } = input;
+  const characters: Character[] = Object.entries(input.characters).map(([id, c]) => {
+    const reference = c.reference === undefined ? null : resolve(context.baseDir, c.reference);
+    return {
+      id,
+      name: c.name ?? id,
+      description: c.description,
+      reference,
+      // The sheet rule: a sheet is rendered unless the user brings a reference or opts out.
+      sheet: reference !== null || c.sheet === false ? null : templateUse('sheet', defaults, c.sheet ?? {}),
+      path: ['characters', id],
+    };
+  });
+  const backgrounds: Background[] = Object.entries(input.backgrounds).map(([id, b]) => {
+    const reference = b.reference === undefined ? null : resolve(context.baseDir, b.reference);
+    return { id, prompt: b.prompt, reference, render: reference === null ? templateUse('background', defaults, b) : null, path: ['backgrounds', id] };
+  });
+  const pages: Page[] = input.pages.map((page, p) => {
+    const path: YamlPath = ['pages', p];
+    return {
+      number: p + 1,
+      layout: layoutSpecFrom(page.layout, page.panels.length),
+      panels: page.panels.map((panel, n) => buildPanel(panel, p + 1, n + 1, [...path, 'panels', n], defaults)),
+      path,
+    };
+  });
+  return {
+    file: context.file,
+    meta: {
+      title: meta.title,
+      series: meta.series ?? null,
+      issue: meta.issue ?? null,
+      authors: meta.authors.map((a) => (typeof a === 'string' ? { name: a, role: 'writer' } : { name: a.name, role: a.role })),
+      language: Intl.getCanonicalLocales(meta.language)[0] ?? meta.language,
+      style: meta.style,
+      negative: meta.negative,
+      seed: meta.seed,
+      direction: meta.direction,
+      format: resolvePageFormat(meta.format),
+    },
+    characters,
+    backgrounds,
+    pages,
+    locate: (path) => context.locate(path),
+  };
+}

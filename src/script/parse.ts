@@ -1,0 +1,108 @@
+/**
+ * The script reader: YAML text → checked Comic model, or every problem at once.
+ *
+ * Stages: YAML syntax (stop there on errors: the tree would be a guess) → schema (shapes,
+ * types, unknown keys) → cross-references (ids, templates, files, layouts) → the model.
+ * The schema and cross-reference stages both run, so a user sees every problem in one go.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { ComicError } from '../errors.js';
+import { buildComic } from './build.js';
+import { hasErrors, ScriptError, sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { diagnosticsFromIssues, messageFor } from './issues.js';
+import type { Comic } from './model.js';
+import { ScriptSchema } from './schema.js';
+import { splitScript } from './script-data.js';
+import { checkSemantics } from './semantic.js';
+import { readYaml } from './yaml-source.js';
+
+export interface ParseOptions {
+  /** The script's path as the user gave it: diagnostics name it; the model holds it resolved. */
+  readonly file: string;
+  /** The folder a relative `file` is resolved from (default: the process's). */
+  readonly cwd?: string;
+  /** Reference images are relative to this folder; by default the script's own. */
+  readonly baseDir?: string;
+  /** Installed template ids; when omitted, template ids are not checked. */
+  readonly templateIds?: readonly string[];
+  /** Check that reference images exist (default true). */
+  readonly checkFiles?: boolean;
+}
+
+export interface ScriptAnalysis {
+  /** The model, or null when any diagnostic is an error. */
+  readonly comic: Comic | null;
+  /** Errors and warnings, sorted by position. */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+function analyze(text: string, options: ParseOptions): ScriptAnalysis {
+  const { file } = options;
+  const absolute = resolve(options.cwd ?? process.cwd(), file);
+  const baseDir = resolve(options.baseDir ?? dirname(absolute));
+  const source = readYaml(text, file);
+  const diagnostics = [...source.diagnostics];
+  if (source.value === undefined) return { comic: null, diagnostics: sortDiagnostics(diagnostics) };
+
+  const result = ScriptSchema.safeParse(source.value, { reportInput: true, error: messageFor });
+  if (!result.success) {
+    diagnostics.push(...diagnosticsFromIssues(result.error.issues, { schema: ScriptSchema, data: source.value, locate: source.locate }));
+  }
+  diagnostics.push(
+    ...checkSemantics(splitScript(source.value), {
+      locate: source.locate,
+      baseDir,
+      templateIds: options.templateIds ?? null,
+      checkFiles: options.checkFiles ?? true,
+    }),
+  );
+  const comic = result.success && !hasErrors(diagnostics) ? buildComic(result.data, { file: absolute, baseDir, locate: source.locate }) : null;
+  return { comic, diagnostics: sortDiagnostics(diagnostics) };
+}
+
+/**
+ * Checks a script and reports everything: never throws for anything the text contains.
+ * `comic validate` uses this to print warnings of valid scripts too.
+ */
+export function analyzeScript(text: string, options: ParseOptions): ScriptAnalysis {
+  try {
+    return analyze(text, options);
+  } catch (error) {
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      const tooDeep: Diagnostic = { file: options.file, line: 1, column: 1, severity: 'error', message: 'the script is nested too deeply to read' };
+      return { comic: null, diagnostics: [tooDeep] };
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ComicError('INTERNAL', `reading ${options.file} failed unexpectedly: ${reason}`, { cause: error });
+  }
+}
+
+/** The checked model of a script, or a ScriptError listing every problem (warnings are dropped). */
+export function parseScript(text: string, options: ParseOptions): Comic {
+  const { comic, diagnostics } = analyzeScript(text, options);
+  if (comic === null) throw new ScriptError(options.file, diagnostics);
+  return comic;
+}
+
+/** Reads the script text; SCRIPT_NOT_FOUND when the file cannot be read. */
+export async function readScriptText(path: string, cwd: string = process.cwd()): Promise<string> {
+  try {
+    return await readFile(resolve(cwd, path), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? String(error));
+    throw new ComicError('SCRIPT_NOT_FOUND', `cannot read the comic script ${path}: ${reason}`, {
+      hint: 'check the path; it is relative to the current folder',
+      cause: error,
+    });
+  }
+}
+
+export type LoadOptions = Omit<ParseOptions, 'file'>;
+
+/** Reads and parses a script file; `path` is relative to `options.cwd`. */
+export async function loadScript(path: string, options: LoadOptions = {}): Promise<Comic> {
+  const text = await readScriptText(path, options.cwd);
+  return parseScript(text, { ...options, file: path });
+}

@@ -1,0 +1,220 @@
+/**
+ * The YAML comic script, as a zod 4 schema. Strict objects everywhere: an unknown key is an
+ * error (with a "did you mean"), never silently ignored.
+ *
+ * Why zod rather than valibot: the script's TypeScript types are inferred from this one
+ * schema, and zod's issues carry the exact path of the offending value (["pages", 2,
+ * "panels", 0, "who"]), which maps directly onto the YAML node, so every problem gets a
+ * file:line:column. Its per-parse error map lets us word messages for artists, not
+ * programmers, while messages written here stay in charge.
+ *
+ * The schema only checks shapes and values. Cross-references (character ids in panels,
+ * files on disk, panel counts against layouts) are checked in semantic.ts; defaults that
+ * depend on other keys (page sizes by trim preset) are applied in build.ts.
+ */
+import { z } from 'zod';
+import { interpretLayoutText, MAX_PANELS_PER_ROW, MAX_ROWS } from './layouts.js';
+import { parseTemplateRef } from './template-ref.js';
+import { parseLength } from './units.js';
+
+/** Seeds are whole numbers a JavaScript number holds exactly: 0 … 2^53 − 1. */
+export const MAX_SEED = Number.MAX_SAFE_INTEGER;
+
+export const TRIM_PRESETS = ['us-comic', 'manga-b6', 'a4', 'webtoon'] as const;
+export const DIRECTIONS = ['ltr', 'rtl'] as const;
+export const DIALOGUE_KINDS = ['speech', 'thought', 'whisper', 'shout'] as const;
+export const AUTHOR_ROLES = ['writer', 'penciller', 'inker', 'colorist', 'letterer', 'cover-artist', 'editor', 'artist'] as const;
+export const SFX_POSITIONS = ['top-left', 'top', 'top-right', 'left', 'center', 'right', 'bottom-left', 'bottom', 'bottom-right'] as const;
+
+/** Character and background ids name jobs and files (`character:mara`), so they stay simple. */
+export const ENTITY_ID = /^[a-z0-9][a-z0-9_-]*$/i;
+
+/** A hint travels with a custom issue in `params.hint`; issues.ts turns it into the diagnostic's hint. */
+function addProblem(ctx: z.RefinementCtx, message: string, hint?: string): void {
+  ctx.addIssue({ code: 'custom', message, ...(hint ? { params: { hint } } : {}) });
+}
+
+const text = z.string().refine((s) => s.trim() !== '', { error: 'must not be empty' });
+
+const seed = z
+  .int({ error: `a seed must be a whole number from 0 to ${MAX_SEED}` })
+  .min(0, { error: `a seed must be a whole number from 0 to ${MAX_SEED}` })
+  .max(MAX_SEED, { error: `a seed must be a whole number from 0 to ${MAX_SEED}` });
+
+const entityId = (what: string) =>
+  z.string().regex(ENTITY_ID, { error: (iss) => `${what} id '${String(iss.input)}' may only use letters, digits, '-' and '_' (it names jobs and files)` });
+
+const templateRef = z.string().superRefine((value, ctx) => {
+  const result = parseTemplateRef(value);
+  if (!result.ok) addProblem(ctx, result.message, result.hint);
+});
+
+/** Template parameters, passed through to the template (checked against its manifest later). */
+const params = z.record(z.string().min(1), z.json());
+
+/** `template`, `seed` and `params`: how an entity asks a template for an image. */
+const templateUse = { template: templateRef.optional(), seed: seed.optional(), params: params.optional() };
+
+const lengthError = 'expected a length: a number of pixels, or text with a unit such as "0.125in", "3mm", "36pt"';
+const length = (minimum: 'positive' | 'non-negative') =>
+  z.union([z.number(), z.string()], { error: lengthError }).superRefine((value, ctx) => {
+    const result = parseLength(value);
+    if (!result.ok) return addProblem(ctx, result.message);
+    const { value: amount } = result.length;
+    if (minimum === 'positive' && amount <= 0) addProblem(ctx, `must be greater than zero, not ${String(value)}`);
+    if (minimum === 'non-negative' && amount < 0) addProblem(ctx, `must not be negative, not ${String(value)}`);
+  });
+
+const languageTag = z.string().superRefine((value, ctx) => {
+  try {
+    if (Intl.getCanonicalLocales(value).length === 1) return;
+  } catch {
+    // RangeError: not a well-formed BCP 47 tag; reported below.
+  }
+  addProblem(ctx, `'${value}' is not a language tag`, 'use a BCP 47 tag such as "en", "fr" or "ja"');
+});
+
+export const FormatSchema = z
+  .strictObject({
+    trim: z.enum(TRIM_PRESETS).optional(),
+    width: length('positive').optional(),
+    height: length('positive').optional(),
+    dpi: z.int().min(1).max(2400).optional(),
+    bleed: length('non-negative').optional(),
+    margin: length('non-negative').optional(),
+  })
+  .superRefine((format, ctx) => {
+    if (format.trim !== undefined) return;
+    if ((format.width === undefined) !== (format.height === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [format.width === undefined ? 'width' : 'height'],
+        message: `a custom page size needs both width and height`,
+        params: { hint: 'or name a trim preset: ' + TRIM_PRESETS.join(', ') },
+      });
+    }
+  });
+
+const author = z.union([text, z.strictObject({ name: text, role: z.enum(AUTHOR_ROLES).default('writer') })], {
+  error: 'expected an author name, or { name, role }',
+});
+
+export const MetaSchema = z.strictObject({
+  title: text,
+  series: text.optional(),
+  issue: z.number().min(0).optional(),
+  authors: z.array(author).default([]),
+  language: languageTag.default('en'),
+  style: z.string().default(''),
+  negative: z.string().default(''),
+  seed: seed.default(0),
+  direction: z.enum(DIRECTIONS).default('ltr'),
+  format: FormatSchema.optional(),
+});
+
+const templateDefault = z.strictObject({ template: templateRef.optional(), params: params.optional() });
+
+export const DefaultsSchema = z.strictObject({
+  panel: templateDefault.optional(),
+  sheet: templateDefault.optional(),
+  background: templateDefault.optional(),
+});
+
+export const CharacterSchema = z.strictObject({
+  name: text.optional(),
+  description: text,
+  reference: text.optional(),
+  sheet: z.union([z.literal(false), z.strictObject(templateUse)], { error: 'expected false (no sheet) or { template, seed, params }' }).optional(),
+});
+
+export const BackgroundSchema = z.strictObject({
+  prompt: text,
+  reference: text.optional(),
+  ...templateUse,
+});
+
+export const DialogueSchema = z.strictObject({
+  who: z.string(),
+  text,
+  kind: z.enum(DIALOGUE_KINDS).default('speech'),
+});
+
+const sfxItem = z.union([text, z.strictObject({ text, at: z.enum(SFX_POSITIONS).optional() })], {
+  error: 'expected sound-effect text, or { text, at }',
+});
+
+export const PanelSchema = z.strictObject({
+  ...templateUse,
+  prompt: text,
+  characters: z.array(z.string()).default([]),
+  pose: text.optional(),
+  camera: text.optional(),
+  background: z.string().optional(),
+  dialogue: z.array(DialogueSchema).default([]),
+  caption: text.optional(),
+  sfx: z.union([text, z.array(sfxItem)], { error: 'expected sound-effect text, or a list of them' }).optional(),
+});
+
+const fraction = z.number().min(0, { error: 'must be a page fraction from 0 to 1' }).max(1, { error: 'must be a page fraction from 0 to 1' });
+const cell = z
+  .strictObject({ x: fraction, y: fraction, w: fraction.refine((n) => n > 0, 'must be greater than zero'), h: fraction.refine((n) => n > 0, 'must be greater than zero') })
+  .superRefine((c, ctx) => {
+    // A little slack for fractions such as 1/3 written as 0.333.
+    if (c.x + c.w > 1.001) ctx.addIssue({ code: 'custom', path: ['w'], message: `x + w is ${+(c.x + c.w).toFixed(4)}; the cell runs off the page (at most 1)` });
+    if (c.y + c.h > 1.001) ctx.addIssue({ code: 'custom', path: ['h'], message: `y + h is ${+(c.y + c.h).toFixed(4)}; the cell runs off the page (at most 1)` });
+  });
+
+const layoutObject = z
+  .strictObject({
+    rows: z
+      .array(z.int().min(1, { error: `each row needs 1 to ${MAX_PANELS_PER_ROW} panels` }).max(MAX_PANELS_PER_ROW, { error: `each row needs 1 to ${MAX_PANELS_PER_ROW} panels` }))
+      .min(1, { error: 'a layout needs at least one row' })
+      .max(MAX_ROWS, { error: `a layout has at most ${MAX_ROWS} rows` })
+      .optional(),
+    heights: z.array(z.number().positive({ error: 'row heights must be greater than zero' })).optional(),
+    cells: z.array(cell).min(1, { error: 'a layout needs at least one cell' }).optional(),
+  })
+  .superRefine((layout, ctx) => {
+    if ((layout.rows === undefined) === (layout.cells === undefined)) {
+      addProblem(ctx, 'a layout mapping needs either rows or cells (not both)', 'e.g. { rows: [2, 1, 2] } or { cells: [{ x: 0, y: 0, w: 1, h: 0.5 }, …] }');
+    }
+    if (layout.heights !== undefined) {
+      if (layout.rows === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['heights'], message: 'heights apply to rows; cells carry their own size' });
+      } else if (layout.heights.length !== layout.rows.length) {
+        ctx.addIssue({ code: 'custom', path: ['heights'], message: `${layout.heights.length} ${layout.heights.length === 1 ? 'height' : 'heights'} for ${layout.rows.length} rows; give one height per row` });
+      }
+    }
+  });
+
+const layoutText = z.string().superRefine((value, ctx) => {
+  const result = interpretLayoutText(value);
+  if (!result.ok) addProblem(ctx, result.message, result.hint);
+});
+
+export const LayoutSchema = z.union([z.int().min(1).max(MAX_PANELS_PER_ROW), layoutText, layoutObject], {
+  error: 'expected a row code such as "2-1-2", a preset name, { rows, heights } or { cells }',
+});
+
+export const PageSchema = z.strictObject({
+  layout: LayoutSchema.optional(),
+  panels: z.array(PanelSchema).min(1, { error: 'a page needs at least one panel' }),
+});
+
+export const ScriptSchema = z.strictObject({
+  comic: MetaSchema,
+  defaults: DefaultsSchema.optional(),
+  characters: z.record(entityId('character'), CharacterSchema).default({}),
+  backgrounds: z.record(entityId('background'), BackgroundSchema).default({}),
+  pages: z.array(PageSchema).min(1, { error: 'the script has no pages; add at least one page with panels' }),
+});
+
+export type ScriptInput = z.output<typeof ScriptSchema>;
+export type MetaInput = z.output<typeof MetaSchema>;
+export type FormatInput = z.output<typeof FormatSchema>;
+export type DefaultsInput = z.output<typeof DefaultsSchema>;
+export type CharacterInput = z.output<typeof CharacterSchema>;
+export type BackgroundInput = z.output<typeof BackgroundSchema>;
+export type PageInput = z.output<typeof PageSchema>;
+export type PanelInput = z.output<typeof PanelSchema>;
+export type LayoutInput = z.output<typeof LayoutSchema>;

@@ -1,0 +1,38 @@
+/** Template references in a script: `panel` (the newest version) or `panel@^2` (a semver range). */
+import semver from 'semver';
+import type { TemplateRef } from './model.js';
+
+/** Built-in template ids, used when neither the entity nor the script's `defaults` names one. */
+export const DEFAULT_TEMPLATE_IDS = { panel: 'panel', sheet: 'character-sheet', background: 'background' } as const;
+export type TemplateKind = keyof typeof DEFAULT_TEMPLATE_IDS;
+
+/** Template ids name folders and files, so they stay simple. */
+export const TEMPLATE_ID = /^[a-z0-9][a-z0-9._-]*$/i;
+
+export type TemplateRefResult = { readonly ok: true; readonly ref: TemplateRef } | { readonly ok: false; readonly message: string; readonly hint?: string };
+
+export function parseTemplateRef(text: string): TemplateRefResult {
+  const at = text.indexOf('@');
+  const id = (at < 0 ? text : text.slice(0, at)).trim();
+  if (!TEMPLATE_ID.test(id)) {
+    return {
+      ok: false,
+      message: `'${text}' is not a template reference`,
+      hint: 'write a template id such as "panel", optionally with a version range: "panel@^2"',
+    };
+  }
+  if (at < 0) return { ok: true, ref: { id, range: null } };
+  const range = text.slice(at + 1).trim();
+  if (range === '' || semver.validRange(range) === null) {
+    return {
+      ok: false,
+      message: `'${range}' in '${text}' is not a semver version range`,
+      hint: 'use a range such as "^2", "~1.4", ">=1.2 <3" or an exact "1.0.0"',
+    };
+  }
+  return { ok: true, ref: { id, range } };
+}
+
+export function formatTemplateRef(ref: TemplateRef): string {
+  return ref.range === null ? ref.id : `${ref.id}@${ref.range}`;
+}

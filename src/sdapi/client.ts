@@ -1,0 +1,171 @@
+/**
+ * A small client for the AUTOMATIC1111-compatible Stable Diffusion API (`/sdapi/v1/*`, also
+ * served by Forge and SD.Next). The API is synchronous and globally serialised: a
+ * generation request stays open until the image is done, and progress is global, so we
+ * tag our request with `force_task_id` and only trust progress whose `current_task` is ours.
+ */
+import { ComicError } from '../errors.js';
+
+export type SdApiAuth = { readonly kind: 'basic'; readonly user: string; readonly password: string } | { readonly kind: 'bearer'; readonly token: string } | null;
+
+export interface SdApiServer {
+  readonly url: string;
+  readonly auth: SdApiAuth;
+}
+
+export interface SdGenerationResponse {
+  readonly images: readonly string[];
+  readonly info: SdInfo;
+}
+
+/** The fields of `info` we read (the server sends it as a JSON string). */
+export interface SdInfo {
+  readonly seed?: number;
+  readonly width?: number;
+  readonly height?: number;
+  readonly sampler_name?: string;
+  readonly sd_model_name?: string;
+  readonly index_of_first_image?: number;
+  readonly infotexts?: readonly string[];
+}
+
+export interface SdProgress {
+  readonly progress: number;
+  readonly state: { readonly sampling_step: number; readonly sampling_steps: number; readonly interrupted: boolean };
+  readonly current_task: string | null;
+}
+
+export interface SdModel {
+  readonly title: string;
+  readonly model_name: string;
+  readonly filename: string;
+}
+
+export class SdApiClient {
+  constructor(readonly server: SdApiServer) {}
+
+  txt2img(body: Record<string, unknown>, signal: AbortSignal): Promise<SdGenerationResponse> {
+    return this.#generate('/sdapi/v1/txt2img', body, signal);
+  }
+
+  img2img(body: Record<string, unknown>, signal: AbortSignal): Promise<SdGenerationResponse> {
+    return this.#generate('/sdapi/v1/img2img', body, signal);
+  }
+
+  progress(signal: AbortSignal): Promise<SdProgress> {
+    return this.#json('GET', '/sdapi/v1/progress?skip_current_image=true', undefined, signal) as Promise<SdProgress>;
+  }
+
+  async interrupt(signal: AbortSignal): Promise<void> {
+    await this.#json('POST', '/sdapi/v1/interrupt', {}, signal);
+  }
+
+  sdModels(signal: AbortSignal): Promise<SdModel[]> {
+    return this.#json('GET', '/sdapi/v1/sd-models', undefined, signal) as Promise<SdModel[]>;
+  }
+
+  async samplers(signal: AbortSignal): Promise<string[]> {
+    const list = (await this.#json('GET', '/sdapi/v1/samplers', undefined, signal)) as { name: string }[];
+    return list.map((s) => s.name);
+  }
+
+  /** Schedulers exist from A1111 1.9 on; older servers answer 404, which we read as "none". */
+  async schedulers(signal: AbortSignal): Promise<string[] | null> {
+    try {
+      const list = (await this.#json('GET', '/sdapi/v1/schedulers', undefined, signal)) as { name: string }[];
+      return list.map((s) => s.name);
+    } catch (error) {
+      if (error instanceof ComicError && /HTTP 404/.test(error.message)) return null;
+      throw error;
+    }
+  }
+
+  async #generate(route: string, body: Record<string, unknown>, signal: AbortSignal): Promise<SdGenerationResponse> {
+    const raw = (await this.#json('POST', route, body, signal)) as { images?: unknown; info?: unknown };
+    if (!Array.isArray(raw.images) || !raw.images.every((i) => typeof i === 'string')) {
+      throw this.#protocol(route, 'the response has no `images` list of base64 strings');
+    }
+    let info: SdInfo = {};
+    if (typeof raw.info === 'string') {
+      try {
+        info = JSON.parse(raw.info) as SdInfo;
+      } catch {
+        throw this.#protocol(route, '`info` is not a JSON string');
+      }
+    }
+    return { images: raw.images as string[], info };
+  }
+
+  async #json(method: 'GET' | 'POST', route: string, body: unknown, signal: AbortSignal): Promise<unknown> {
+    // Relative to the base URL, so a server mounted under a path prefix keeps its prefix.
+    const url = new URL(route.replace(/^\//, ''), withSlash(this.server.url));
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    // Sent up front: the exception middleware may drop WWW-Authenticate, so there is no challenge to answer.
+    if (this.server.auth?.kind === 'basic') {
+      headers.authorization = `Basic ${Buffer.from(`${this.server.auth.user}:${this.server.auth.password}`).toString('base64')}`;
+    } else if (this.server.auth?.kind === 'bearer') {
+      headers.authorization = `Bearer ${this.server.auth.token}`;
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+        redirect: 'error', // never replay credentials to wherever a redirect points
+      });
+    } catch (error) {
+      if (signal.aborted) throw signal.reason ?? error;
+      throw new ComicError('SERVER_UNREACHABLE', `Stable Diffusion API at ${this.server.url} did not answer ${method} ${route}: ${causeText(error)}`, {
+        hint: 'is the server running with --api (or --nowebui)?',
+        cause: error,
+      });
+    }
+    const text = await response.text();
+    if (response.status === 401 || response.status === 403) {
+      throw new ComicError('SERVER_AUTH', `Stable Diffusion API at ${this.server.url} rejected our credentials (HTTP ${response.status})`, {
+        hint: 'set fallback.auth in comic.config.yaml to the --api-auth user and password',
+      });
+    }
+    if (!response.ok) {
+      const detail = errorDetail(text);
+      const code = response.status >= 500 ? 'SERVER_UNREACHABLE' : 'JOB_FAILED';
+      throw new ComicError(code, `Stable Diffusion API at ${this.server.url}: ${method} ${route} failed with HTTP ${response.status}${detail ? `: ${detail}` : ''}`);
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw this.#protocol(route, 'the body is not valid JSON');
+    }
+  }
+
+  #protocol(route: string, what: string): ComicError {
+    return new ComicError('SERVER_PROTOCOL', `Stable Diffusion API at ${this.server.url} answered ${route} with something unexpected: ${what}`);
+  }
+}
+
+function withSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+function causeText(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+}
+
+/** A1111 errors are `{error, detail, body, errors}`; FastAPI's own are `{detail: [{loc, msg}]}`. */
+function errorDetail(text: string): string {
+  try {
+    const body = JSON.parse(text) as { detail?: unknown; error?: unknown };
+    if (typeof body.detail === 'string') return body.detail;
+    if (Array.isArray(body.detail)) {
+      return body.detail.map((d: { loc?: unknown[]; msg?: string }) => `${(d.loc ?? []).join('.')}: ${d.msg ?? ''}`).join('; ');
+    }
+    if (typeof body.error === 'string') return body.error;
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return text.slice(0, 200);
+}

@@ -1,0 +1,130 @@
+/**
+ * Fault knobs a test flips at run time. A plain mutable object: change a field and the next
+ * request, socket message or node sees it. Routes are matched on the path without the `/api`
+ * prefix, so "/prompt" covers both /prompt and /api/prompt; "POST /prompt" limits a rule to one
+ * method, a trailing "*" makes a prefix ("/history*"), and a RegExp is tested on the path.
+ * "/ws" names the WebSocket (its upgrade for httpError/stall, its text frames for malformedJson).
+ */
+
+export type RoutePattern = string | RegExp;
+
+export interface HttpErrorRule {
+  readonly route: RoutePattern;
+  readonly status: 500 | 503;
+  /** Fail only this many matching requests, then pass them through again. Unlimited when absent. */
+  times?: number;
+}
+
+export interface StallRule {
+  readonly route: RoutePattern;
+  /** Hold each matching request this long before answering, or until the emulator closes. */
+  readonly delayMs: number | 'forever';
+}
+
+/**
+ * Output file names reported in `executed`, history and jobs (the files themselves are written
+ * under their real names): `traversal` → "../../x.png", `absolute` → "/abs/x.png",
+ * `subfolder` → a real name in subfolder "../../escape".
+ */
+export type HostileFilenameMode = 'traversal' | 'absolute' | 'subfolder';
+
+type RefuseHandler = (refuse: boolean) => Promise<void>;
+
+/** Strips the /api alias so one pattern covers both spellings of a route. */
+export function routePath(pathname: string): string {
+  return pathname === '/api' ? '/' : pathname.startsWith('/api/') ? pathname.slice(4) : pathname;
+}
+
+export function routeMatches(pattern: RoutePattern, method: string, pathname: string): boolean {
+  const path = routePath(pathname);
+  if (pattern instanceof RegExp) return pattern.test(path);
+  const spaced = pattern.indexOf(' ');
+  const wantedMethod = spaced > 0 ? pattern.slice(0, spaced).toUpperCase() : undefined;
+  if (wantedMethod !== undefined && wantedMethod !== method.toUpperCase()) return false;
+  const wanted = routePath(spaced > 0 ? pattern.slice(spaced + 1) : pattern);
+  return wanted.endsWith('*') ? path.startsWith(wanted.slice(0, -1)) : path === wanted;
+}
+
+export class Faults {
+  /** Milliseconds per sampler step (every node with a `steps` input, SlowProgress included). */
+  stepMs: number;
+  /** A class_type or node id whose execution raises a RuntimeError (an `execution_error`). */
+  failNode: string | null = null;
+  /** Answer matching HTTP requests with this status instead of serving them. */
+  readonly httpError: HttpErrorRule[] = [];
+  /** Delay (or hold forever) matching HTTP requests. */
+  readonly stall: StallRule[] = [];
+  /** Matching JSON answers (and, for "/ws", text frames) are cut short so they no longer parse. */
+  readonly malformedJson: RoutePattern[] = [];
+  /** Every WebSocket is dropped without a close frame right after it has been sent this many messages. */
+  dropWsAfterMessages: number | null = null;
+  hostileFilenames: HostileFilenameMode | null = null;
+  /** POST /free no longer gives back the memory of unloaded models. */
+  leakVram = false;
+
+  private refusing = false;
+  private refuseHandler: RefuseHandler | undefined;
+  private refuseChange: Promise<void> = Promise.resolve();
+
+  constructor(stepMs: number) {
+    this.stepMs = stepMs;
+  }
+
+  /**
+   * While true the port is closed (connections are refused) and every open socket is destroyed.
+   * Setting it starts the change; `setRefuseConnections` resolves once it is in effect.
+   */
+  get refuseConnections(): boolean {
+    return this.refusing;
+  }
+
+  set refuseConnections(refuse: boolean) {
+    void this.setRefuseConnections(refuse);
+  }
+
+  setRefuseConnections(refuse: boolean): Promise<void> {
+    this.refusing = refuse;
+    const handler = this.refuseHandler;
+    if (handler !== undefined) this.refuseChange = this.refuseChange.then(() => handler(refuse));
+    return this.refuseChange;
+  }
+
+  /** Wires the refuse switch to the server (called once by the emulator). */
+  bindRefuseHandler(handler: RefuseHandler): void {
+    this.refuseHandler = handler;
+  }
+
+  /** Clears every fault except stepMs (and re-opens the port if it was refusing). */
+  async reset(): Promise<void> {
+    this.failNode = null;
+    this.httpError.length = 0;
+    this.stall.length = 0;
+    this.malformedJson.length = 0;
+    this.dropWsAfterMessages = null;
+    this.hostileFilenames = null;
+    this.leakVram = false;
+    if (this.refusing) await this.setRefuseConnections(false);
+  }
+
+  /** The status to fail this request with, counting down a limited rule. */
+  takeHttpError(method: string, pathname: string): number | undefined {
+    const index = this.httpError.findIndex((rule) => routeMatches(rule.route, method, pathname) && (rule.times ?? 1) > 0);
+    const rule = this.httpError[index];
+    if (rule === undefined) return undefined;
+    if (rule.times !== undefined) rule.times -= 1;
+    return rule.status;
+  }
+
+  stallFor(method: string, pathname: string): number | 'forever' | undefined {
+    return this.stall.find((rule) => routeMatches(rule.route, method, pathname))?.delayMs;
+  }
+
+  isMalformed(method: string, pathname: string): boolean {
+    return this.malformedJson.some((pattern) => routeMatches(pattern, method, pathname));
+  }
+}
+
+/** Cuts a JSON text so that no parser accepts it (keeps the first half, never valid JSON). */
+export function breakJson(text: string): string {
+  return `${text.slice(0, Math.max(1, Math.floor(text.length / 2)))}\u0000`;
+}

@@ -1,0 +1,307 @@
+/**
+ * The HTTP routes of ComfyUI 0.8.0's server.py that a headless client uses, with the real
+ * status codes, content types and body shapes (JSON via Python's json.dumps; empty 200s as
+ * application/octet-stream; crashes as aiohttp's text/plain 500).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import type { IncomingHttpHeaders } from 'node:http';
+import path from 'node:path';
+import { MODEL_FOLDERS, type JsonObject } from './catalogue.js';
+import type { EmulatorCore } from './core.js';
+import { recode, type ViewChannel } from './images.js';
+import { findJob, listJobs, parseJobQuery } from './jobs.js';
+import { PyError, pyBool, pyInt, pyTypeName } from './python.js';
+import { toWire } from './queue.js';
+import { isPlainObject } from './validate.js';
+import { isInside } from './workspace.js';
+import { SERVER_FEATURES } from './ws-hub.js';
+
+export type Reply =
+  | { readonly kind: 'json'; readonly status: number; readonly body: unknown }
+  | { readonly kind: 'empty'; readonly status: number }
+  | { readonly kind: 'text'; readonly status: number; readonly text: string }
+  | { readonly kind: 'bytes'; readonly status: number; readonly body: Buffer; readonly contentType: string; readonly headers?: Record<string, string> };
+
+export interface RouteRequest {
+  readonly method: string;
+  readonly url: URL;
+  readonly headers: IncomingHttpHeaders;
+  body(): Promise<Buffer>;
+}
+
+type Handler = (core: EmulatorCore, req: RouteRequest, params: Record<string, string>) => Reply | Promise<Reply>;
+
+interface Route {
+  readonly method: 'GET' | 'POST';
+  readonly pattern: RegExp;
+  readonly handler: Handler;
+}
+
+/** aiohttp's answer when a handler raises. */
+export const INTERNAL_ERROR_TEXT = '500 Internal Server Error\n\nServer got itself in trouble';
+
+const json = (body: unknown, status = 200): Reply => ({ kind: 'json', status, body });
+const empty = (status = 200): Reply => ({ kind: 'empty', status });
+
+/** await request.json(): a body that does not parse is a JSONDecodeError, i.e. a 500. */
+async function bodyJson(req: RouteRequest): Promise<unknown> {
+  const text = (await req.body()).toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new PyError('JSONDecodeError', 'Expecting value: line 1 column 1 (char 0)');
+  }
+}
+
+function objectBody(value: unknown): JsonObject {
+  if (isPlainObject(value)) return value;
+  throw new PyError('AttributeError', `'${pyTypeName(value)}' object has no attribute 'get'`);
+}
+
+function iterate(value: unknown): unknown[] {
+  if (Array.isArray(value)) return value;
+  if (typeof value === 'string') return [...value];
+  if (isPlainObject(value)) return Object.keys(value);
+  throw new PyError('TypeError', `'${pyTypeName(value)}' object is not iterable`);
+}
+
+const MIME: Readonly<Record<string, string>> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+  '.bmp': 'image/bmp',
+  '.mp4': 'video/mp4',
+  '.webm': 'video/webm',
+  '.mp3': 'audio/mpeg',
+  '.wav': 'audio/x-wav',
+  '.flac': 'audio/flac',
+  '.json': 'application/json',
+  '.txt': 'text/plain',
+};
+
+function view(core: EmulatorCore, req: RouteRequest): Promise<Reply> | Reply {
+  const query = req.url.searchParams;
+  const requested = query.get('filename');
+  if (requested === null) return empty(404);
+  const annotated = core.workspace.annotated(requested);
+  if (annotated.name === '') return empty(400);
+  if (annotated.name.startsWith('/') || annotated.name.includes('..')) return empty(400);
+  let dir = annotated.dir ?? core.workspace.dirFor(query.get('type') ?? 'output');
+  if (dir === undefined) return empty(400);
+  const subfolder = query.get('subfolder');
+  if (subfolder !== null) {
+    const full = path.resolve(dir, subfolder);
+    if (!isInside(dir, full)) return empty(403);
+    dir = full;
+  }
+  const name = path.basename(annotated.name);
+  const file = path.join(dir, name);
+  if (!existsSync(file) || !statSync(file).isFile()) return empty(404);
+  const headers = { 'Content-Disposition': `filename="${name}"` };
+  const previewParam = query.get('preview');
+  const channel = (query.get('channel') ?? 'rgba') as ViewChannel;
+  return (async (): Promise<Reply> => {
+    if (previewParam !== null) {
+      const parts = previewParam.split(';');
+      // Anything but jpeg, or any channel containing "a" (rgba included), gives webp.
+      const format = parts[0] === 'jpeg' && !(query.get('channel') ?? '').includes('a') ? 'jpeg' : 'webp';
+      const last = parts[parts.length - 1] ?? '';
+      const quality = /^\d+$/.test(last) ? Number(last) : 90;
+      const body = await recode(file, { format, quality: Math.min(100, Math.max(1, quality)) }, channel);
+      return { kind: 'bytes', status: 200, body, contentType: `image/${format}`, headers };
+    }
+    if (channel === 'rgb' || channel === 'a') {
+      return { kind: 'bytes', status: 200, body: await recode(file, undefined, channel), contentType: 'image/png', headers };
+    }
+    const ext = path.extname(name).toLowerCase();
+    const contentType = ['.html', '.htm', '.js', '.css'].includes(ext) ? 'application/octet-stream' : MIME[ext] ?? 'application/octet-stream';
+    return { kind: 'bytes', status: 200, body: await readFile(file), contentType, headers };
+  })();
+}
+
+async function uploadImage(core: EmulatorCore, req: RouteRequest): Promise<Reply> {
+  const contentType = req.headers['content-type'] ?? '';
+  if (!contentType.toLowerCase().startsWith('multipart/form-data')) return empty(400);
+  let form: FormData;
+  try {
+    form = await new Response(await req.body(), { headers: { 'content-type': contentType } }).formData();
+  } catch {
+    throw new PyError('ValueError', 'malformed multipart body');
+  }
+  const type = form.get('type');
+  const uploadType = typeof type === 'string' ? type : 'input';
+  const dir = core.workspace.dirFor(uploadType);
+  // An unknown type leaves the folder unset in the real handler: UnboundLocalError, a 500.
+  if (dir === undefined) throw new PyError('UnboundLocalError', "cannot access local variable 'type_dir' where it is not associated with a value");
+  const image = form.get('image');
+  if (image === null) return empty(400);
+  if (typeof image === 'string') throw new PyError('AttributeError', "'str' object has no attribute 'file'");
+  let filename = image.name;
+  if (filename === '') return empty(400);
+  const subfolderField = form.get('subfolder');
+  const subfolder = typeof subfolderField === 'string' ? subfolderField : '';
+  const folder = path.resolve(dir, path.posix.normalize(subfolder === '' ? '.' : subfolder));
+  let target = path.resolve(folder, filename);
+  if (!isInside(dir, target)) return empty(400);
+  mkdirSync(folder, { recursive: true });
+  const bytes = Buffer.from(await image.arrayBuffer());
+  const overwrite = form.get('overwrite');
+  let duplicate = false;
+  if (overwrite !== 'true' && overwrite !== '1') {
+    const ext = path.extname(filename);
+    const stem = filename.slice(0, filename.length - ext.length);
+    const digest = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+    for (let i = 1; existsSync(target); i += 1) {
+      if (digest(await readFile(target)) === digest(bytes)) {
+        duplicate = true;
+        break;
+      }
+      filename = `${stem} (${i})${ext}`;
+      target = path.join(folder, filename);
+    }
+  }
+  if (!duplicate) await writeFile(target, bytes);
+  return json({ name: filename, subfolder, type: uploadType });
+}
+
+function systemStats(core: EmulatorCore, port: number): JsonObject {
+  const total = core.vram.total;
+  const used = core.vram.used();
+  return {
+    system: {
+      os: 'linux',
+      ram_total: 68_719_476_736,
+      ram_free: 60_129_542_144,
+      comfyui_version: '0.8.0',
+      required_frontend_version: '1.35.9',
+      installed_templates_version: null,
+      required_templates_version: '0.7.67',
+      python_version: '3.11.2 (main, Apr 28 2025, 14:11:48) [GCC 12.2.0]',
+      pytorch_version: '2.5.1+cu124',
+      embedded_python: false,
+      argv: ['main.py', '--listen', '127.0.0.1', '--port', String(port)],
+    },
+    devices: [
+      {
+        name: 'cuda:0 ComfyUI emulator (simulated GPU) : cudaMallocAsync',
+        type: 'cuda',
+        index: 0,
+        vram_total: total,
+        vram_free: total - used,
+        torch_vram_total: used,
+        torch_vram_free: 0,
+      },
+    ],
+  };
+}
+
+function historyQuery(params: URLSearchParams): { maxItems: number | undefined; offset: number } {
+  const maxItems = params.get('max_items');
+  const offset = params.get('offset');
+  return { maxItems: maxItems === null ? undefined : pyInt(maxItems), offset: offset === null ? -1 : pyInt(offset) };
+}
+
+function route(method: 'GET' | 'POST', template: string, handler: Handler): Route {
+  const pattern = new RegExp(`^${template.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}$`);
+  return { method, pattern, handler };
+}
+
+export function buildRoutes(port: () => number): Route[] {
+  return [
+    route('GET', '/', () => ({ kind: 'bytes', status: 200, body: Buffer.from('<!doctype html><title>ComfyUI emulator</title>'), contentType: 'text/html' })),
+    route('GET', '/ws', () => ({ kind: 'text', status: 400, text: 'No WebSocket UPGRADE hdr: None\n Can "Upgrade" only to "WebSocket".' })),
+    route('GET', '/embeddings', (core) => json((core.models.embeddings ?? []).map((f) => f.replace(/\.[^.]+$/, '')))),
+    route('GET', '/models', (core) => json([...new Set([...MODEL_FOLDERS, ...Object.keys(core.models)])])),
+    route('GET', '/models/{folder}', (core, _req, { folder }) => {
+      const files = folder === undefined ? undefined : core.models[decodeURIComponent(folder)];
+      return files === undefined ? empty(404) : json(files);
+    }),
+    route('GET', '/extensions', () => json([])),
+    route('GET', '/features', () => json(SERVER_FEATURES)),
+    route('GET', '/system_stats', (core) => json(systemStats(core, port()))),
+    route('GET', '/object_info', (core) => json(core.catalogue.objectInfo())),
+    route('GET', '/object_info/{nodeClass}', (core, _req, { nodeClass }) => {
+      const name = decodeURIComponent(nodeClass ?? '');
+      const all = core.catalogue.objectInfo();
+      return json(Object.hasOwn(all, name) ? { [name]: all[name] } : {});
+    }),
+    route('GET', '/prompt', (core) => json({ exec_info: { queue_remaining: core.queue.remaining() } })),
+    route('POST', '/prompt', async (core, req) => {
+      const answer = core.submit(await bodyJson(req));
+      return json(answer.body, answer.status);
+    }),
+    route('GET', '/queue', (core) => {
+      const running = core.queue.running();
+      return json({ queue_running: running === undefined ? [] : [toWire(running)], queue_pending: core.queue.pending().map(toWire) });
+    }),
+    route('POST', '/queue', async (core, req) => {
+      const body = objectBody(await bodyJson(req));
+      if (Object.hasOwn(body, 'clear') && pyBool(body.clear)) core.queue.wipe();
+      if (Object.hasOwn(body, 'delete')) for (const id of iterate(body.delete)) core.queue.delete(id);
+      return empty();
+    }),
+    route('POST', '/interrupt', async (core, req) => {
+      let body: unknown;
+      try {
+        body = await bodyJson(req);
+      } catch {
+        body = {};
+      }
+      core.interrupt(objectBody(body).prompt_id);
+      return empty();
+    }),
+    route('POST', '/free', async (core, req) => {
+      const body = objectBody(await bodyJson(req));
+      core.queue.setFlags({ unloadModels: pyBool(body.unload_models), freeMemory: pyBool(body.free_memory) });
+      return empty();
+    }),
+    route('GET', '/history', (core, req) => {
+      const { maxItems, offset } = historyQuery(req.url.searchParams);
+      return json(Object.fromEntries(core.queue.historySlice(maxItems, offset)));
+    }),
+    route('GET', '/history/{promptId}', (core, _req, { promptId }) => {
+      const id = decodeURIComponent(promptId ?? '');
+      const entry = core.queue.history.get(id);
+      return json(entry === undefined ? {} : { [id]: entry });
+    }),
+    route('POST', '/history', async (core, req) => {
+      const body = objectBody(await bodyJson(req));
+      if (Object.hasOwn(body, 'clear') && pyBool(body.clear)) core.queue.clearHistory();
+      if (Object.hasOwn(body, 'delete')) for (const id of iterate(body.delete)) core.queue.deleteHistory(id);
+      return empty();
+    }),
+    route('GET', '/api/jobs', (core, req) => {
+      const query = parseJobQuery(req.url.searchParams);
+      if (typeof query === 'string') return json({ error: query }, 400);
+      const { jobs, total } = listJobs({ running: core.queue.running(), pending: core.queue.pending(), history: core.queue.history }, query);
+      return json({ jobs, pagination: { offset: query.offset, limit: query.limit ?? null, total, has_more: query.offset + jobs.length < total } });
+    }),
+    route('GET', '/api/jobs/{jobId}', (core, _req, { jobId }) => {
+      const job = findJob({ running: core.queue.running(), pending: core.queue.pending(), history: core.queue.history }, decodeURIComponent(jobId ?? ''));
+      return job === undefined ? json({ error: 'Job not found' }, 404) : json(job);
+    }),
+    route('GET', '/view', view),
+    route('POST', '/upload/image', uploadImage),
+  ];
+}
+
+export type RouteMatch = { readonly route: Route; readonly params: Record<string, string> } | 'not_found' | 'method_not_allowed';
+
+/** Every route answers at /X and /api/X (jobs is declared as /api/jobs, so it needs the prefix). */
+export function matchRoute(routes: readonly Route[], method: string, pathname: string): RouteMatch {
+  const candidates = pathname.startsWith('/api/') ? [pathname, pathname.slice(4)] : [pathname];
+  let pathKnown = false;
+  for (const candidate of candidates) {
+    for (const r of routes) {
+      const m = r.pattern.exec(candidate);
+      if (m === null) continue;
+      pathKnown = true;
+      if (r.method === method || (r.method === 'GET' && method === 'HEAD')) return { route: r, params: { ...m.groups } };
+    }
+  }
+  return pathKnown ? 'method_not_allowed' : 'not_found';
+}
