@@ -46,12 +46,24 @@ export const ErrorCodes = {
   JOB_TIMEOUT: { exit: 1, summary: 'A job exceeded a silence budget (connect, queue, start, per node).' },
   SERVER_ERROR: { exit: 1, summary: 'A server answered with an HTTP error (5xx or an unexpected status); the job is retried elsewhere.' },
   JOB_LOST: { exit: 1, summary: 'A prompt vanished from a server (restart or queue cleared) and could not be recovered there.' },
+  QUEUE_UNREACHABLE: { exit: 3, summary: 'The Redis server of a distributed queue (--queue) could not be reached or refused our credentials.' },
+  TEMPLATE_MISMATCH: { exit: 2, summary: "A worker's template differs from the coordinator's (same id and version, another digest, or missing)." },
 
   // Run
+  NOT_CACHED: { exit: 1, summary: 'An image `comic compose` needs is not in the cache; run `comic generate` first.' },
   CANCELLED: { exit: 130, summary: 'The run was cancelled (Ctrl-C or SIGTERM).' },
   OUTPUT_UNSAFE: { exit: 1, summary: 'A write outside the output folder was refused.' },
   PANEL_IMAGE_INVALID: { exit: 1, summary: 'A panel image is missing or cannot be read as an image; render that panel again.' },
+  FOLDER_NOT_WRITABLE: { exit: 2, summary: 'The output or cache folder cannot be created or written to (comic doctor).' },
+  DISK_FULL: { exit: 1, summary: 'Too little free disk space where the output or cache is written (comic doctor).' },
   INTERNAL: { exit: 1, summary: 'An unexpected internal error; please report it.' },
+
+  // comic serve: answers to HTTP and WebSocket clients (the HTTP status is in docs/serve.md)
+  REQUEST_INVALID: { exit: 2, summary: 'A request to `comic serve` is malformed or invalid (400/415); the answer names the field path or file:line:column.' },
+  REQUEST_TOO_LARGE: { exit: 2, summary: 'A request body is larger than `comic serve` accepts (413).' },
+  UNAUTHORIZED: { exit: 2, summary: 'A request to `comic serve` carries no valid API key (401).' },
+  RATE_LIMITED: { exit: 1, summary: 'Too many requests or queued jobs for one API key (429, with Retry-After).' },
+  NOT_FOUND: { exit: 2, summary: 'No such route, job or file on `comic serve` (404).' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -59,7 +59,8 @@ export interface RenderResult {
   readonly timings: { readonly queuedMs: number; readonly runMs: number };
 }
 
-export type BackendName = 'comfyui' | 'sdapi' | 'draft';
+/** 'cache' is `comic compose`: it renders nothing and only serves what is cached. */
+export type BackendName = 'comfyui' | 'sdapi' | 'draft' | 'cache';
 
 /** What a backend reports while it works: one closed union, matched with `switch (event.type)`. */
 export type RenderEvent =

@@ -167,12 +167,12 @@ export class ComfyPool {
 
   /** Connects every server. Resolves as soon as one can take work; rejects with NO_BACKEND when none can. */
   async start(signal: AbortSignal): Promise<void> {
-    this.#connecting ??= Promise.allSettled(this.#members.map((m) => m.client.connect(this.#lifetime.signal)));
+    this.#connectAll();
     await new Promise<void>((resolve, reject) => {
       const check = (): boolean => {
         if (this.#members.some((m) => m.available)) resolve();
         else if (this.#allDown()) reject(this.#noBackend());
-        else if (signal.aborted) reject(cancelledError('connecting to the ComfyUI servers'));
+        else if (signal.aborted || this.#lifetime.signal.aborted) reject(cancelledError('connecting to the ComfyUI servers'));
         else return false;
         this.#waiters.delete(waiter);
         signal.removeEventListener('abort', waiter);
@@ -183,6 +183,11 @@ export class ComfyPool {
       this.#waiters.add(waiter);
       signal.addEventListener('abort', waiter, { once: true });
     });
+  }
+
+  /** Starts every client's connection loop once (they reconnect on their own until close). */
+  #connectAll(): void {
+    this.#connecting ??= Promise.allSettled(this.#members.map((m) => m.client.connect(this.#lifetime.signal)));
   }
 
   status(): ServerStatus[] {
@@ -216,10 +221,11 @@ export class ComfyPool {
         settled: false,
         attempt: null,
       };
-      if (options.signal.aborted) {
+      if (options.signal.aborted || this.#lifetime.signal.aborted) {
         this.#fail(entry, cancelledError(`job ${job.id}`));
         return;
       }
+      this.#connectAll();
       this.#watch(entry);
       if (this.#rejectIfHopeless(entry)) return;
       this.#pending.push(entry);
@@ -526,6 +532,11 @@ export class ComfyPool {
     if (!wasUp) this.#emit({ type: 'server', server: member.name, state: 'up', reason: `connected to ${member.client.label}` });
     this.#notify();
     this.#pump();
+    // The "before" reading of this server's VRAM, whenever it joins.
+    void member.client
+      .vram(this.#lifetime.signal)
+      .then((reading) => this.#emit({ type: 'vram', ...reading }))
+      .catch(() => undefined);
   }
 
   /** Takes a member out of rotation and hands its jobs back. `probe`: we must check on it ourselves. */

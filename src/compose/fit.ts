@@ -48,7 +48,10 @@ export async function fitPanel(
       const fy = clamp01(options.focus?.y ?? 0.5);
       const left = Math.min(rw - width, Math.max(0, Math.round(fx * rw - width / 2)));
       const top = Math.min(rh - height, Math.max(0, Math.round(fy * rh - height / 2)));
-      pipeline = source.resize(rw, rh, { fit: 'fill' }).extract({ left, top, width, height });
+      // Renders are usually enlarged a little to their box: Mitchell is as clean as Lanczos
+      // there at three quarters of the cost; shrinking keeps Lanczos' sharpness.
+      const kernel = scale > 1 ? 'mitchell' : 'lanczos3';
+      pipeline = source.resize(rw, rh, { fit: 'fill', kernel }).extract({ left, top, width, height });
     }
     const { data, info } = await pipeline.flatten({ background: WHITE }).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
     if (info.width !== width || info.height !== height || info.channels !== 3) {

@@ -68,6 +68,6 @@ export async function composePageDetailed(input: ComposePageInput): Promise<Comp
   }
   for (const tile of tiles) if (tile) blendRgba(canvas, tile.data, tile.width, tile.height, tile.left, tile.top);
 
-  const png = await encodePng(canvas, input.pngCompression ?? 2);
+  const png = await encodePng(canvas, input.pngCompression ?? 1);
   return { png, layout, lettering: lettering.boxes, warnings: lettering.warnings };
 }

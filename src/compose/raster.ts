@@ -85,12 +85,6 @@ export function blendRgba(canvas: RgbCanvas, rgba: Buffer, width: number, height
   }
 }
 
-/** Renders an SVG fragment (in canvas coordinates) covering `rect` and blends it onto the canvas. */
-export async function drawSvg(canvas: RgbCanvas, fragment: string, rect: Rect): Promise<void> {
-  const tile = await renderSvgTile(fragment, rect);
-  if (tile) blendRgba(canvas, tile.data, tile.width, tile.height, tile.left, tile.top);
-}
-
 export interface SvgTile {
   readonly data: Buffer;
   readonly width: number;

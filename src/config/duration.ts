@@ -1,9 +1,9 @@
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/;
 
 /**
  * Parses a duration: a number of milliseconds, or a string such as "1500", "500ms", "30s",
- * "5m", "1.5h". Returns the milliseconds (a positive integer), or null when `value` is not
+ * "5m", "1.5h", "7d". Returns the milliseconds (a positive integer), or null when `value` is not
  * a duration.
  */
 export function parseDuration(value: number | string): number | null {

@@ -75,7 +75,7 @@ export function defaultValues(baseDir: string, serverAuth: ServerAuth): SettingV
     'timeouts.queue': 30 * 60_000,
     'timeouts.start': 10 * 60_000,
     'timeouts.nodeSilence': 10 * 60_000,
-    exports: ['png'],
+    exports: ['png', 'pdf', 'cbz'],
     'comfyui.launch': null,
     'serve.apiKeys': [],
     'serve.port': 8787,

@@ -235,8 +235,10 @@ class Planner {
   ): Omit<ImageJob, 'kind' | 'character' | 'background' | 'page' | 'index'> {
     const seed = jobSeed(declared.seed, this.comic.meta.seed, id);
     const size = renderSize(aspect, use.template.info.size);
-    const request: ImageRequest = { ...prompts, ...size, seed, params: use.params, references };
-    const deps = [...new Set(references.flatMap((ref) => (ref.source === 'job' ? [ref.job] : [])))];
+    // Only the references the template takes feed the job (and so its deps and key).
+    const used = references.slice(0, use.template.info.imageInputs.length);
+    const request: ImageRequest = { ...prompts, ...size, seed, params: use.params, references: used };
+    const deps = [...new Set(used.flatMap((ref) => (ref.source === 'job' ? [ref.job] : [])))];
     const key = imageKey(use.template.stamp, request, deps, this.#keyOf);
     return { id, deps, seed, key, template: use.template.stamp, request, origin };
   }

@@ -33,27 +33,24 @@ export function clockTime(ms: number): string {
   return [date.getHours(), date.getMinutes(), date.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
 }
 
-/** `57 jobs in 3m12s: 40 rendered, 15 cached, 1 failed, 1 skipped; fell back to the SD API`. */
+/** `57 jobs in 3m12s: 40 rendered, 15 cached, 1 failed, 1 skipped`. */
 export function summaryText(summary: RunSummary): string {
   const parts = [`${summary.done} rendered`, `${summary.cached} cached`];
   if (summary.failed > 0) parts.push(`${summary.failed} failed`);
   if (summary.skipped > 0) parts.push(`${summary.skipped} skipped`);
-  const fallback = summary.fallback ? '; fell back to the SD API' : '';
-  return `${plural(summary.total, 'job')} in ${formatDuration(summary.ms)}: ${parts.join(', ')}${fallback}`;
+  return `${plural(summary.total, 'job')} in ${formatDuration(summary.ms)}: ${parts.join(', ')}`;
 }
 
-/** What the run's outcome is called, from its exit code. */
+/** What the run's outcome is called, from its exit code (the counts say how well it went). */
 export function outcomeWord(summary: RunSummary): string {
-  switch (summary.exitCode) {
-    case 0:
-      return 'finished';
-    case 130:
-      return 'cancelled';
-    case 3:
-      return 'no backend';
-    default:
-      return summary.failed + summary.skipped > 0 ? 'finished with failures' : 'failed';
-  }
+  if (summary.exitCode === 130) return 'cancelled';
+  return summary.ok || summary.done + summary.cached + summary.failed + summary.skipped > 0 ? 'finished' : 'failed';
+}
+
+/** A place in a server's queue: `next`, or how many prompts are ahead. */
+export function queuePosition(position: number | null): string {
+  if (position === null) return '';
+  return position === 0 ? ' (next)' : ` (${position} ahead)`;
 }
 
 export function plural(n: number, word: string): string {

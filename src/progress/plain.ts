@@ -7,7 +7,7 @@
 import type { CliIO } from '../cli/io.js';
 import { colourAllowed, painter, type Colour, type Paint } from './color.js';
 import type { RunEvent, RunSummary } from './events.js';
-import { clockTime, formatDuration, outcomeWord, summaryText } from './format.js';
+import { clockTime, formatDuration, outcomeWord, queuePosition, summaryText } from './format.js';
 import type { JobFailure } from './json.js';
 import { rendererContext, type Renderer, type RendererContext, type RendererOptions } from './types.js';
 
@@ -44,8 +44,7 @@ export class PlainRenderer implements Renderer {
         if (this.#queuedOn.has(event.job) && this.#queuedOn.get(event.job) === event.server) return;
         this.#queuedOn.set(event.job, event.server);
         const where = event.server === null ? '' : ` on ${event.server}`;
-        const position = event.position === null ? '' : ` (position ${event.position})`;
-        return this.#jobLine(event.job, 'queued', 'dim', `${where}${position}`);
+        return this.#jobLine(event.job, 'queued', 'dim', `${where}${queuePosition(event.position)}`);
       }
       case 'job-started':
         this.#queuedOn.delete(event.job);
@@ -60,6 +59,7 @@ export class PlainRenderer implements Renderer {
         return this.#jobLine(event.job, 'progress', 'dim', ` ${node ? `${node} ` : ''}${event.value}/${event.max}`);
       }
       case 'job-retry':
+        this.#queuedOn.delete(event.job);
         return this.#jobLine(event.job, 'retry', 'yellow', ` on ${event.server} (attempt ${event.attempt}): ${event.reason}`);
       case 'job-done':
         return this.#lastJobLine(event.job, 'done', 'green', ` in ${formatDuration(event.ms)}${event.backend === 'compose' ? '' : ` on ${event.server ?? event.backend}`}`);
@@ -88,7 +88,8 @@ export class PlainRenderer implements Renderer {
   async finish(summary: RunSummary): Promise<void> {
     if (this.#finished) return;
     this.#finished = true;
-    this.#line(outcomeWord(summary), summary.ok ? 'green' : 'red', `${summaryText(summary)} (exit code ${summary.exitCode})`);
+    const fallback = summary.fallback ? '; fell back to the SD API' : '';
+    this.#line(outcomeWord(summary), summary.ok ? 'green' : 'red', `${summaryText(summary)}${fallback} (exit code ${summary.exitCode})`);
     for (const failure of this.#failures) {
       this.#write(`  ${this.#paint('red', '✗')} ${failure.job}: ${failure.code}: ${indent(failure.message)}\n`);
     }

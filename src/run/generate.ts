@@ -169,7 +169,7 @@ async function renderImage(eventId: string, job: ImageJob, run: ScriptRun, optio
   if (!run.forced.has(job.id) && (await fromCache(eventId, job, output, run, options))) return 'cached';
 
   const template = options.templates.resolve({ id: job.template.id, range: job.template.version });
-  const inputs = await renderInputs(job, run, template.params, cache);
+  const inputs = await renderInputs(job, run, template.imageInputs, cache);
   const staging = join(cache.dir, 'staging', `${job.key}.png`);
   const onEvent = (event: RenderEvent) => forward(eventId, event, options.backend.name, bus);
   const result = await options.backend.render(
@@ -217,17 +217,11 @@ async function fromCache(eventId: string, job: ImageJob | PageJob, output: strin
   return true;
 }
 
-/**
- * Feeds the images a job depends on to the template's image parameters, in the order the
- * planner gave (the panel's characters, then its background). A template without image
- * parameters takes none: the dependency then only orders the work.
- */
-async function renderInputs(job: ImageJob, run: ScriptRun, params: Readonly<Record<string, { type: string }>>, cache: RenderCache): Promise<RenderInput[]> {
-  const slots = Object.keys(params).filter((name) => params[name]!.type === 'image');
+/** Feeds the job's references (the planner keeps only as many as the template takes) to its image parameters, in order. */
+async function renderInputs(job: ImageJob, run: ScriptRun, slots: readonly string[], cache: RenderCache): Promise<RenderInput[]> {
   const inputs: RenderInput[] = [];
   for (const [i, ref] of job.request.references.entries()) {
-    const param = slots[i];
-    if (param === undefined) break;
+    const param = slots[i]!;
     if (ref.source === 'file') {
       inputs.push({ param, file: ref.file, sha256: ref.sha256 });
     } else {
@@ -247,6 +241,7 @@ async function composePageJob(eventId: string, job: PageJob, run: ScriptRun, opt
   const page = run.script.comic.pages[job.page - 1]!;
   const panelImages = new Map(job.panels.map((id, i) => [page.panels[i]!.id, options.cache.imagePath(run.script.graph.get(id).key)]));
   const composed = await composePageDetailed({ page, layout: job.layout, panelImages, comicMeta: run.script.comic.meta });
+  for (const warning of composed.warnings) options.bus.emit({ type: 'warning', job: eventId, message: warning });
   const staging = join(options.cache.dir, 'staging', `${job.key}.png`);
   await writeFileAtomic(staging, composed.png);
   const meta: CacheMeta = {

@@ -8,7 +8,7 @@ import type { Background, Character, Comic, DialogueLine, Page, Panel, Params, S
 import { resolvePageFormat } from './page-format.js';
 import type { Locate } from './positions.js';
 import type { DefaultsInput, PanelInput, ScriptInput } from './schema.js';
-import { DEFAULT_TEMPLATE_IDS, parseTemplateRef, type TemplateKind } from './template-ref.js';
+import { DEFAULT_REFERENCE_PANEL_TEMPLATE, DEFAULT_TEMPLATE_IDS, parseTemplateRef, type TemplateKind } from './template-ref.js';
 
 export interface BuildContext {
   /** Absolute path of the script. */
@@ -34,7 +34,14 @@ function templateUse(kind: TemplateKind, defaults: DefaultsInput | undefined, ow
   };
 }
 
-function buildPanel(input: PanelInput, page: number, index: number, path: YamlPath, defaults: DefaultsInput | undefined): Panel {
+function buildPanel(
+  input: PanelInput,
+  page: number,
+  index: number,
+  path: YamlPath,
+  defaults: DefaultsInput | undefined,
+  hasImage: (characterId: string) => boolean,
+): Panel {
   const dialogue: DialogueLine[] = input.dialogue.map((line, k) => ({ who: line.who, text: line.text, kind: line.kind, path: [...path, 'dialogue', k] }));
   const sfxItems = typeof input.sfx === 'string' ? [input.sfx] : (input.sfx ?? []);
   const sfx: Sfx[] = sfxItems.map((item, k) => ({
@@ -46,7 +53,10 @@ function buildPanel(input: PanelInput, page: number, index: number, path: YamlPa
     id: `${page}-${index}`,
     page,
     index,
-    render: templateUse('panel', defaults, input),
+    render: templateUse('panel', defaults, {
+      ...input,
+      template: input.template ?? (defaults?.panel?.template === undefined && input.characters.some(hasImage) ? DEFAULT_REFERENCE_PANEL_TEMPLATE : undefined),
+    }),
     prompt: input.prompt,
     characters: input.characters,
     pose: input.pose ?? null,
@@ -77,12 +87,14 @@ export function buildComic(input: ScriptInput, context: BuildContext): Comic {
     const reference = b.reference === undefined ? null : resolve(context.baseDir, b.reference);
     return { id, prompt: b.prompt, reference, render: reference === null ? templateUse('background', defaults, b) : null, path: ['backgrounds', id] };
   });
+  const withImage = new Set(characters.filter((c) => c.sheet !== null || c.reference !== null).map((c) => c.id));
+  const hasImage = (id: string) => withImage.has(id);
   const pages: Page[] = input.pages.map((page, p) => {
     const path: YamlPath = ['pages', p];
     return {
       number: p + 1,
       layout: layoutSpecFrom(page.layout, page.panels.length),
-      panels: page.panels.map((panel, n) => buildPanel(panel, p + 1, n + 1, [...path, 'panels', n], defaults)),
+      panels: page.panels.map((panel, n) => buildPanel(panel, p + 1, n + 1, [...path, 'panels', n], defaults, hasImage)),
       path,
     };
   });

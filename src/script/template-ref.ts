@@ -4,6 +4,13 @@ import type { TemplateRef } from './model.js';
 
 /** Built-in template ids, used when neither the entity nor the script's `defaults` names one. */
 export const DEFAULT_TEMPLATE_IDS = { panel: 'panel', sheet: 'character-sheet', background: 'background' } as const;
+
+/**
+ * The default template of a panel that shows a character with a sheet or reference image:
+ * one that takes the image as visual reference, so the character stays recognisable.
+ * `defaults.panel.template` or the panel's own `template` override it.
+ */
+export const DEFAULT_REFERENCE_PANEL_TEMPLATE = 'panel-ref';
 export type TemplateKind = keyof typeof DEFAULT_TEMPLATE_IDS;
 
 /** Template ids name folders and files, so they stay simple. */

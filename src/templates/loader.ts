@@ -83,6 +83,7 @@ export async function loadTemplateDir(dir: string, source: TemplateSource): Prom
     digest: hashValue({ manifest: manifestJson.value, workflow: workflowJson.value }),
     size: manifest.size,
     defaults,
+    imageInputs: Object.keys(manifest.params).filter((name) => manifest.params[name]!.type === 'image'),
     description: manifest.description,
     role: manifest.role,
     family: manifest.family,

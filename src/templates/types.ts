@@ -25,6 +25,12 @@ export interface TemplateInfo {
   readonly size: SizeRule;
   /** Parameter defaults from the manifest (the script's params override them). */
   readonly defaults: Readonly<Record<string, unknown>>;
+  /**
+   * The template's image parameters, in manifest order: the reference images it takes. A
+   * job feeds them its references in order (the panel's characters, then its background)
+   * and depends on no more images than this: a text-only template waits for no sheet.
+   */
+  readonly imageInputs: readonly string[];
 }
 
 export interface TemplateResolver {

@@ -240,7 +240,29 @@ describe('ComfyPool', () => {
     const readings = await pool.endScript(AbortSignal.timeout(10_000));
     expect([a!.vram().used, b!.vram().used]).toEqual(baseline);
     expect(readings.map((r) => r.used)).toEqual(baseline);
-    expect(vram.events.filter((e) => e.type === 'vram')).toHaveLength(2);
+    // Readings when each server joined, then the two after /free: the trend that shows a leak.
+    expect(vram.events.filter((e) => e.type === 'vram').slice(-2).map((e) => (e.type === 'vram' ? e.used : -1))).toEqual(baseline);
+  });
+
+  it('freeMemory every-n-jobs: /free after every N jobs on a server, with a VRAM reading after it', async () => {
+    const [a] = await emulatorsOf(1);
+    const baseline = a!.vram().used;
+    const pool = new ComfyPool([serverOf(a!, 'solo', { maxConcurrent: 1 })], { timeouts: FAST, freeMemory: { kind: 'every-n-jobs', every: 3 } });
+    pools.push(pool);
+    const events = recorder<PoolEvent>();
+    pool.on(events.onEvent);
+    const joined = await events.seen((e) => e.type === 'vram');
+    const dir = await outDir();
+    const decode = (i: number): ApiWorkflow => ({
+      '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sd_xl_base_1.0.safetensors' } },
+      '5': { class_type: 'EmptyLatentImage', inputs: { width: 64, height: 64, batch_size: 1 } },
+      '6': { class_type: 'VAEDecode', inputs: { samples: ['5', 0], vae: ['4', 2] } },
+      '3': { class_type: 'SaveImage', inputs: { images: ['6', 0], filename_prefix: `e${i}` } },
+    });
+    await Promise.all([0, 1, 2].map((i) => pool.run(downloadJob(`e${i}`, decode(i), dir), { signal: live() })));
+    const after = await events.seen((e) => e.type === 'vram' && e !== joined);
+    expect(after).toEqual({ type: 'vram', server: 'solo', used: baseline, total: a!.vram().total });
+    expect(a!.log.filter((l) => l.path === '/api/free')).toHaveLength(1);
   });
 
   it('when every server is down, pending work is rejected with NO_BACKEND', async () => {

@@ -12,11 +12,12 @@ describe('parseDuration', () => {
     [' 5m ', 300_000],
     ['1.5h', 5_400_000],
     ['2 s', 2000],
+    ['7d', 604_800_000],
   ] as const)('%j → %d ms', (input, ms) => {
     expect(parseDuration(input)).toBe(ms);
   });
 
-  it.each([0, -5, 1.5, '', 'soon', '5 minutes', '-3s', '0s', '1d', '0.0001ms'])('rejects %j', (input) => {
+  it.each([0, -5, 1.5, '', 'soon', '5 minutes', '-3s', '0s', '1w', '0.0001ms'])('rejects %j', (input) => {
     expect(parseDuration(input)).toBeNull();
   });
 

@@ -9,9 +9,9 @@
  * runs of ticks are collapsed into one step; where the trace interleaves `status` broadcasts
  * from other HTTP calls with ticks, statuses are compared as their own sequence.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startComfyEmulator, type ComfyEmulator, type ComfyEmulatorOptions } from '../fakes/comfyui/index.js';
-import { http, loadTrace, queuePrompt, slowWorkflow, WsRecorder, getJson, type JsonObject, type Received } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import type { ComfyEmulator, ComfyEmulatorOptions } from '../fakes/comfyui/index.js';
+import { emulatorHarness, getJson, http, loadTrace, queuePrompt, slowWorkflow, upload, WsRecorder, type JsonObject, type Received } from './helpers.js';
 import { collapseTicks, maskTracebacks, normalize, receivedSteps, shapeOf, text, traceSteps, without, type Step } from './trace-steps.js';
 
 type TraceMessage = JsonObject & { type?: string; data?: JsonObject };
@@ -22,27 +22,9 @@ interface HttpRecord {
   text?: string;
 }
 
-let emulators: ComfyEmulator[] = [];
-let sockets: WsRecorder[] = [];
-
-async function emulator(options: ComfyEmulatorOptions = {}): Promise<ComfyEmulator> {
-  const emu = await startComfyEmulator({ stepMs: 5, ...options });
-  emulators.push(emu);
-  return emu;
-}
-
-async function socket(emu: ComfyEmulator, options: Parameters<typeof WsRecorder.open>[1] = {}): Promise<WsRecorder> {
-  const ws = await WsRecorder.open(emu.url, options);
-  sockets.push(ws);
-  return ws;
-}
-
-afterEach(async () => {
-  await Promise.all(sockets.map((s) => s.close()));
-  await Promise.all(emulators.map((e) => e.close()));
-  sockets = [];
-  emulators = [];
-});
+const harness = emulatorHarness({ stepMs: 5 });
+const emulator = (options: ComfyEmulatorOptions = {}): Promise<ComfyEmulator> => harness.start(options);
+const socket = (emu: ComfyEmulator, options: Parameters<typeof WsRecorder.open>[1] = {}): Promise<WsRecorder> => harness.connect(emu, options);
 
 function jsonMessages(received: readonly Received[]): Array<{ type: string; data: JsonObject }> {
   return received.flatMap((m) => (m.kind === 'json' ? [{ type: m.type, data: m.data }] : []));
@@ -296,14 +278,6 @@ describe('d_upload_image: uploads, LoadImage and /view re-encodings', () => {
       const bytes = await sharp({ create: { width: 8, height: 8, channels: 3, background: colour } }).png().toBuffer();
       return new Blob([bytes], { type: 'image/png' });
     };
-    const upload = async (fields: Record<string, string | [Blob, string]>) => {
-      const form = new FormData();
-      for (const [k, v] of Object.entries(fields)) {
-        if (typeof v === 'string') form.append(k, v);
-        else form.append(k, v[0], v[1]);
-      }
-      return http(emu.url, 'POST', '/upload/image', form);
-    };
     const first = await realPng('#ff0000');
     const steps: Array<[string, Record<string, string | [Blob, string]>]> = [
       ['first_upload', { image: [first, 'client_upload.png'] }],
@@ -317,7 +291,7 @@ describe('d_upload_image: uploads, LoadImage and /view re-encodings', () => {
       ['missing_image_field', { type: 'input' }],
     ];
     for (const [name, fields] of steps) {
-      const answer = await upload(fields);
+      const answer = await upload(emu, fields);
       const recorded = trace[name] as HttpRecord;
       expectHttp(answer, recorded);
       if (recorded.json !== null) expect(answer.json, name).toEqual(recorded.json);

@@ -4,28 +4,18 @@
  * sampler previews, SaveImageWebsocket, priorities, partial execution and run-time errors.
  */
 import sharp from 'sharp';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readTextChunks } from '../fakes/sdapi/png-text.js';
-import { BASELINE_BYTES, startComfyEmulator, type ComfyEmulator, type ComfyEmulatorOptions } from '../fakes/comfyui/index.js';
-import { eventually, getJson, http, queuePrompt, slowWorkflow, txt2imgWorkflow, WsRecorder, type JsonObject } from './helpers.js';
+import { BASELINE_BYTES, type ComfyEmulator, type ComfyEmulatorOptions } from '../fakes/comfyui/index.js';
+import { emulatorHarness, eventually, getJson, http, queuePrompt, slowWorkflow, txt2imgWorkflow, upload, WsRecorder, type JsonObject } from './helpers.js';
 
-let emulators: ComfyEmulator[] = [];
-let sockets: WsRecorder[] = [];
+const harness = emulatorHarness({ stepMs: 1 });
 
+/** An emulator and a socket that negotiated feature flags (so previews are legacy type 1). */
 async function emulator(options: ComfyEmulatorOptions = {}): Promise<{ emu: ComfyEmulator; ws: WsRecorder }> {
-  const emu = await startComfyEmulator({ stepMs: 1, ...options });
-  emulators.push(emu);
-  const ws = await WsRecorder.open(emu.url, { featureFlags: {} });
-  sockets.push(ws);
-  return { emu, ws };
+  const emu = await harness.start(options);
+  return { emu, ws: await harness.connect(emu, { featureFlags: {} }) };
 }
-
-afterEach(async () => {
-  await Promise.all(sockets.map((s) => s.close()));
-  await Promise.all(emulators.map((e) => e.close()));
-  sockets = [];
-  emulators = [];
-});
 
 interface Run {
   promptId: string;
@@ -58,10 +48,7 @@ async function meanColour(png: Buffer): Promise<[number, number, number]> {
 
 async function uploadSolid(emu: ComfyEmulator, name: string, colour: string, overwrite = false): Promise<string> {
   const bytes = await sharp({ create: { width: 32, height: 32, channels: 3, background: colour } }).png().toBuffer();
-  const form = new FormData();
-  form.append('image', new Blob([bytes], { type: 'image/png' }), name);
-  if (overwrite) form.append('overwrite', 'true');
-  const answer = await http(emu.url, 'POST', '/upload/image', form);
+  const answer = await upload(emu, { image: [new Blob([bytes], { type: 'image/png' }), name], ...(overwrite ? { overwrite: 'true' } : {}) });
   return (answer.json as { name: string }).name;
 }
 
@@ -182,7 +169,8 @@ describe('cache', () => {
 });
 
 describe('VRAM', () => {
-  const device = async (emu: ComfyEmulator) => (await getJson<{ devices: JsonObject[] }>(emu, '/system_stats')).devices[0] as Record<string, number>;
+  const device = async (emu: ComfyEmulator) =>
+    (await getJson<{ devices: Array<{ vram_total: number; vram_free: number }> }>(emu, '/system_stats')).devices[0] ?? { vram_total: 0, vram_free: 0 };
 
   it('loading a checkpoint takes memory, /free gives it back to the baseline', async () => {
     const { emu, ws } = await emulator();
@@ -247,8 +235,7 @@ describe('previews and websocket images', () => {
     const progress = ws.json().filter((m) => m.type === 'progress' && m.data.node === '9').map((m) => m.data.value);
     expect(progress).toEqual([0, 1]);
 
-    const modern = await WsRecorder.open(emu.url, { featureFlags: { supports_preview_metadata: true } });
-    sockets.push(modern);
+    const modern = await harness.connect(emu, { featureFlags: { supports_preview_metadata: true } });
     await run(emu, modern, { ...graph, '5': { class_type: 'EmptyLatentImage', inputs: { width: 64, height: 64, batch_size: 1 } } });
     const frames = modern.messages.filter((m) => m.kind === 'binary');
     expect(frames).toHaveLength(1);
@@ -325,6 +312,17 @@ describe('validation details', () => {
       message: 'Failed to convert an input value to a FLOAT value',
       details: "cfg, abc, could not convert string to float: 'abc'",
     });
+  });
+
+  it('names every node of a dependency cycle', async () => {
+    const { emu } = await emulator();
+    const errors = await errorsOf(emu, {
+      '1': { class_type: 'PreviewImage', inputs: { images: ['2', 0] } },
+      '2': { class_type: 'ImageInvert', inputs: { image: ['3', 0] } },
+      '3': { class_type: 'ImageInvert', inputs: { image: ['2', 0] } },
+    });
+    expect(Object.keys(errors).sort()).toEqual(['2', '3']);
+    expect(errors['3']?.errors[0]).toMatchObject({ type: 'dependency_cycle', details: '2 (ImageInvert) -> 3 (ImageInvert) -> 2 (ImageInvert)' });
   });
 
   it('accepts __value__-wrapped widget values and both COMBO encodings', async () => {

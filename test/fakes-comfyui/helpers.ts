@@ -4,8 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { afterEach } from 'vitest';
 import { WebSocket } from 'ws';
-import type { ComfyEmulator } from '../fakes/comfyui/index.js';
+import { startComfyEmulator, type ComfyEmulator, type ComfyEmulatorOptions } from '../fakes/comfyui/index.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -169,6 +170,21 @@ export async function queuePrompt(emu: ComfyEmulator, body: JsonObject): Promise
   return answer.json as { prompt_id: string; number: number; node_errors: JsonObject };
 }
 
+/** POST /upload/image with form fields; a file field is [blob, file name]. */
+export function upload(emu: ComfyEmulator, fields: Record<string, string | [Blob, string]>): Promise<HttpAnswer> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) {
+    if (typeof value === 'string') form.append(name, value);
+    else form.append(name, value[0], value[1]);
+  }
+  return http(emu.url, 'POST', '/upload/image', form);
+}
+
+/** Waits until the prompt has a history entry (it finished, whether anyone watched or not). */
+export function historyEntry(emu: ComfyEmulator, promptId: string): Promise<JsonObject> {
+  return eventually(async () => (await getJson<Record<string, JsonObject>>(emu, `/history/${promptId}`))[promptId], `history of ${promptId}`);
+}
+
 /** The traces' workflow: EmptyImage → SlowProgress → SaveImage (or PreviewImage). */
 export function slowWorkflow(options: { steps: number; seed?: number; prefix?: string; preview?: boolean; output?: 'SaveImage' | 'PreviewImage'; size?: number }): JsonObject {
   const size = options.size ?? 64;
@@ -217,4 +233,34 @@ export async function eventually<T>(check: () => T | undefined | Promise<T | und
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * Emulators and sockets for one test file, all closed after each test (so nothing leaks even
+ * when a test fails half-way).
+ */
+export function emulatorHarness(defaults: ComfyEmulatorOptions = {}): {
+  start(options?: ComfyEmulatorOptions): Promise<ComfyEmulator>;
+  connect(emu: ComfyEmulator, options?: Parameters<typeof WsRecorder.open>[1]): Promise<WsRecorder>;
+} {
+  let emulators: ComfyEmulator[] = [];
+  let sockets: WsRecorder[] = [];
+  afterEach(async () => {
+    await Promise.all(sockets.map((s) => s.close()));
+    await Promise.all(emulators.map((e) => e.close()));
+    sockets = [];
+    emulators = [];
+  });
+  return {
+    async start(options = {}) {
+      const emu = await startComfyEmulator({ ...defaults, ...options });
+      emulators.push(emu);
+      return emu;
+    },
+    async connect(emu, options = {}) {
+      const ws = await WsRecorder.open(emu.url, options);
+      sockets.push(ws);
+      return ws;
+    },
+  };
 }

@@ -162,8 +162,14 @@ export function buildComic(spec: ComicSpec, file = '/home/artist/comic/comic.yam
   };
 }
 
-export function templateInfo(id: string, digest = `digest-of-${id}`, defaults: Record<string, unknown> = { steps: 30, cfg: 7 }): TemplateInfo {
-  return { id, version: '1.0.0', digest, size: { multiple: 64, min: 512, max: 2048, pixels: 1024 * 1024 }, defaults };
+/** By default a template takes up to eight reference images, so every reference feeds its job. */
+export function templateInfo(
+  id: string,
+  digest = `digest-of-${id}`,
+  defaults: Record<string, unknown> = { steps: 30, cfg: 7 },
+  imageInputs: readonly string[] = Array.from({ length: 8 }, (_, i) => `reference${i + 1}`),
+): TemplateInfo {
+  return { id, version: '1.0.0', digest, size: { multiple: 64, min: 512, max: 2048, pixels: 1024 * 1024 }, defaults, imageInputs };
 }
 
 export function resolverOf(templates: readonly TemplateInfo[]): TemplateResolver {

@@ -121,7 +121,9 @@ describe('comic plan', () => {
     const lines = stdout.split('\n');
     expect(lines[0]).toBe('The Last Lighthouse: 8 jobs: 1 character sheet, 1 background, 3 panels, 1 page, 2 exports');
     expect(stdout).toMatch(/^ {2}character:mara {2}character-sheet@\S+ {2}\d+×\d+ {2}seed 42 {2}key [0-9a-f]{12}$/m);
-    expect(stdout).toMatch(/^ {2}├─ panel:1-2 .* ← character tom \(user image\), character:mara, background:lamp-room$/m);
+    // panel-ref (the default for panels showing characters with images) takes one reference: the first character's.
+    expect(stdout).toMatch(/^ {2}├─ panel:1-1 .* ← character:mara$/m);
+    expect(stdout).toMatch(/^ {2}├─ panel:1-2 .* ← character tom \(user image\)$/m);
     expect(stdout).toMatch(/^ {2}export:cbz +key [0-9a-f]{12} {2}← 1 page$/m);
   });
 
@@ -138,7 +140,9 @@ describe('comic plan', () => {
       expect(job.size!.width % 8).toBe(0);
     }
     const byId = Object.fromEntries(first.jobs.map((j) => [j.id, j]));
-    expect(byId['panel:1-2']!.deps).toEqual(['character:mara', 'background:lamp-room']);
+    expect(byId['panel:1-1']!.deps).toEqual(['character:mara']);
+    expect(byId['panel:1-2']!.deps).toEqual([]); // its one reference is tom's own image file
+    expect(byId['panel:1-3']!.deps).toEqual([]); // the plain panel template takes no reference
     expect(byId['panel:1-3']!.params).toMatchObject({ steps: 40, cfg: 5 });
     expect(byId['export:pdf']!.deps).toEqual(['page:1']);
     expect(keys(await planJson(dir, '--export', 'pdf,cbz'))).toEqual(keys(first));

@@ -13,6 +13,18 @@ const parse = (text: string, options: { baseDir?: string; checkFiles?: boolean }
 const withFormat = (format: string) => MINIMAL.replace('  title: Test\n', `  title: Test\n  format: ${format}\n`);
 
 describe('defaults', () => {
+  it('gives panels showing a character with an image the reference template, others the plain one', () => {
+    const script = `${MINIMAL}      - prompt: three
+        background: lamp-room
+`.replace('  - layout: 2\n', '  - layout: 3\n');
+    const panels = parse(script).pages[0]!.panels;
+    expect(panels.map((p) => p.render.template.id)).toEqual(['panel-ref', 'panel-ref', 'panel']);
+    const noSheet = parse(script.replace('mara: { description: keeper }', 'mara: { description: keeper, sheet: false }'));
+    expect(noSheet.pages[0]!.panels.map((p) => p.render.template.id)).toEqual(['panel', 'panel', 'panel']);
+    const chosen = parse(script.replace('pages:\n', 'defaults:\n  panel: { template: panel-sd15 }\npages:\n'));
+    expect(chosen.pages[0]!.panels.map((p) => p.render.template.id)).toEqual(['panel-sd15', 'panel-sd15', 'panel-sd15']);
+  });
+
   it('fills in every default of a minimal script', () => {
     const comic = parse(MINIMAL);
     expect(comic.file).toBe(resolve('test.yaml'));
@@ -30,7 +42,8 @@ describe('defaults', () => {
       format: { preset: 'us-comic', width: 1988, height: 3075, dpi: 300, bleed: 38, margin: 75 },
     });
     const [panel] = comic.pages[0]!.panels;
-    expect(panel!.render).toEqual({ template: { id: 'panel', range: null }, seed: null, params: {} });
+    // It shows mara, who gets a sheet: the default is the template that takes the sheet as reference.
+    expect(panel!.render).toEqual({ template: { id: 'panel-ref', range: null }, seed: null, params: {} });
     expect(panel!.dialogue).toEqual([]);
     expect(comic.pages[0]!.panels[1]!.dialogue[0]!.kind).toBe('speech');
   });

@@ -43,8 +43,10 @@ describe('preflight against the ComfyUI emulator', () => {
     for (const id of registry.ids()) {
       const template = registry.resolve({ id, range: null });
       // The emulator's input folder has example.png, as every ComfyUI install does.
-      const params = { ...sampleParams(template), ...('reference' in template.params ? { reference: 'example.png' } : {}) };
-      const workflow = buildWorkflow(template, { ...params, steps: 2, hires_steps: 'hires_steps' in template.params ? 1 : undefined }, { objectInfo, server: emulator.url });
+      const params: Record<string, unknown> = { ...sampleParams(template), steps: 2 };
+      if ('reference' in template.params) params.reference = 'example.png';
+      if ('hires_steps' in template.params) params.hires_steps = 1;
+      const workflow = buildWorkflow(template, params, { objectInfo, server: emulator.url });
       expect(preflight(workflow, objectInfo, { server: emulator.url }), id).toEqual([]);
       workflows.set(id, workflow);
     }

@@ -38,10 +38,12 @@ export class ComfyBackend implements Backend {
     this.pool.on((event) => this.#poolEvent(event));
   }
 
-  /** Connects to the servers and reads their VRAM (the "before" of the batch). Rejects with NO_BACKEND when none answers. */
-  async ready(signal: AbortSignal): Promise<void> {
-    await this.pool.start(signal);
-    await this.pool.vram(signal);
+  /**
+   * Resolves once a server can take work (the others join as they answer; each one's VRAM
+   * is read as it joins, the "before" of the batch). Rejects with NO_BACKEND when none answers.
+   */
+  ready(signal: AbortSignal): Promise<void> {
+    return this.pool.start(signal);
   }
 
   async render(request: RenderRequest, options: RenderOptions): Promise<RenderResult> {

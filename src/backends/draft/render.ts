@@ -10,6 +10,7 @@
  */
 import sharp from 'sharp';
 import { face } from '../../compose/fonts.js';
+import { SPEAKER_HEAD_Y } from '../../compose/lettering/panel.js';
 import { blockOutline, type TextBlock, wrapBlock } from '../../compose/lettering/text.js';
 import { type Random, seededRandom } from '../../compose/random.js';
 
@@ -43,7 +44,7 @@ export async function renderDraftPanel(spec: DraftPanelSpec): Promise<Buffer> {
   const line = Math.max(1, unit / 420);
 
   const notes = notesBlock(spec, width, height);
-  const ground = Math.max(height * 0.45, notes.top - unit * 0.04);
+  const ground = Math.max(height * (SPEAKER_HEAD_Y + 0.15), notes.top - unit * 0.04);
   const horizon = horizonFor(spec.camera, random) * ground;
   const vanishing = { x: width * (0.3 + 0.4 * random()), y: horizon };
 
@@ -52,7 +53,7 @@ export async function renderDraftPanel(spec: DraftPanelSpec): Promise<Buffer> {
     `<rect width="${width}" height="${height}" fill="${PAPER}"/>`,
     perspective(width, height, vanishing, random, line),
     props(width, ground, vanishing, random, line),
-    figures(spec.characters, width, ground, unit, line),
+    figures(spec.characters, width, height, ground, unit, line),
     notes.svg,
     `<rect x="${line}" y="${line}" width="${width - 2 * line}" height="${height - 2 * line}" fill="none" stroke="${PENCIL}" stroke-width="${2 * line}"/>`,
     '</svg>',
@@ -110,26 +111,29 @@ function props(width: number, ground: number, vp: { x: number; y: number }, rand
   return shapes.join('');
 }
 
-/** One figure per character, evenly spaced left to right, with the name over the head. */
-function figures(names: readonly string[], width: number, ground: number, unit: number, line: number): string {
+/**
+ * One figure per character, evenly spaced left to right, heads at the height the lettering
+ * aims balloon tails at, the name beside the head (tails come from above).
+ */
+function figures(names: readonly string[], width: number, height: number, ground: number, unit: number, line: number): string {
   if (names.length === 0) return '';
-  const tall = Math.min(ground * 0.62, (width / names.length) * 1.4);
-  const head = tall * 0.13;
+  const headY = height * SPEAKER_HEAD_Y;
+  const head = Math.max(3, Math.min((ground - headY) * 0.16, width / names.length / 7));
+  const tall = ground - headY + head;
   const label = face('dialogue');
-  const labelSize = Math.max(10, Math.min(unit / 26, head * 0.9));
+  const labelSize = Math.max(9, Math.min(unit / 26, head * 0.9));
   return names
     .map((name, i) => {
       const cx = (width * (i + 0.5)) / names.length;
       const feet = ground;
       const hip = feet - tall * 0.45;
-      const neck = feet - tall + head * 2;
-      const headY = feet - tall + head;
+      const neck = headY + head;
       const body =
         `M${r(cx)} ${r(neck)}L${r(cx)} ${r(hip)}` +
         `M${r(cx - tall * 0.12)} ${r(feet)}L${r(cx)} ${r(hip)}L${r(cx + tall * 0.12)} ${r(feet)}` +
         `M${r(cx - tall * 0.17)} ${r(hip - tall * 0.05)}L${r(cx)} ${r(neck + tall * 0.06)}L${r(cx + tall * 0.17)} ${r(hip - tall * 0.05)}`;
       const shaped = label.shape(name, labelSize);
-      const text = label.outline(shaped, cx - shaped.width / 2, headY - head - labelSize * 0.4);
+      const text = label.outline(shaped, cx + head * 1.35, headY + labelSize * 0.35);
       return (
         `<ellipse cx="${r(cx)}" cy="${r(feet)}" rx="${r(tall * 0.2)}" ry="${r(tall * 0.03)}" fill="#d3d0c6"/>` +
         `<circle cx="${r(cx)}" cy="${r(headY)}" r="${r(head)}" fill="${PAPER}" stroke="${INK}" stroke-width="${r(line * 2.5)}"/>` +
@@ -143,7 +147,7 @@ function figures(names: readonly string[], width: number, ground: number, unit: 
 /**
  * The panel's text in a white card along the bottom: title, prompt, then camera, pose and
  * dialogue. The text size follows the panel size and shrinks until the card fits in
- * half the panel.
+ * about a third of the panel.
  */
 function notesBlock(spec: DraftPanelSpec, width: number, height: number): { svg: string; top: number } {
   const unit = Math.min(width, height);
@@ -164,7 +168,7 @@ function notesBlock(spec: DraftPanelSpec, width: number, height: number): { svg:
       ...details.map((d) => wrapBlock(face('whisper'), d, size * 0.9, measure)),
     ];
     cardHeight = blocks.reduce((sum, b) => sum + b.height + size * 0.45, 0) + 2 * pad - size * 0.45;
-    if (cardHeight <= height * 0.5 || size <= 8) break;
+    if (cardHeight <= height * 0.36 || size <= 8) break;
     size *= 0.85;
   }
   const top = height - pad - cardHeight;

@@ -55,6 +55,7 @@ export const registerGenerate: RegisterCommand = (program, ctx) => {
     .addOption(new Option('--backend <name>', 'comfyui, sdapi or draft (no GPU: storyboard panels)').choices(['comfyui', 'sdapi', 'draft']))
     .option('--fallback <url>', 'the Stable Diffusion API to fall back to when ComfyUI is unreachable')
     .option('--no-fallback', 'never fall back to the SD API')
+    .option('--queue [url]', 'render on the workers of a Redis queue: redis[s]://host:6379/0 (default $COMIC_REDIS_URL); see docs/distributed.md')
     .option('--export <kinds>', 'png,pdf,cbz,webtoon (default png,pdf,cbz)', list)
     .option('--templates <dir>', 'a folder of user templates, searched first (repeatable)', repeat)
     .option('--config <file>', 'use this config file instead of searching for comic.config.yaml')
@@ -118,7 +119,7 @@ async function runOnce(scripts: readonly string[], config: ResolvedConfig, flags
     return result.summary.exitCode;
   } catch (error) {
     // The renderer still closes its output (the JSON stream ends with its summary line).
-    await renderer.finish(failedSummary(error));
+    await renderer.finish(failedSummary(error), error);
     throw error;
   } finally {
     await backend.close();

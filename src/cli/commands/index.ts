@@ -5,6 +5,9 @@ import { registerConfig } from './config.js';
 import { registerValidate } from './validate.js';
 import { registerPlan } from './plan.js';
 import { registerTemplates } from './templates.js';
+import { registerServe } from './serve.js';
+import { registerWorker } from './worker.js';
+import { registerQueue } from './queue.js';
 
 /** Adds one command (with its options and action) to the program. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
@@ -16,4 +19,7 @@ export const commands: RegisterCommand[] = [
   registerValidate,
   registerPlan,
   registerTemplates,
+  registerServe,
+  registerWorker,
+  registerQueue,
 ];

@@ -7,7 +7,6 @@ import type { LetteringBox, PageLayout } from '../types.js';
 
 export type ExportKind = 'png' | 'pdf' | 'cbz' | 'webtoon';
 export const EXPORT_KINDS: readonly ExportKind[] = ['png', 'pdf', 'cbz', 'webtoon'];
-export const DEFAULT_EXPORT_KINDS: readonly ExportKind[] = ['png', 'pdf', 'cbz'];
 
 export interface ExportPage {
   /** 1-based page number; files are named after it (`pages/003.png`). */

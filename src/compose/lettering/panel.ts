@@ -43,8 +43,13 @@ export function letterPanel(input: PanelLetteringInput): PanelLettering {
   /** Tails and trails placed so far: later balloons keep clear of them. */
   const tails: Rect[] = [];
   const shrunk: number[] = [];
+  // Where the speakers' heads are assumed to be: balloons rather not cover them.
+  const heads = panel.characters.map((who) => {
+    const head = speakerTarget(panel, who, input.box);
+    return { x: head.x - m.em, y: head.y - m.em, width: 2 * m.em, height: 2 * m.em };
+  });
 
-  const addText = (kind: LetteringKind, text: string, build: (scale: number, measure: number) => Candidate | null): void => {
+  const addText = (kind: LetteringKind, text: string, build: Build): void => {
     const result = fitText(build, text, kind, panel.id, m, area);
     if (result === null) {
       warnings.push(`panel ${panel.id}: the ${kind} "${clip(text)}" does not fit in the panel even at ${Math.round(SHRINK_STEPS.at(-1)! * 100)}% size; it is drawn over the art`);
@@ -73,8 +78,14 @@ export function letterPanel(input: PanelLetteringInput): PanelLettering {
 
   panel.dialogue.forEach((line, i) => {
     const target = speakerTarget(panel, line.who, input.box);
-    addText(line.kind, line.text, (scale, measure) =>
-      balloonCandidate(line.kind, letterCase(line.text, m), scale, measure, target, `${panel.id}/${i}`, { ...input, placed, textBoxes, tails }),
+    addText(line.kind, line.text, (scale, measure, clearHeads) =>
+      balloonCandidate(line.kind, letterCase(line.text, m), scale, measure, target, `${panel.id}/${i}`, {
+        ...input,
+        placed,
+        textBoxes,
+        tails,
+        heads: clearHeads ? heads : [],
+      }),
     );
   });
 
@@ -105,9 +116,16 @@ interface FitResult {
   readonly missing: readonly string[];
 }
 
-/** Tries the natural measure, then narrower and wider ones, at each size step. */
+/** Builds and places a candidate at a text scale and wrap measure; null when it fits nowhere. */
+type Build = (scale: number, measure: number, clearHeads: boolean) => Candidate | null;
+
+/**
+ * Tries the natural measure, then narrower and wider ones, at each size step. At full size
+ * it first keeps clear of the speakers' heads; the text size (the same across the comic)
+ * matters more than that, so full size over a head beats smaller text beside it.
+ */
 function fitText(
-  build: (scale: number, measure: number) => Candidate | null,
+  build: Build,
   text: string,
   kind: LetteringKind,
   panelId: string,
@@ -115,13 +133,14 @@ function fitText(
   area: Rect,
 ): FitResult | null {
   const sample = face(kind === 'caption' ? 'caption' : 'dialogue');
-  for (const scale of SHRINK_STEPS) {
+  const attempts = [{ scale: 1, clearHeads: true }, ...SHRINK_STEPS.map((scale) => ({ scale, clearHeads: false }))];
+  for (const { scale, clearHeads } of attempts) {
     const em = m.em * scale;
     const maxMeasure = Math.max(em * 3, Math.min(area.width * (kind === 'caption' ? 0.8 : 0.7), em * 16));
     const natural = naturalMeasure(sample, letterCase(text, m), em, kind === 'caption' ? 4.5 : 3.6, Math.min(em * 5, maxMeasure), maxMeasure);
     const measures = [natural, natural * 0.75, Math.min(maxMeasure, natural * 1.4), natural * 0.55, maxMeasure];
     for (const measure of measures) {
-      const candidate = build(scale, measure);
+      const candidate = build(scale, measure, clearHeads);
       if (candidate !== null) {
         const box: LetteringBox = { ...round(candidate.rect), panelId, kind, extent: round(candidate.extent) };
         return { placed: { box, svg: candidate.svg() }, tail: candidate.tail, scale, missing: missingGlyphs(candidate.block) };
@@ -136,13 +155,19 @@ function query(m: LetteringMetrics, area: Rect, direction: ReadingDirection, pla
 }
 
 /**
+ * Where lettering assumes a speaker's head is, as a fraction of the panel's height (the
+ * draft backend draws its figures' heads there, so storyboards and tails agree).
+ */
+export const SPEAKER_HEAD_Y = 0.45;
+
+/**
  * Where a line's speaker is: the speaker's place among the panel's characters, spread
- * left to right at about head height; someone not in the panel talks from below its edge.
+ * left to right at head height; someone not in the panel talks from below its edge.
  */
 function speakerTarget(panel: Panel, who: string, box: Rect): Point {
   const index = panel.characters.indexOf(who);
   if (index < 0) return { x: box.x + box.width / 2, y: box.y + box.height * 1.2 };
-  return { x: box.x + (box.width * (index + 0.5)) / panel.characters.length, y: box.y + box.height * 0.6 };
+  return { x: box.x + (box.width * (index + 0.5)) / panel.characters.length, y: box.y + box.height * SPEAKER_HEAD_Y };
 }
 
 function balloonCandidate(
@@ -152,7 +177,7 @@ function balloonCandidate(
   measure: number,
   target: Point,
   seedKey: string,
-  ctx: PanelLetteringInput & { placed: readonly PlacedLettering[]; textBoxes: readonly Rect[]; tails: readonly Rect[] },
+  ctx: PanelLetteringInput & { placed: readonly PlacedLettering[]; textBoxes: readonly Rect[]; tails: readonly Rect[]; heads: readonly Rect[] },
 ): Candidate | null {
   const { metrics: m, area, direction } = ctx;
   const em = m.em * scale;
@@ -187,7 +212,7 @@ function balloonCandidate(
     preferred: { x: target.x, y: area.y },
     // Keep clear of earlier tails, and keep this tail clear of earlier balloons.
     accept: (box) => {
-      if (ctx.tails.some((t) => overlaps(t, box, m.gap))) return false;
+      if (ctx.tails.some((t) => overlaps(t, box, m.gap)) || ctx.heads.some((h) => overlaps(h, box))) return false;
       const { bounds } = tailAt(bodyAt(box));
       return !obstacles.some((o) => overlaps(o, bounds, m.gap));
     },

@@ -9,16 +9,6 @@ export function overlaps(a: Rect, b: Rect, gap = 0): boolean {
   return a.x < b.x + b.width + gap && b.x < a.x + a.width + gap && a.y < b.y + b.height + gap && b.y < a.y + a.height + gap;
 }
 
-export function contains(outer: Rect, inner: Rect): boolean {
-  const eps = 1e-6;
-  return (
-    inner.x >= outer.x - eps &&
-    inner.y >= outer.y - eps &&
-    inner.x + inner.width <= outer.x + outer.width + eps &&
-    inner.y + inner.height <= outer.y + outer.height + eps
-  );
-}
-
 /** `r` shrunk by `by` on every side (grown when `by` is negative). */
 export function inset(r: Rect, by: number): Rect {
   return { x: r.x + by, y: r.y + by, width: Math.max(0, r.width - 2 * by), height: Math.max(0, r.height - 2 * by) };

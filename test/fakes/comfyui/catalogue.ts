@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { pyJson } from './python.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -118,6 +119,8 @@ export function resolveModels(overrides: Partial<Record<string, string[]>> | und
 
 export class Catalogue {
   private readonly nodes: Record<string, NodeDef>;
+  /** /object_info is ~390 KB; its text only changes when the input folder does. */
+  private serialized: { key: string; text: string } | undefined;
 
   constructor(
     readonly models: ModelLists,
@@ -189,5 +192,12 @@ export class Catalogue {
       if (spec !== undefined) setComboOptions(spec, images);
     }
     return this.nodes;
+  }
+
+  /** GET /object_info's body. */
+  objectInfoText(): string {
+    const key = sortedNames(this.inputImages()).join('\n');
+    if (this.serialized?.key !== key) this.serialized = { key, text: pyJson(this.objectInfo()) };
+    return this.serialized.text;
   }
 }

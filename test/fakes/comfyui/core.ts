@@ -146,6 +146,7 @@ export class EmulatorCore {
     let result;
     try {
       result = await this.executor.execute(item);
+      this.abort.signal.throwIfAborted();
     } catch (error) {
       this.queue.abandon();
       throw error;

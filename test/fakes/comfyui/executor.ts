@@ -114,6 +114,92 @@ function formatInputs(inputs: ReadonlyMap<string, unknown>): JsonObject {
   return out;
 }
 
+/** The state of one prompt while it runs, and the events it emits. */
+class PromptRun {
+  readonly messages: Array<[string, JsonObject]> = [];
+  readonly executed = new Set<string>();
+  readonly ui = new Map<string, JsonObject>();
+  readonly meta = new Map<string, JsonObject>();
+  private readonly results = new Map<string, NodeOutput>();
+
+  constructor(
+    readonly item: QueueItem,
+    readonly clientId: string | null,
+    private readonly hub: SocketHub,
+    private readonly cache: OutputCache,
+    private readonly signatures: ReadonlyMap<string, string>,
+  ) {}
+
+  get promptId(): string {
+    return this.item.promptId;
+  }
+
+  /** add_message: kept for history; sent to the client, or to everyone when `broadcast` and there is none. */
+  record(event: string, data: JsonObject, broadcast: boolean): void {
+    const stamped = { ...data, timestamp: Date.now() };
+    this.messages.push([event, stamped]);
+    if (this.clientId !== null || broadcast) this.hub.send(event, stamped, this.clientId);
+  }
+
+  /** To the client only (nothing when the prompt has none). */
+  tell(event: string, data: JsonObject): void {
+    if (this.clientId !== null) this.hub.send(event, data, this.clientId);
+  }
+
+  cached(id: string): NodeOutput | undefined {
+    return this.cache.get(this.signatures.get(id));
+  }
+
+  /** A node's inputs: literals as given, links as the upstream Artifacts. */
+  inputsOf(id: string): Map<string, unknown> {
+    const inputs = new Map<string, unknown>();
+    for (const [name, value] of Object.entries(this.item.prompt[id]?.inputs ?? {})) {
+      const link = asLink(value);
+      if (link === undefined) {
+        inputs.set(name, value);
+        continue;
+      }
+      const artifacts = (this.results.get(link[0]) ?? this.cached(link[0]))?.artifacts ?? [];
+      inputs.set(name, artifacts[link[1] < 0 ? artifacts.length + link[1] : link[1]]);
+    }
+    return inputs;
+  }
+
+  /** A node finished (or was served from cache): keep its output and UI for history. */
+  store(id: string, output: NodeOutput, fresh: boolean): void {
+    if (fresh) {
+      this.results.set(id, output);
+      const signature = this.signatures.get(id);
+      if (signature !== undefined) this.cache.set(signature, output);
+    }
+    if (output.ui !== null) {
+      this.ui.set(id, output.ui);
+      this.meta.set(id, { node_id: id, display_node: id, parent_node: null, real_node_id: id });
+    }
+  }
+
+  fail(id: string, error: unknown, inputs: ReadonlyMap<string, unknown>): void {
+    const base = { prompt_id: this.promptId, node_id: id, node_type: this.item.prompt[id]?.class_type, executed: [...this.executed] };
+    if (error instanceof Interrupted) {
+      this.record('execution_interrupted', base, true);
+      return;
+    }
+    const py = error instanceof PyError ? error : new PyError(error instanceof Error ? error.name : 'Exception', String(error));
+    this.record(
+      'execution_error',
+      {
+        ...base,
+        exception_message: `${py.message}\n`,
+        exception_type: py.pyType,
+        traceback: [...NODE_CALL_FRAMES, ...py.traceback],
+        current_inputs: formatInputs(inputs),
+        current_outputs: Object.keys(this.item.prompt),
+      },
+      false,
+    );
+  }
+}
+
 export class PromptExecutor {
   private interruptPending = false;
   private readonly tempPrefixes = new Map<string, string>();
@@ -127,110 +213,65 @@ export class PromptExecutor {
 
   async execute(item: QueueItem): Promise<ExecutionResult> {
     const { hub, cache, catalogue } = this.deps;
-    const promptId = item.promptId;
     const prompt = item.prompt;
     this.interruptPending = false;
     const clientId = Object.hasOwn(item.extraData, 'client_id') ? pyStr(item.extraData.client_id) : null;
     hub.executingClient = clientId;
-    const messages: Array<[string, JsonObject]> = [];
-    const record = (event: string, data: JsonObject, broadcast: boolean): void => {
-      const stamped = { ...data, timestamp: Date.now() };
-      messages.push([event, stamped]);
-      if (clientId !== null || broadcast) hub.send(event, stamped, clientId);
-    };
-
-    record('execution_start', { prompt_id: promptId }, false);
-    const progress = new ProgressState(promptId, (data) => hub.send('progress_state', data, clientId));
     const signatures = nodeSignatures(prompt, await this.isChangedValues(prompt));
-    cache.retainOnly(signatures.values());
-    const cachedIds = Object.keys(prompt).filter((id) => cache.get(signatures.get(id)) !== undefined);
-    record('execution_cached', { nodes: cachedIds, prompt_id: promptId }, false);
+    const run = new PromptRun(item, clientId, hub, cache, signatures);
 
-    const results = new Map<string, NodeOutput>();
-    const outputOf = (id: string): NodeOutput | undefined => results.get(id) ?? cache.get(signatures.get(id));
+    run.record('execution_start', { prompt_id: item.promptId }, false);
+    const progress = new ProgressState(item.promptId, (data) => hub.send('progress_state', data, clientId));
+    cache.retainOnly(signatures.values());
+    run.record('execution_cached', { nodes: Object.keys(prompt).filter((id) => run.cached(id) !== undefined), prompt_id: item.promptId }, false);
+
     const isOutput = (id: string): boolean => catalogue.isOutputNode(prompt[id]?.class_type ?? '');
-    const list = new ExecutionList(prompt, (id) => cache.get(signatures.get(id)) !== undefined, isOutput);
+    const list = new ExecutionList(prompt, (id) => run.cached(id) !== undefined, isOutput);
     for (const id of item.outputs) list.addNode(id);
 
-    const executed = new Set<string>();
-    const ui = new Map<string, JsonObject>();
-    const meta = new Map<string, JsonObject>();
     let success = true;
     for (let id = list.next(); id !== undefined; id = list.next()) {
-      const node = prompt[id];
-      if (node === undefined) break;
-      const cached = cache.get(signatures.get(id));
+      const cached = run.cached(id);
       if (cached !== undefined) {
         // A cached output node still reports its old UI output (with its old file names).
-        if (clientId !== null) hub.send('executed', { node: id, display_node: id, output: cached.ui, prompt_id: promptId }, clientId);
-        if (cached.ui !== null) {
-          ui.set(id, cached.ui);
-          meta.set(id, { node_id: id, display_node: id, parent_node: null, real_node_id: id });
-        }
-        progress.finish(id);
-        list.complete(id);
-        continue;
-      }
-
-      const inputs = new Map<string, unknown>();
-      for (const [name, value] of Object.entries(node.inputs)) {
-        const link = asLink(value);
-        if (link === undefined) inputs.set(name, value);
-        else {
-          const artifacts = outputOf(link[0])?.artifacts ?? [];
-          inputs.set(name, artifacts[link[1] < 0 ? artifacts.length + link[1] : link[1]]);
-        }
-      }
-      progress.start(id);
-      if (clientId !== null) {
-        hub.lastNodeId = id;
-        hub.send('executing', { node: id, display_node: id, prompt_id: promptId }, clientId);
-      }
-      let output: NodeOutput;
-      try {
-        this.checkInterrupt();
-        output = await runNode(this.nodeContext(id, item, clientId, progress), node.class_type, inputs);
-      } catch (error) {
-        if (this.deps.signal.aborted) throw error;
-        success = false;
-        const base = { prompt_id: promptId, node_id: id, node_type: node.class_type, executed: [...executed] };
-        if (error instanceof Interrupted) record('execution_interrupted', base, true);
-        else {
-          const py = error instanceof PyError ? error : new PyError(error instanceof Error ? error.name : 'Exception', String(error));
-          record(
-            'execution_error',
-            {
-              ...base,
-              exception_message: `${py.message}\n`,
-              exception_type: py.pyType,
-              traceback: [...NODE_CALL_FRAMES, ...py.traceback],
-              current_inputs: formatInputs(inputs),
-              current_outputs: Object.keys(prompt),
-            },
-            false,
-          );
-        }
-        break;
-      }
-      results.set(id, output);
-      const signature = signatures.get(id);
-      if (signature !== undefined) cache.set(signature, output);
-      if (output.ui !== null) {
-        ui.set(id, output.ui);
-        meta.set(id, { node_id: id, display_node: id, parent_node: null, real_node_id: id });
-        if (clientId !== null) hub.send('executed', { node: id, display_node: id, output: output.ui, prompt_id: promptId }, clientId);
+        run.tell('executed', { node: id, display_node: id, output: cached.ui, prompt_id: item.promptId });
+        run.store(id, cached, false);
+      } else {
+        success = await this.runOne(run, id, progress);
+        if (!success) break;
+        run.executed.add(id);
       }
       progress.finish(id);
-      executed.add(id);
       list.complete(id);
     }
-    if (success) record('execution_success', { prompt_id: promptId }, false);
+    if (success) run.record('execution_success', { prompt_id: item.promptId }, false);
     hub.lastNodeId = null;
     return {
-      status: { status_str: success ? 'success' : 'error', completed: success, messages },
-      outputs: Object.fromEntries(ui),
-      meta: Object.fromEntries(meta),
+      status: { status_str: success ? 'success' : 'error', completed: success, messages: run.messages },
+      outputs: Object.fromEntries(run.ui),
+      meta: Object.fromEntries(run.meta),
     };
+  }
+
+  /** Runs one node; false when it failed or was interrupted (already reported). */
+  private async runOne(run: PromptRun, id: string, progress: ProgressState): Promise<boolean> {
+    const inputs = run.inputsOf(id);
+    progress.start(id);
+    if (run.clientId !== null) this.deps.hub.lastNodeId = id;
+    run.tell('executing', { node: id, display_node: id, prompt_id: run.promptId });
+    try {
+      this.checkInterrupt();
+      const output = await runNode(this.nodeContext(id, run.item, run.clientId, progress), run.item.prompt[id]?.class_type ?? '', inputs);
+      // A node that was busy in sharp or on disk when the emulator died must not carry on.
+      this.deps.signal.throwIfAborted();
+      run.store(id, output, true);
+      if (output.ui !== null) run.tell('executed', { node: id, display_node: id, output: output.ui, prompt_id: run.promptId });
+      return true;
+    } catch (error) {
+      if (this.deps.signal.aborted) throw error;
+      run.fail(id, error, inputs);
+      return false;
+    }
   }
 
   private checkInterrupt(): void {

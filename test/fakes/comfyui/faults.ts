@@ -58,6 +58,11 @@ export class Faults {
   readonly malformedJson: RoutePattern[] = [];
   /** Every WebSocket is dropped without a close frame right after it has been sent this many messages. */
   dropWsAfterMessages: number | null = null;
+  /**
+   * WebSockets stay open but hear nothing — no messages, no pongs — like a half-open
+   * connection; what would have been sent meanwhile is lost.
+   */
+  silentWs = false;
   hostileFilenames: HostileFilenameMode | null = null;
   /** POST /free no longer gives back the memory of unloaded models. */
   leakVram = false;
@@ -79,13 +84,16 @@ export class Faults {
   }
 
   set refuseConnections(refuse: boolean) {
-    void this.setRefuseConnections(refuse);
+    this.setRefuseConnections(refuse).catch((error: unknown) => {
+      console.error(`ComfyUI emulator: could not ${refuse ? 'close' : 'reopen'} the port`, error);
+    });
   }
 
+  /** Changes apply in order; a failed reopen (port taken meanwhile) rejects this call only. */
   setRefuseConnections(refuse: boolean): Promise<void> {
     this.refusing = refuse;
     const handler = this.refuseHandler;
-    if (handler !== undefined) this.refuseChange = this.refuseChange.then(() => handler(refuse));
+    if (handler !== undefined) this.refuseChange = this.refuseChange.catch(() => undefined).then(() => handler(refuse));
     return this.refuseChange;
   }
 
@@ -101,6 +109,7 @@ export class Faults {
     this.stall.length = 0;
     this.malformedJson.length = 0;
     this.dropWsAfterMessages = null;
+    this.silentWs = false;
     this.hostileFilenames = null;
     this.leakVram = false;
     if (this.refusing) await this.setRefuseConnections(false);

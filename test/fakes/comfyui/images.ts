@@ -23,11 +23,13 @@ const TINT_SHARE = 0.4;
 /** Sampler previews are fitted into --preview-size (512 by default) and sent as JPEG q95. */
 export const PREVIEW_SIZE = 512;
 
+function rgb(channel: (c: 0 | 1 | 2) => number): Rgb {
+  return [channel(0), channel(1), channel(2)];
+}
+
 function mixTints(tints: readonly Rgb[]): Rgb | undefined {
   if (tints.length === 0) return undefined;
-  const sum = [0, 0, 0];
-  for (const t of tints) for (let c = 0; c < 3; c += 1) sum[c] = (sum[c] ?? 0) + (t[c] ?? 0);
-  return [0, 1, 2].map((c) => (sum[c] ?? 0) / tints.length) as unknown as Rgb;
+  return rgb((c) => tints.reduce((sum, t) => sum + t[c], 0) / tints.length);
 }
 
 /** Raw RGB pixels of the picture. */
@@ -41,11 +43,11 @@ function rawPixels(spec: PictureSpec): Buffer {
   const cellColour = (gx: number, gy: number): Rgb => {
     const t = (gx + gy) / (2 * (GRID - 1));
     const jitter = ((byte(6 + gy * GRID + gx) % 48) - 24) * ((gx + gy) % 2 === 0 ? 1 : -1);
-    return [0, 1, 2].map((c) => {
-      const base = (from[c] ?? 0) * (1 - t) + (to[c] ?? 0) * t + jitter;
-      const tinted = tint === undefined ? base : base * (1 - TINT_SHARE) + (tint[c] ?? 0) * TINT_SHARE;
+    return rgb((c) => {
+      const base = from[c] * (1 - t) + to[c] * t + jitter;
+      const tinted = tint === undefined ? base : base * (1 - TINT_SHARE) + tint[c] * TINT_SHARE;
       return Math.max(0, Math.min(255, Math.round(tinted)));
-    }) as unknown as Rgb;
+    });
   };
 
   const rowBytes = width * 3;
@@ -109,7 +111,7 @@ export async function imageFacts(file: string): Promise<ImageFacts> {
   const image = sharp(await readFile(file));
   const [meta, stats] = await Promise.all([image.metadata(), image.stats()]);
   const channel = (i: number): number => stats.channels[Math.min(i, stats.channels.length - 1)]?.mean ?? 0;
-  return { width: meta.width ?? 0, height: meta.height ?? 0, mean: [channel(0), channel(1), channel(2)] };
+  return { width: meta.width ?? 0, height: meta.height ?? 0, mean: rgb(channel) };
 }
 
 export type ViewChannel = 'rgba' | 'rgb' | 'a';

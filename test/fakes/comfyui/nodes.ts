@@ -205,10 +205,8 @@ async function runSteps(ctx: NodeContext, steps: number, preview: (() => Promise
   }
 }
 
-/** Runs one node on its resolved inputs (literals, and Artifacts for links). */
-export async function runNode(ctx: NodeContext, classType: string, inputs: ReadonlyMap<string, unknown>): Promise<NodeOutput> {
-  const def = ctx.catalogue.def(classType);
-  if (def === undefined) throw new PyError('KeyError', pyStr(classType));
+/** Splits resolved inputs into literals and linked Artifacts; a literal on a socket fails like the real node would. */
+function splitInputs(ctx: NodeContext, classType: string, inputs: ReadonlyMap<string, unknown>): { literals: JsonObject; linked: Array<[string, Artifact]> } {
   const literals: JsonObject = {};
   const linked: Array<[string, Artifact]> = [];
   for (const [name, value] of inputs) {
@@ -220,6 +218,10 @@ export async function runNode(ctx: NodeContext, classType: string, inputs: Reado
       throw new PyError('AttributeError', `'${pyTypeName(literals[name])}' object has no attribute 'shape'`);
     }
   }
+  return { literals, linked };
+}
+
+function raiseIfFailing(ctx: NodeContext, classType: string, literals: JsonObject): void {
   if (ctx.faults.failNode !== null && (ctx.faults.failNode === classType || ctx.faults.failNode === ctx.nodeId)) {
     throw new PyError('RuntimeError', `emulator fault: node ${ctx.nodeId} (${classType}) failed on purpose`);
   }
@@ -228,21 +230,39 @@ export async function runNode(ctx: NodeContext, classType: string, inputs: Reado
       frame('/opt/ComfyUI/custom_nodes/slow_progress/__init__.py', 56, 'run', 'raise RuntimeError(message)'),
     ]);
   }
+}
+
+/** What this node's picture is: size and reference tints, LoadImage reading its file. */
+async function pictureOf(ctx: NodeContext, classType: string, literals: JsonObject, linked: ReadonlyArray<[string, Artifact]>): Promise<{ geometry: Geometry | undefined; tints: Rgb[] }> {
+  const tints = uniqueTints(linked.flatMap(([, a]) => a.tints));
+  if (!INPUT_IMAGE_NODES.has(classType)) return { geometry: deriveGeometry(literals, linked), tints };
+  const file = ctx.workspace.inputPath(pyStr(literals.image));
+  if (file === undefined) throw new PyError('FileNotFoundError', `[Errno 2] No such file or directory: ${pyStr(literals.image)}`);
+  const facts = await imageFacts(file);
+  return { geometry: { width: facts.width, height: facts.height, batch: 1 }, tints: [...tints, facts.mean] };
+}
+
+/** UI output: files for the save/preview nodes, binary frames for SaveImageWebsocket. */
+async function outputNodeUi(ctx: NodeContext, classType: string, literals: JsonObject, linked: ReadonlyArray<[string, Artifact]>): Promise<JsonObject | null> {
+  const images = linked.find(([name]) => name === 'images' || name === 'mask')?.[1];
+  if (images === undefined) return null;
+  if (classType === 'SaveImage') return saveImages(ctx, images, pyStr(literals.filename_prefix ?? 'ComfyUI'), 'output');
+  if (classType === 'PreviewImage' || classType === 'MaskPreview') return saveImages(ctx, images, ctx.tempPrefix(), 'temp');
+  if (classType === 'SaveImageWebsocket') await sendImagesOverSocket(ctx, images);
+  return null;
+}
+
+/** Runs one node on its resolved inputs (literals, and Artifacts for links). */
+export async function runNode(ctx: NodeContext, classType: string, inputs: ReadonlyMap<string, unknown>): Promise<NodeOutput> {
+  const def = ctx.catalogue.def(classType);
+  if (def === undefined) throw new PyError('KeyError', pyStr(classType));
+  const { literals, linked } = splitInputs(ctx, classType, inputs);
+  raiseIfFailing(ctx, classType, literals);
 
   const hash = sha256(`${classType}\n${stableKey(literals)}\n${linked.map(([n, a]) => `${n}=${a.hash}`).join('\n')}`);
-  const tints = uniqueTints(linked.flatMap(([, a]) => a.tints));
-  let geometry = deriveGeometry(literals, linked);
-  if (INPUT_IMAGE_NODES.has(classType)) {
-    const file = ctx.workspace.inputPath(pyStr(literals.image));
-    if (file === undefined) throw new PyError('FileNotFoundError', `[Errno 2] No such file or directory: ${pyStr(literals.image)}`);
-    const facts = await imageFacts(file);
-    geometry = { width: facts.width, height: facts.height, batch: 1 };
-    tints.push(facts.mean);
-  }
-
+  const { geometry, tints } = await pictureOf(ctx, classType, literals, linked);
   const outputs = def.output.map((t) => pyStr(t));
   if (def.output_node || outputs.some((t) => COMPUTED_TYPES.has(t))) ctx.vram.load(linked.flatMap(([, a]) => a.models));
-  const parts = loadedParts(ctx, classType, literals, outputs);
 
   const steps = stepCount(outputs, literals, linked);
   if (steps > 0) {
@@ -251,32 +271,23 @@ export async function runNode(ctx: NodeContext, classType: string, inputs: Reado
     await runSteps(ctx, steps, wantsPreview ? () => ctx.renderPreview({ hash, geometry: pictureGeometry, tints }) : undefined);
   }
 
-  const artifacts = outputs.map((type, slot): Artifact => {
-    const passThrough = linked.filter(([, a]) => a.type === type).flatMap(([, a]) => a.models);
-    const sigmas = linked.find(([, a]) => a.type === 'SIGMAS')?.[1].steps;
-    const modelName = Object.keys(ctx.catalogue.modelInputs(classType)).map((k) => literals[k]).find((v) => typeof v === 'string');
-    return {
+  const parts = loadedParts(ctx, classType, literals, outputs);
+  const modelName = Object.keys(ctx.catalogue.modelInputs(classType)).map((k) => literals[k]).find((v) => typeof v === 'string');
+  const sigmaSteps = typeof literals.steps === 'number' ? literals.steps : linked.find(([, a]) => a.type === 'SIGMAS')?.[1].steps ?? 0;
+  const artifacts = outputs.map(
+    (type, slot): Artifact => ({
       kind: 'artifact',
       type,
       hash: `${hash}:${slot}`,
       ...(SIZED_TYPES.has(type) && geometry !== undefined ? { geometry } : {}),
       tints,
-      models: [...(parts.get(type) ?? []), ...passThrough],
-      ...(type === 'SIGMAS' ? { steps: typeof literals.steps === 'number' ? literals.steps : sigmas ?? 0 } : {}),
+      // A loader's own parts of this type, plus those passed through (a LoRA keeps its model's).
+      models: [...(parts.get(type) ?? []), ...linked.filter(([, a]) => a.type === type).flatMap(([, a]) => a.models)],
+      ...(type === 'SIGMAS' ? { steps: sigmaSteps } : {}),
       ...(type === 'UPSCALE_MODEL' && typeof modelName === 'string' ? { upscale: upscaleFactor(modelName) } : {}),
-    };
-  });
-
-  const images = linked.find(([name]) => name === 'images' || name === 'mask')?.[1];
-  let ui: JsonObject | null = null;
-  if (images !== undefined && (classType === 'SaveImage' || classType === 'PreviewImage' || classType === 'MaskPreview')) {
-    ui = classType === 'SaveImage'
-      ? await saveImages(ctx, images, pyStr(literals.filename_prefix ?? 'ComfyUI'), 'output')
-      : await saveImages(ctx, images, ctx.tempPrefix(), 'temp');
-  } else if (images !== undefined && classType === 'SaveImageWebsocket') {
-    await sendImagesOverSocket(ctx, images);
-  }
-  return { artifacts, ui };
+    }),
+  );
+  return { artifacts, ui: await outputNodeUi(ctx, classType, literals, linked) };
 }
 
 const TEMP_LETTERS = 'abcdefghijklmnopqrstupvxyz';

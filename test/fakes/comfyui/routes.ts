@@ -20,6 +20,8 @@ import { SERVER_FEATURES } from './ws-hub.js';
 
 export type Reply =
   | { readonly kind: 'json'; readonly status: number; readonly body: unknown }
+  /** JSON already serialised (Python style). */
+  | { readonly kind: 'jsonText'; readonly status: number; readonly text: string }
   | { readonly kind: 'empty'; readonly status: number }
   | { readonly kind: 'text'; readonly status: number; readonly text: string }
   | { readonly kind: 'bytes'; readonly status: number; readonly body: Buffer; readonly contentType: string; readonly headers?: Record<string, string> };
@@ -223,7 +225,7 @@ export function buildRoutes(port: () => number): Route[] {
     route('GET', '/extensions', () => json([])),
     route('GET', '/features', () => json(SERVER_FEATURES)),
     route('GET', '/system_stats', (core) => json(systemStats(core, port()))),
-    route('GET', '/object_info', (core) => json(core.catalogue.objectInfo())),
+    route('GET', '/object_info', (core) => ({ kind: 'jsonText', status: 200, text: core.catalogue.objectInfoText() })),
     route('GET', '/object_info/{nodeClass}', (core, _req, { nodeClass }) => {
       const name = decodeURIComponent(nodeClass ?? '');
       const all = core.catalogue.objectInfo();
@@ -245,13 +247,9 @@ export function buildRoutes(port: () => number): Route[] {
       return empty();
     }),
     route('POST', '/interrupt', async (core, req) => {
-      let body: unknown;
-      try {
-        body = await bodyJson(req);
-      } catch {
-        body = {};
-      }
-      core.interrupt(objectBody(body).prompt_id);
+      // Always a 200: a body that is not a JSON object counts as no body (a global interrupt).
+      const body = await bodyJson(req).catch(() => undefined);
+      core.interrupt(isPlainObject(body) ? body.prompt_id : undefined);
       return empty();
     }),
     route('POST', '/free', async (core, req) => {

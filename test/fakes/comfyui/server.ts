@@ -71,7 +71,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 export class EmulatorServer {
   readonly log: LogEntry[] = [];
   private readonly http: Server;
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: true });
+  // aiohttp negotiates permessage-deflate and answers pings; pongs are sent by the hub.
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: true, autoPong: false });
   private readonly sockets = new Set<Socket | Duplex>();
   private readonly routes = buildRoutes(() => this.port);
   /** Aborts stalled requests when the emulator goes away. */
@@ -83,10 +84,20 @@ export class EmulatorServer {
     private readonly core: EmulatorCore,
     private readonly credentials: Credentials,
   ) {
-    this.http = createServer((req, res) => void this.onRequest(req, res));
+    this.http = createServer((req, res) => {
+      this.onRequest(req, res).catch((error: unknown) => {
+        console.error('ComfyUI emulator: request failed', error);
+        res.destroy();
+      });
+    });
     this.http.keepAliveTimeout = 75_000; // aiohttp's keep-alive
     this.http.on('connection', (socket) => this.track(socket));
-    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.onUpgrade(req, socket, head));
+    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.onUpgrade(req, socket, head).catch((error: unknown) => {
+        console.error('ComfyUI emulator: WebSocket upgrade failed', error);
+        socket.destroy();
+      });
+    });
   }
 
   async listen(port: number): Promise<void> {
@@ -230,9 +241,10 @@ export class EmulatorServer {
     let contentType: string;
     let body: Buffer;
     switch (reply.kind) {
-      case 'json': {
+      case 'json':
+      case 'jsonText': {
         contentType = 'application/json; charset=utf-8';
-        const text = pyJson(reply.body);
+        const text = reply.kind === 'json' ? pyJson(reply.body) : reply.text;
         body = Buffer.from(this.core.faults.isMalformed(method, url.pathname) ? breakJson(text) : text);
         break;
       }

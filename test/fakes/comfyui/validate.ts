@@ -131,7 +131,7 @@ class PromptValidator {
   validate(id: string): Verdict {
     const known = this.validated.get(id);
     if (known !== undefined) return known;
-    if (this.visiting.includes(id)) throw new PyError('RecursionError', 'maximum recursion depth exceeded');
+    if (this.visiting.includes(id)) return this.markCycle(id);
     const node = this.prompt[id] as ApiNode;
     if (!isPlainObject(node.inputs)) throw new PyError('KeyError', "'inputs'");
     const inputs = node.inputs;
@@ -194,9 +194,25 @@ class PromptValidator {
       });
     }
 
-    const verdict = { valid: valid && errors.length === 0, errors };
+    // A cycle found further down may already have filed errors for this node: keep them.
+    const earlier = this.validated.get(id);
+    const verdict = { valid: (earlier?.valid ?? true) && valid && errors.length === 0, errors: [...(earlier?.errors ?? []), ...errors] };
     this.validated.set(id, verdict);
     return verdict;
+  }
+
+  /** Every node on the loop gets a dependency_cycle error (upstream's current wording). */
+  private markCycle(id: string): Verdict {
+    const path = [...this.visiting.slice(this.visiting.indexOf(id)), id];
+    const members = [...new Set(path)];
+    const details = path.map((n) => `${n} (${(this.prompt[n] as ApiNode).class_type})`).join(' -> ');
+    for (const nodeId of members) {
+      this.validated.set(nodeId, {
+        valid: false,
+        errors: [{ type: 'dependency_cycle', message: 'Dependency cycle detected', details, extra_info: { node_id: nodeId, cycle_nodes: members } }],
+      });
+    }
+    return this.validated.get(id) as Verdict;
   }
 
   /** A linked input: target exists, slot exists, types match, and the source validates. Returns false if invalid. */

@@ -67,6 +67,10 @@ export class SocketHub {
       this.clientFlags.delete(sid);
     });
     ws.on('error', () => undefined);
+    // Pongs by hand (the server runs with autoPong off) so a silent socket can stop answering.
+    ws.on('ping', (data) => {
+      if (!this.deps.faults.silentWs) ws.pong(data);
+    });
     let firstMessage = true;
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
@@ -130,7 +134,7 @@ export class SocketHub {
   }
 
   private deliver(ws: WebSocket, payload: string | Buffer): void {
-    if (ws.readyState !== ws.OPEN || this.dropping.has(ws)) return;
+    if (ws.readyState !== ws.OPEN || this.dropping.has(ws) || this.deps.faults.silentWs) return;
     const count = (this.sentCount.get(ws) ?? 0) + 1;
     this.sentCount.set(ws, count);
     const dropAfter = this.deps.faults.dropWsAfterMessages;

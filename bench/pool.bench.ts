@@ -1,0 +1,108 @@
+/**
+ * The pool keeps every GPU busy: 200 jobs on 4 emulated ComfyUI servers (each in its own
+ * process) at a fixed 50 ms per job. Targets (issue 4): makespan within 5% of the ideal
+ * 200 × 50 ms / 4, and a median idle gap between consecutive jobs on one server under 5 ms.
+ * Gaps and run times come from the servers' own timestamps in /history.
+ *
+ * The emulator spends a few ms per prompt besides its sampler steps (images, history), so
+ * the step time is calibrated first to make a whole job take 50 ms on the server.
+ */
+import { ComfyPool, type PoolJob } from '../src/comfy/pool.js';
+import type { JobResult } from '../src/comfy/job.js';
+import type { ApiWorkflow } from '../src/comfy/types.js';
+import { spawnEmulator } from '../test/comfy/emulator-process.js';
+
+const SERVERS = 4;
+const JOBS = 200;
+const JOB_MS = 50;
+
+function workflow(seed: number): ApiWorkflow {
+  return {
+    '1': { class_type: 'EmptyImage', inputs: { width: 8, height: 8, batch_size: 1, color: 0 } },
+    // One step of JOB_MS: the whole job's compute. The seed defeats ComfyUI's cache.
+    '2': { class_type: 'SlowProgress', inputs: { image: ['1', 0], steps: 1, delay: 0, send_preview: false, seed } },
+    '3': { class_type: 'SaveImage', inputs: { images: ['2', 0], filename_prefix: `bench_${seed}` } },
+  };
+}
+
+function job(seed: number): PoolJob<JobResult> {
+  return { id: `job${seed}`, prepare: () => workflow(seed), collect: async (done) => done.result };
+}
+
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted.length === 0 ? NaN : sorted[Math.floor((sorted.length - 1) / 2)]!;
+};
+
+async function startPool(stepMs: number): Promise<{ pool: ComfyPool; stop: () => Promise<void> }> {
+  const emulators = await Promise.all(Array.from({ length: SERVERS }, () => spawnEmulator({ stepMs })));
+  const pool = new ComfyPool(emulators.map((e, i) => ({ url: e.url, name: `gpu${i}`, maxConcurrent: 2, headers: {}, auth: null })));
+  await pool.start(AbortSignal.timeout(30_000));
+  await new Promise<void>((resolve) => {
+    const check = (): void => {
+      if (pool.status().every((s) => s.state === 'up')) resolve();
+    };
+    pool.on(check);
+    check();
+  });
+  return {
+    pool,
+    stop: async () => {
+      await pool.close();
+      await Promise.all(emulators.map((e) => e.stop()));
+    },
+  };
+}
+
+/** The emulators' own time per prompt with zero-length steps, under the same load as the run (mean). */
+async function emulatorOverheadMs(): Promise<number> {
+  const { pool, stop } = await startPool(0);
+  try {
+    const signal = new AbortController().signal;
+    const runs = await Promise.all(Array.from({ length: 80 }, (_, i) => pool.run(job(200_000 + i), { signal })));
+    const times = runs.slice(8).map((r) => r.value.timings.runMs);
+    return times.reduce((a, b) => a + b, 0) / times.length;
+  } finally {
+    await stop();
+  }
+}
+
+const overheadMs = await emulatorOverheadMs();
+const stepMs = Math.max(1, Math.round(JOB_MS - overheadMs));
+console.log(`emulator overhead per prompt ≈ ${overheadMs.toFixed(1)} ms → step ${stepMs} ms for ${JOB_MS} ms jobs`);
+const { pool, stop } = await startPool(stepMs);
+try {
+  const signal = new AbortController().signal;
+  // Warm-up: connections, first-run caches, and a run-time estimate per server.
+  await Promise.all(Array.from({ length: SERVERS * 2 }, (_, i) => pool.run(job(100_000 + i), { signal })));
+
+  const started = performance.now();
+  const results = await Promise.all(Array.from({ length: JOBS }, (_, i) => pool.run(job(i), { signal })));
+  const makespan = performance.now() - started;
+
+  const ideal = (JOBS * JOB_MS) / SERVERS;
+  const byServer = new Map<string, JobResult[]>();
+  for (const r of results) byServer.set(r.server, [...(byServer.get(r.server) ?? []), r.value]);
+  const lines: string[] = [];
+  const medians: number[] = [];
+  let busy = 0;
+  for (const [server, runs] of [...byServer].sort()) {
+    runs.sort((a, b) => a.timings.startedAt! - b.timings.startedAt!);
+    const gaps = runs.slice(1).map((r, i) => r.timings.startedAt! - runs[i]!.timings.endedAt!);
+    const run = runs.map((r) => r.timings.runMs);
+    busy += run.reduce((a, b) => a + b, 0);
+    medians.push(median(gaps));
+    lines.push(`| ${server} | ${runs.length} | ${median(run).toFixed(1)} | ${median(gaps).toFixed(1)} | ${Math.max(...gaps).toFixed(1)} |`);
+  }
+  const overhead = ((makespan - ideal) / ideal) * 100;
+  const busyIdeal = busy / SERVERS;
+  console.log(`makespan ${makespan.toFixed(0)} ms for ${JOBS} jobs on ${SERVERS} servers; ideal ${ideal.toFixed(0)} ms (${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)}%)`);
+  console.log(`servers' own busy time / ${SERVERS}: ${busyIdeal.toFixed(0)} ms (makespan ${(((makespan - busyIdeal) / busyIdeal) * 100).toFixed(1)}% over it)`);
+  console.log('\n| server | jobs | median run (ms) | median idle gap (ms) | max gap (ms) |\n|---|---|---|---|---|');
+  console.log(lines.join('\n'));
+  const ok = overhead <= 5 && medians.every((m) => m < 5);
+  console.log(`\ntargets: makespan ≤ ideal + 5%: ${overhead <= 5 ? 'met' : 'MISSED'}; median idle gap < 5 ms on every server: ${medians.every((m) => m < 5) ? 'met' : 'MISSED'}`);
+  process.exitCode = ok ? 0 : 1;
+} finally {
+  await stop();
+}

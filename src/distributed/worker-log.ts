@@ -1,0 +1,38 @@
+/**
+ * The worker's log as plain lines: one per job taken, finished or failed, and per change of
+ * its own state, each with the time and a short key so lines from several boxes can be
+ * matched with the coordinator's report.
+ */
+import { clockTime, formatDuration } from '../progress/format.js';
+import type { WorkerLogEntry } from './worker.js';
+
+const short = (key: string) => key.slice(0, 12);
+
+/** The line for an entry, or null for the ones a log leaves out (step progress). */
+export function workerLogLine(entry: WorkerLogEntry, now: number = Date.now()): string | null {
+  const text = describe(entry);
+  return text === null ? null : `${clockTime(now)} ${text}`;
+}
+
+function describe(entry: WorkerLogEntry): string | null {
+  switch (entry.type) {
+    case 'ready':
+      return `worker ${entry.worker}: taking jobs from ${entry.queue}, ${entry.concurrency} at a time; results go to ${entry.store}`;
+    case 'taken':
+      return `take    ${entry.jobId} ${short(entry.key)}${entry.attempt > 1 ? ` (attempt ${entry.attempt})` : ''}`;
+    case 'reused':
+      return `reuse   ${entry.jobId} ${short(entry.key)}: already in the store, not rendered again`;
+    case 'rendered':
+      return `done    ${entry.jobId} ${short(entry.key)} on ${entry.backend}${entry.server ? ` ${entry.server}` : ''} in ${formatDuration(entry.ms)}`;
+    case 'failed':
+      return `fail    ${entry.jobId} ${short(entry.key)}: ${entry.message} (${entry.code})${entry.retried ? '; back to the queue for another try' : ''}`;
+    case 'paused':
+      return `pause   this worker's backend is down (${entry.reason}); taking no jobs until it is back`;
+    case 'resumed':
+      return 'resume  the backend is back; taking jobs again';
+    case 'event':
+      return entry.event.type === 'server' ? `server  ${entry.event.server} ${entry.event.state}: ${entry.event.reason}` : null;
+    case 'error':
+      return `error   ${entry.message}`;
+  }
+}

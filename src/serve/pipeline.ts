@@ -1,0 +1,147 @@
+/**
+ * From a request to a job: a panel request or a whole script is parsed and planned exactly
+ * like a script file (every script rule, the same content keys), then run with `generate()`
+ * on the server's one backend and cache, into the job's own folder. Problems with the
+ * request are thrown as HttpErrors (400, with field paths or file:line:column) before any
+ * job exists.
+ */
+import type { z } from 'zod';
+import { computeLayout } from '../compose/layout.js';
+import { createFileHasher, planComic, type ExportKind, type ImageJob, type JobGraph, type PageJob } from '../graph/index.js';
+import type { Backend } from '../backends/types.js';
+import type { EventBus, RunSummary } from '../progress/events.js';
+import { generate } from '../run/generate.js';
+import { imageOutputPath, pageOutputPath } from '../run/outputs.js';
+import type { PreparedScript } from '../run/prepare.js';
+import type { RenderCache } from '../run/cache.js';
+import { parseScript } from '../script/index.js';
+import type { Comic } from '../script/model.js';
+import type { TemplateRegistry, TemplateResolver } from '../templates/index.js';
+import type { Cast } from './cast.js';
+import { HttpError, type Issue } from './http-error.js';
+import type { JobKind, JobSpec } from './jobs.js';
+import { formatPath, PANEL_JOB, panelRequestSchema, panelScript, sizedResolver } from './panel-request.js';
+
+/** The name a posted script goes by in diagnostics. */
+export const POSTED_SCRIPT = 'script.yaml';
+const PANEL_SCRIPT = 'panel.json';
+
+export interface PipelineOptions {
+  readonly backend: Backend;
+  readonly templates: TemplateRegistry;
+  readonly cache: RenderCache;
+  readonly cast: Cast;
+  /** Files made from the pages of a posted script (pdf, cbz, webtoon). */
+  readonly exports: readonly ExportKind[];
+  /** Resolves when the backend can take work; called before every run (it retries after a failure). */
+  readonly ready: (signal: AbortSignal) => Promise<void>;
+  /** Every run's events also go here (server health, logs). */
+  readonly observe: (bus: EventBus) => void;
+}
+
+export class ServePipeline {
+  constructor(private readonly options: PipelineOptions) {}
+
+  /** A panel request as a job spec, or an HttpError naming every problem in the request. */
+  panelJob(body: unknown, job: { id: string; owner: string; dir: string }): JobSpec {
+    const parsed = panelRequestSchema.safeParse(body);
+    if (!parsed.success) {
+      throw invalid('the panel request is invalid', parsed.error.issues.flatMap(issueOf));
+    }
+    const { cast, templates } = this.options;
+    const check = panelScript(parsed.data, cast, templates);
+    if (!check.ok) throw invalid('the panel request is invalid', check.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
+    const comic = parseScript(JSON.stringify(check.plan.script, null, 2), {
+      file: PANEL_SCRIPT,
+      cwd: job.dir,
+      // The cast's reference images are relative to its script.
+      baseDir: cast.file === '' ? job.dir : cast.baseDir,
+      templateIds: templates.ids(),
+    });
+    const graph = this.#plan(comic, sizedResolver(templates, check.plan), []);
+    const panel = graph.get(PANEL_JOB) as ImageJob;
+    return this.#spec('panel', job, { path: comic.file, comic, graph }, [PANEL_JOB], [imageOutputPath(job.dir, panel)], (image) => image === PANEL_JOB);
+  }
+
+  /** A posted script (YAML or JSON text) as a job spec: all its pages and exports. */
+  scriptJob(text: string, job: { id: string; owner: string; dir: string }): JobSpec {
+    if (text.trim() === '') throw invalid('the request body is empty: send a comic script (YAML or JSON)', []);
+    const comic = parseScript(text, {
+      file: POSTED_SCRIPT,
+      cwd: job.dir,
+      baseDir: job.dir,
+      templateIds: this.options.templates.ids(),
+      // Nothing on this machine is looked at on behalf of a client; references are refused below.
+      checkFiles: false,
+    });
+    refuseReferences(comic);
+    const graph = this.#plan(comic, this.options.templates, this.options.exports);
+    const pages = graph.jobs.filter((j): j is PageJob => j.kind === 'page').map((page) => pageOutputPath(job.dir, page));
+    return this.#spec('comic', job, { path: comic.file, comic, graph }, null, pages, () => true);
+  }
+
+  #plan(comic: Comic, templates: TemplateResolver, exports: readonly ExportKind[]): JobGraph {
+    return planComic(
+      comic,
+      { templates, layoutPage: (page, format, direction) => computeLayout(page, format, direction), fileHash: createFileHasher() },
+      { exports: [...exports] },
+    );
+  }
+
+  #spec(
+    kind: JobKind,
+    job: { id: string; owner: string; dir: string },
+    script: PreparedScript,
+    only: readonly string[] | null,
+    expected: readonly string[],
+    isOutput: (image: string) => boolean,
+  ): JobSpec {
+    const { backend, templates, cache } = this.options;
+    return {
+      ...job,
+      kind,
+      keys: cacheKeys(script.graph, only),
+      expected,
+      isOutput,
+      run: async (bus: EventBus, signal: AbortSignal): Promise<RunSummary> => {
+        this.options.observe(bus);
+        await this.options.ready(signal);
+        const result = await generate({ scripts: [script], outDir: job.dir, backend, templates, cache, bus, signal, only, force: false });
+        return result.summary;
+      },
+    };
+  }
+}
+
+/** Content keys of the images and pages a run of `only` (all when null) may put in the cache. */
+function cacheKeys(graph: JobGraph, only: readonly string[] | null): ReadonlySet<string> {
+  const ids = only === null ? graph.jobs.map((j) => j.id) : [...only, ...graph.ancestors(only)];
+  return new Set(ids.map((id) => graph.get(id)).filter((j) => j.kind !== 'export').map((j) => j.key));
+}
+
+/** A posted script may not make the server read its files: reference images are refused. */
+function refuseReferences(comic: Comic): void {
+  const issues: Issue[] = [];
+  for (const [kind, entities] of [['characters', comic.characters], ['backgrounds', comic.backgrounds]] as const) {
+    for (const entity of entities) {
+      if (entity.reference === null) continue;
+      const at = comic.locate([...entity.path, 'reference']);
+      issues.push({ file: POSTED_SCRIPT, line: at.line, column: at.column, message: `${kind}.${entity.id}.reference: reference images cannot be sent to the server` });
+    }
+  }
+  if (issues.length > 0) {
+    throw invalid('the script names reference images, which the server does not read for clients', issues, 'remove `reference` (a sheet is rendered instead), or run `comic generate` where the images are');
+  }
+}
+
+/** A zod issue with its field path; an unknown field is named by its own path. */
+function issueOf(issue: z.core.$ZodIssue): Issue[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown field (see docs/serve.md for the fields)' }));
+  }
+  return [{ path: formatPath(issue.path), message: issue.message }];
+}
+
+function invalid(message: string, issues: readonly Issue[], hint?: string): HttpError {
+  return new HttpError(400, 'REQUEST_INVALID', message, { issues, ...(hint === undefined ? {} : { hint }) });
+}
