@@ -54,6 +54,7 @@ const HISTORY_RETRY_MS = 40;
 const MAX_RESUBMITS = 1;
 const MAX_POLL_ERRORS = 3;
 const CANCEL_POLL_MS = 50;
+const END_MARKER_GRACE_MS = 25;
 
 export class PromptJob {
   readonly result: Promise<JobResult>;
@@ -179,8 +180,14 @@ export class PromptJob {
         this.#sawNode = true;
         this.#emit({ type: 'progress', node: message.node ?? this.#currentNode ?? '', value: message.value, max: message.max });
         return;
-      // execution_error (unless ExecutionBlocked, a mere notice: §4.3), success and interrupted
-      // are not acted on: the outcome and any partial outputs are read from history on `executing null`.
+      case 'execution_success':
+      case 'execution_interrupted':
+        this.#finishSoon();
+        return;
+      case 'execution_error':
+        // ExecutionBlocked is a mere notice: the prompt keeps running (§4.3).
+        if (!message.blocked) this.#finishSoon();
+        return;
       default:
         return;
     }
@@ -294,6 +301,16 @@ export class PromptJob {
     const def = this.workflow[node];
     const title = def?._meta?.title;
     return `node ${node}${title ? ` "${title}"` : ''}${def ? ` (${def.class_type})` : ''}`;
+  }
+
+  /**
+   * The prompt ended, but history may not be written yet (it is, by `executing null`, which
+   * normally follows within a millisecond): read it shortly unless that marker comes first.
+   * Servers or proxies that drop the marker still finish promptly this way.
+   */
+  #finishSoon(): void {
+    const timer = setTimeout(() => void this.#finish(), END_MARKER_GRACE_MS);
+    timer.unref();
   }
 
   async #finish(): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { access, readFile } from 'node:fs/promises';
 import { safeJoin, writeFileAtomic } from '../util/fs.js';
-import { checkBlobName, type BlobKind, type BlobStore } from './store.js';
+import { checkBlobName, type Blob, type BlobKind, type BlobStore } from './store.js';
 
 export class FolderStore implements BlobStore {
   readonly description: string;
@@ -33,6 +33,10 @@ export class FolderStore implements BlobStore {
 
   async put(kind: BlobKind, name: string, bytes: Uint8Array): Promise<void> {
     await writeFileAtomic(this.#path(kind, name), bytes);
+  }
+
+  async putAll(blobs: readonly Blob[]): Promise<void> {
+    for (const { kind, name, bytes } of blobs) await this.put(kind, name, bytes);
   }
 
   #path(kind: BlobKind, name: string): string {

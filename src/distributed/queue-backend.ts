@@ -22,7 +22,7 @@ import { parseQueueUrl, QUEUE_URL_ENV, queueUrlFrom, withStore, type QueueTarget
 
 export interface QueueBackendOptions {
   readonly target: QueueTarget;
-  /** How often a waiting render re-reads its job, in case a queue event was missed (default 2 s). */
+  /** How often a waiting render re-reads its job, in case a queue event was missed (default 15 s). */
   readonly pollMs?: number;
   /** Renders of one key tried across workers before it fails (default 3). */
   readonly attempts?: number;
@@ -47,7 +47,12 @@ export function queueBackendFromFlag(flag: string | boolean | undefined, io: { r
   return createQueueBackend({ url, cwd: io.cwd });
 }
 
-const DEFAULT_POLL_MS = 2000;
+/**
+ * Queue events come from a Redis stream that BullMQ resumes after a reconnect, so the poll
+ * is only a backstop (a trimmed stream after a long outage); with hundreds of renders
+ * waiting, a fast poll would cost more than the renders' own traffic.
+ */
+const DEFAULT_POLL_MS = 15_000;
 /** A job that vanishes (`comic queue drain`, a crashed cancel) is queued again this often, then fails. */
 const MAX_REQUEUES = 3;
 const CANCEL_MARK_SECONDS = 600;

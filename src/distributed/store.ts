@@ -17,6 +17,14 @@ export interface BlobStore {
   get(kind: BlobKind, name: string): Promise<Buffer | null>;
   /** Readers see nothing or the whole blob. */
   put(kind: BlobKind, name: string, bytes: Uint8Array): Promise<void>;
+  /** Several blobs, written in this order (in one round trip where the store can). */
+  putAll(blobs: readonly Blob[]): Promise<void>;
+}
+
+export interface Blob {
+  readonly kind: BlobKind;
+  readonly name: string;
+  readonly bytes: Uint8Array;
 }
 
 const NAME = /^[0-9a-f]{64}$/;
@@ -38,8 +46,10 @@ export function hasResult(store: BlobStore, key: string): Promise<boolean> {
 }
 
 export async function putResult(store: BlobStore, png: Uint8Array, meta: ResultMeta): Promise<void> {
-  await store.put('result', meta.key, png);
-  await store.put('meta', meta.key, Buffer.from(JSON.stringify(meta)));
+  await store.putAll([
+    { kind: 'result', name: meta.key, bytes: png },
+    { kind: 'meta', name: meta.key, bytes: Buffer.from(JSON.stringify(meta)) },
+  ]);
 }
 
 /** The result for `key`, or null when it is absent, half-written, or from another wire version. */

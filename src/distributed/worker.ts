@@ -183,12 +183,12 @@ export class RenderWorker {
   async #render(key: string, request: QueuedRender, signal: AbortSignal): Promise<ResultMeta> {
     const { store, redis } = this.#session;
     const { target, backend } = this.#options;
-    const done = await getResult(store, key);
+    const [done, cancelled] = await Promise.all([getResult(store, key), redis.exists(names.cancelMark(target.queue, key))]);
     if (done) {
       this.#log({ type: 'reused', jobId: request.jobId, key });
       return done.meta;
     }
-    if ((await redis.exists(names.cancelMark(target.queue, key))) === 1) {
+    if (cancelled === 1) {
       throw new ComicError('CANCELLED', `${request.jobId} was cancelled by its coordinator`);
     }
     const template = this.#template(request);

@@ -4,7 +4,7 @@
  * which problem blocks it (its code gives the exit code). Pure functions: no I/O here.
  */
 import type { ResolvedConfig } from '../config/index.js';
-import { ErrorCodes, type ErrorCode } from '../errors.js';
+import { ErrorCodes, formatLocation, type ComicError, type ErrorCode } from '../errors.js';
 import { formatBytes } from '../progress/format.js';
 import { DEFAULT_TEMPLATE_IDS } from '../script/index.js';
 import type { Template } from '../templates/index.js';
@@ -52,8 +52,9 @@ export function configCheck(config: ResolvedConfig): CheckResult {
   return result('config', 'Configuration', 'ok', `${file} (backend ${config.backend}, ${servers}${fallback})`);
 }
 
-export function configFailure(code: ErrorCode, message: string, hint: string | undefined): CheckResult {
-  return result('config', 'Configuration', 'failed', message, hint ?? 'fix the setting named above; `comic config list` shows every setting and where it comes from', code);
+export function configFailure(error: ComicError): CheckResult {
+  const message = error.location ? `${formatLocation(error.location)}: ${error.message}` : error.message;
+  return result('config', 'Configuration', 'failed', message, error.hint ?? 'fix the setting named above; `comic config list` shows every setting and where it comes from', error.code);
 }
 
 export function templatesCheck(templates: readonly Template[], problems: readonly { dir: string; problems: readonly string[] }[]): CheckResult {
@@ -81,16 +82,23 @@ export function templateProblemsOn(probe: Extract<ComfyProbe, { ok: true }>, tem
   return new Map(templates.map((template) => [template, templateServerProblems(template, probe.objectInfo, probe.label)]));
 }
 
-export function serverTemplatesCheck(probe: Extract<ComfyProbe, { ok: true }>, problems: ReadonlyMap<Template, readonly string[]>): CheckResult {
+/**
+ * One server's templates: a warning when it cannot run some, a failure when it lacks a
+ * default template that no other server that answers can run either.
+ */
+export function serverTemplatesCheck(probe: Extract<ComfyProbe, { ok: true }>, all: ReadonlyMap<string, ReadonlyMap<Template, readonly string[]>>): CheckResult {
   const id = `templates:${probe.server.name}`;
+  const problems = all.get(probe.server.name) ?? new Map<Template, readonly string[]>();
   const failing = [...problems].filter(([, lines]) => lines.length > 0);
   if (failing.length === 0) return result(id, `${probe.server.name}: templates`, 'ok', `all ${problems.size} templates can run`);
-  const defaults = failing.filter(([t]) => DEFAULT_TEMPLATES.includes(t.id));
+  const coveredElsewhere = (template: Template) =>
+    [...all].some(([server, others]) => server !== probe.server.name && [...others].some(([t, lines]) => t.id === template.id && lines.length === 0));
+  const blocking = failing.some(([t]) => DEFAULT_TEMPLATES.includes(t.id) && !coveredElsewhere(t));
   const message = failing.map(([t, lines]) => `${t.id}@${t.version}${DEFAULT_TEMPLATES.includes(t.id) ? ' (a default template)' : ''}:\n${lines.map((l) => `  ${l}`).join('\n')}`).join('\n');
   return result(
     id,
     `${probe.server.name}: templates`,
-    defaults.length > 0 ? 'failed' : 'warning',
+    blocking ? 'failed' : 'warning',
     `${failing.length} of ${problems.size} templates cannot run on ${probe.label}:\n${message}`,
     'install the missing nodes or model files on that server (each line says what it lacks and what it has), or render those templates elsewhere',
     'SERVER_MISSING_CAPABILITY',
@@ -161,7 +169,9 @@ export function verdict(findings: Findings): CheckResult {
     const check = checks.find((c) => c.id === id);
     if (check?.status === 'failed') block(check.code ?? 'CONFIG_INVALID', check.message, check.fix ?? '');
   }
-  let readyText = `renders with backend ${config.backend}`;
+  let readyText = `comic generate can run with backend ${config.backend}`;
+  /** Whether generate runs, but not as configured (every ComfyUI server down, the fallback takes over). */
+  let degraded = false;
   if (blockers.length === 0 && config.backend === 'sdapi') {
     if (findings.fallback?.ok !== true) block('NO_BACKEND', 'backend sdapi is selected but the Stable Diffusion API does not answer', 'start the webui with --api, or fix --fallback / fallback.url');
   }
@@ -169,7 +179,8 @@ export function verdict(findings: Findings): CheckResult {
     const up = findings.servers.filter((s): s is Extract<ComfyProbe, { ok: true }> => s.ok);
     if (up.length === 0) {
       if (findings.fallback?.ok === true) {
-        readyText = `no ComfyUI server answers, so runs will use the SD API fallback ${findings.fallback.url}`;
+        readyText = `comic generate can run, but no ComfyUI server answers, so it will use the SD API fallback ${findings.fallback.url}`;
+        degraded = true;
       } else {
         const why = findings.servers.map((s) => (s.ok ? '' : `  ${s.error.message}`)).filter(Boolean);
         const fallback = findings.fallback === null ? 'no SD API fallback is configured' : `the SD API fallback does not answer either`;
@@ -185,7 +196,7 @@ export function verdict(findings: Findings): CheckResult {
         }
       }
       const down = findings.servers.length - up.length;
-      readyText = `${usable.length} of ${findings.servers.length} ComfyUI server${findings.servers.length === 1 ? '' : 's'} can run every default template${usable.length > 0 ? ` (${usable.map((s) => s.server.name).join(', ')})` : ''}${down > 0 ? `; ${down} down` : ''}`;
+      readyText = `comic generate can run: ${usable.length} of ${findings.servers.length} ComfyUI server${findings.servers.length === 1 ? '' : 's'} can run every default template${usable.length > 0 ? ` (${usable.map((s) => s.server.name).join(', ')})` : ''}${down > 0 ? `; ${down} down` : ''}`;
     }
   }
   for (const id of ['output', 'cache', 'disk']) {
@@ -198,7 +209,7 @@ export function verdict(findings: Findings): CheckResult {
     return { ...first, message: `comic generate cannot run: ${first.message}${more}` };
   }
   const warnings = checks.filter((c) => c.status === 'warning').length;
-  return result('generate', 'Ready for comic generate', warnings > 0 ? 'warning' : 'ok', `${readyText}${warnings > 0 ? ` (${warnings} warning${warnings === 1 ? '' : 's'} above)` : ''}`);
+  return result('generate', 'Ready for comic generate', warnings > 0 || degraded ? 'warning' : 'ok', `${readyText}${warnings > 0 ? ` (${warnings} warning${warnings === 1 ? '' : 's'} above)` : ''}`);
 }
 
 /** The exit code of a verdict: 0 when generate can run, else that of the blocking problem's code. */

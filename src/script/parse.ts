@@ -15,6 +15,8 @@ import type { Comic } from './model.js';
 import { ScriptSchema } from './schema.js';
 import { splitScript } from './script-data.js';
 import { checkSemantics } from './semantic.js';
+import { fastYamlValue } from './fast-yaml.js';
+import type { Locate } from './positions.js';
 import { readYaml } from './yaml-source.js';
 
 export interface ParseOptions {
@@ -41,7 +43,34 @@ function analyze(text: string, options: ParseOptions): ScriptAnalysis {
   const { file } = options;
   const absolute = resolve(options.cwd ?? process.cwd(), file);
   const baseDir = resolve(options.baseDir ?? dirname(absolute));
-  const source = readYaml(text, file);
+  return analyzeFast(text, options, absolute, baseDir) ?? analyzeFull(text, options, absolute, baseDir);
+}
+
+/**
+ * The fast path (src/script/fast-yaml.ts): a script that reads cleanly and has no problem
+ * at all becomes the model without the position-keeping read; `locate` does that read the
+ * first time something asks for a position. Anything to report goes the full way, so
+ * every diagnostic has its line and column.
+ */
+function analyzeFast(text: string, options: ParseOptions, absolute: string, baseDir: string): ScriptAnalysis | null {
+  const value = fastYamlValue(text);
+  if (value === undefined) return null;
+  const result = ScriptSchema.safeParse(value, { reportInput: true, error: messageFor });
+  if (!result.success) return null;
+  let full: Locate | null = null;
+  const locate: Locate = (path, at) => (full ??= readYaml(text, options.file).locate)(path, at);
+  const problems = checkSemantics(splitScript(value), {
+    locate,
+    baseDir,
+    templateIds: options.templateIds ?? null,
+    checkFiles: options.checkFiles ?? true,
+  });
+  if (problems.length > 0) return null;
+  return { comic: buildComic(result.data, { file: absolute, baseDir, locate }), diagnostics: [] };
+}
+
+function analyzeFull(text: string, options: ParseOptions, absolute: string, baseDir: string): ScriptAnalysis {
+  const source = readYaml(text, options.file);
   const diagnostics = [...source.diagnostics];
   if (source.value === undefined) return { comic: null, diagnostics: sortDiagnostics(diagnostics) };
 

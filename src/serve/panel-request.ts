@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { renderSize, RESERVED_PARAMS } from '../graph/index.js';
-import { DEFAULT_TEMPLATE_IDS, parseTemplateRef } from '../script/index.js';
+import { parseTemplateRef } from '../script/index.js';
 import type { TemplateRef } from '../script/model.js';
 import { valueProblem, type Template, type TemplateRegistry, type TemplateResolver } from '../templates/index.js';
 import type { Cast } from './cast.js';
@@ -53,19 +53,25 @@ export interface PanelIssue {
   readonly message: string;
 }
 
-export interface PanelPlan {
-  /** The script as plain data (the parser reads it as JSON text). */
-  readonly script: Record<string, unknown>;
-  readonly template: Template;
-  readonly size: { readonly width: number; readonly height: number };
-}
+/** The script as plain data (the parser reads it as JSON text). */
+export type PanelScript = Record<string, unknown>;
 
-export type PanelCheck = { readonly ok: true; readonly plan: PanelPlan } | { readonly ok: false; readonly issues: readonly PanelIssue[] };
+export interface PanelCheck {
+  /** The script of what is valid in the request (invalid characters and backgrounds left out). */
+  readonly script: PanelScript;
+  readonly issues: readonly PanelIssue[];
+  /** False when the template reference itself is wrong: nothing can be checked against it. */
+  readonly templateKnown: boolean;
+}
 
 /** The panel's job id in the one-page comic. */
 export const PANEL_JOB = 'panel:1-1';
 
-/** Checks a parsed request against the cast and the templates, and builds its script. */
+/**
+ * Checks a parsed request against the cast and builds its script. The page size is set
+ * afterwards (`withPanelSize`), once the script has said which template the panel uses:
+ * the script's own rules pick it (a panel with a character sheet takes a reference template).
+ */
 export function panelScript(request: PanelRequest, cast: Cast, templates: TemplateRegistry): PanelCheck {
   const issues: PanelIssue[] = [];
   const characters: Record<string, unknown> = {};
@@ -96,34 +102,50 @@ export function panelScript(request: PanelRequest, cast: Cast, templates: Templa
     if (cast.backgrounds.has(request.background)) backgrounds[request.background] = cast.backgrounds.get(request.background);
     else issues.push({ path: ['background'], message: `unknown background "${request.background}"; ${known('backgrounds', cast.backgrounds)}` });
   }
-
-  const ref = templateRef(request.template, cast, issues);
-  const template = ref && resolveTemplate(ref, templates, issues);
-  if (template) checkParams(request.params ?? {}, template, issues);
-  const size = template ? panelSize(request, template, issues) : null;
-  if (issues.length > 0 || !template || !size) return { ok: false, issues };
+  const templateKnown = request.template === undefined || checkTemplateRef(request.template, templates, issues);
+  if (request.size !== undefined && request.aspect !== undefined) issues.push({ path: ['aspect'], message: 'give size or aspect, not both' });
 
   const panel: Record<string, unknown> = { prompt: request.scene };
   if (shown.length > 0) panel.characters = shown;
   if (request.background !== undefined) panel.background = request.background;
   if (request.pose !== undefined) panel.pose = request.pose;
   if (request.camera !== undefined) panel.camera = request.camera;
-  if (request.template !== undefined) panel.template = request.template;
+  if (request.template !== undefined && templateKnown) panel.template = request.template;
   if (request.seed !== undefined) panel.seed = request.seed;
   if (request.params !== undefined) panel.params = request.params;
 
   const meta: Record<string, unknown> = { title: 'Panel', ...cast.meta };
   if (request.style !== undefined) meta.style = request.style;
   if (request.negative !== undefined) meta.negative = request.negative;
-  // A borderless page of exactly the panel's size: the one panel is a splash that covers it.
-  meta.format = { width: size.width, height: size.height, dpi: 300, bleed: 0, margin: 0 };
 
-  const script: Record<string, unknown> = { comic: meta };
+  const script: PanelScript = { comic: meta };
   if (cast.defaults !== undefined) script.defaults = cast.defaults;
   if (Object.keys(characters).length > 0) script.characters = characters;
   if (Object.keys(backgrounds).length > 0) script.backgrounds = backgrounds;
   script.pages = [{ layout: 1, panels: [panel] }];
-  return { ok: true, plan: { script, template, size } };
+  return { script: withPanelSize(script, { width: 1024, height: 1024 }), issues, templateKnown };
+}
+
+/** The script on a borderless page of exactly `size`: its one panel is a splash that covers it. */
+export function withPanelSize(script: PanelScript, size: PanelSize): PanelScript {
+  const meta = script.comic as Record<string, unknown>;
+  return { ...script, comic: { ...meta, format: { width: size.width, height: size.height, dpi: 300, bleed: 0, margin: 0 } } };
+}
+
+export interface PanelSize {
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * The request against the template the panel uses: its params (by the manifest) and its
+ * size (by the size rule). Returns the pixel size, or the problems.
+ */
+export function checkAgainstTemplate(request: PanelRequest, template: Template): { size: PanelSize } | { issues: PanelIssue[] } {
+  const issues: PanelIssue[] = [];
+  checkParams(request.params ?? {}, template, issues);
+  const size = panelSize(request, template, issues);
+  return size && issues.length === 0 ? { size } : { issues };
 }
 
 function known(what: string, ids: ReadonlyMap<string, unknown>): string {
@@ -132,26 +154,18 @@ function known(what: string, ids: ReadonlyMap<string, unknown>): string {
     : `the server's script defines: ${[...ids.keys()].join(', ')}`;
 }
 
-/** The request's template, else the script's `defaults.panel.template`, else the built-in panel. */
-function templateRef(requested: string | undefined, cast: Cast, issues: PanelIssue[]): TemplateRef | null {
-  const text = requested ?? defaultPanelTemplate(cast.defaults) ?? DEFAULT_TEMPLATE_IDS.panel;
+function checkTemplateRef(text: string, templates: TemplateRegistry, issues: PanelIssue[]): boolean {
   const parsed = parseTemplateRef(text);
-  if (parsed.ok) return parsed.ref;
-  issues.push({ path: ['template'], message: parsed.message });
-  return null;
-}
-
-function defaultPanelTemplate(defaults: unknown): string | undefined {
-  const panel = (defaults as { panel?: { template?: unknown } } | undefined)?.panel;
-  return typeof panel?.template === 'string' ? panel.template : undefined;
-}
-
-function resolveTemplate(ref: TemplateRef, templates: TemplateRegistry, issues: PanelIssue[]): Template | null {
+  if (!parsed.ok) {
+    issues.push({ path: ['template'], message: parsed.message });
+    return false;
+  }
   try {
-    return templates.resolve(ref);
+    templates.resolve(parsed.ref);
+    return true;
   } catch (error) {
     issues.push({ path: ['template'], message: error instanceof Error ? error.message : String(error) });
-    return null;
+    return false;
   }
 }
 
@@ -178,13 +192,9 @@ function checkParams(params: Readonly<Record<string, unknown>>, template: Templa
 }
 
 /** The requested pixels (checked against the template's size rule), or the aspect's best fit. */
-function panelSize(request: PanelRequest, template: Template, issues: PanelIssue[]): { width: number; height: number } | null {
+function panelSize(request: PanelRequest, template: Template, issues: PanelIssue[]): PanelSize | null {
   const rule = template.size;
   if (request.size !== undefined) {
-    if (request.aspect !== undefined) {
-      issues.push({ path: ['aspect'], message: 'give size or aspect, not both' });
-      return null;
-    }
     const before = issues.length;
     for (const side of ['width', 'height'] as const) {
       const value = request.size[side];
@@ -219,13 +229,13 @@ function parseAspect(value: string | number): number | null {
  * pixels, the rule's best fit is that size (it is a valid step, checked above). Only the
  * panel's template is changed; a sheet's size stays the same as in any other run.
  */
-export function sizedResolver(templates: TemplateRegistry, plan: PanelPlan): TemplateResolver {
-  const pixels = plan.size.width * plan.size.height;
+export function sizedResolver(templates: TemplateRegistry, panelTemplate: Template, size: PanelSize): TemplateResolver {
+  const pixels = size.width * size.height;
   return {
     ids: () => templates.ids(),
     resolve: (ref) => {
       const template = templates.resolve(ref);
-      if (template.id !== plan.template.id || template.version !== plan.template.version) return template;
+      if (template.id !== panelTemplate.id || template.version !== panelTemplate.version) return template;
       return { ...template, size: { ...template.size, pixels } };
     },
   };

@@ -20,7 +20,7 @@ import type { TemplateRegistry, TemplateResolver } from '../templates/index.js';
 import type { Cast } from './cast.js';
 import { HttpError, type Issue } from './http-error.js';
 import type { JobKind, JobSpec } from './jobs.js';
-import { formatPath, PANEL_JOB, panelRequestSchema, panelScript, sizedResolver } from './panel-request.js';
+import { checkAgainstTemplate, formatPath, PANEL_JOB, panelRequestSchema, panelScript, sizedResolver, withPanelSize, type PanelIssue, type PanelScript } from './panel-request.js';
 
 /** The name a posted script goes by in diagnostics. */
 export const POSTED_SCRIPT = 'script.yaml';
@@ -45,22 +45,33 @@ export class ServePipeline {
   /** A panel request as a job spec, or an HttpError naming every problem in the request. */
   panelJob(body: unknown, job: { id: string; owner: string; dir: string }): JobSpec {
     const parsed = panelRequestSchema.safeParse(body);
-    if (!parsed.success) {
-      throw invalid('the panel request is invalid', parsed.error.issues.flatMap(issueOf));
-    }
+    if (!parsed.success) throw invalid('the panel request is invalid', parsed.error.issues.flatMap(issueOf));
     const { cast, templates } = this.options;
     const check = panelScript(parsed.data, cast, templates);
-    if (!check.ok) throw invalid('the panel request is invalid', check.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
-    const comic = parseScript(JSON.stringify(check.plan.script, null, 2), {
-      file: PANEL_SCRIPT,
-      cwd: job.dir,
-      // The cast's reference images are relative to its script.
-      baseDir: cast.file === '' ? job.dir : cast.baseDir,
-      templateIds: templates.ids(),
-    });
-    const graph = this.#plan(comic, sizedResolver(templates, check.plan), []);
-    const panel = graph.get(PANEL_JOB) as ImageJob;
-    return this.#spec('panel', job, { path: comic.file, comic, graph }, [PANEL_JOB], [imageOutputPath(job.dir, panel)], (image) => image === PANEL_JOB);
+    const issues = check.issues.map(pathIssue);
+    const parse = (script: PanelScript) =>
+      parseScript(JSON.stringify(script, null, 2), {
+        file: PANEL_SCRIPT,
+        cwd: job.dir,
+        // The cast's reference images are relative to its script.
+        baseDir: cast.file === '' ? job.dir : cast.baseDir,
+        templateIds: templates.ids(),
+      });
+    if (check.templateKnown) {
+      // The script's rules choose the panel's template (one with a reference input when a
+      // character has a sheet); the request is checked against that template too, so every
+      // problem is reported at once.
+      const template = templates.resolve(parse(check.script).pages[0]!.panels[0]!.render.template);
+      const fit = checkAgainstTemplate(parsed.data, template);
+      if ('issues' in fit) issues.push(...fit.issues.map(pathIssue));
+      else if (issues.length === 0) {
+        const comic = parse(withPanelSize(check.script, fit.size));
+        const graph = this.#plan(comic, sizedResolver(templates, template, fit.size), []);
+        const panel = graph.get(PANEL_JOB) as ImageJob;
+        return this.#spec('panel', job, { path: comic.file, comic, graph }, [PANEL_JOB], [imageOutputPath(job.dir, panel)], (image) => image === PANEL_JOB);
+      }
+    }
+    throw invalid('the panel request is invalid', issues);
   }
 
   /** A posted script (YAML or JSON text) as a job spec: all its pages and exports. */
@@ -140,6 +151,10 @@ function issueOf(issue: z.core.$ZodIssue): Issue[] {
     return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown field (see docs/serve.md for the fields)' }));
   }
   return [{ path: formatPath(issue.path), message: issue.message }];
+}
+
+function pathIssue(issue: PanelIssue): Issue {
+  return { path: formatPath(issue.path), message: issue.message };
 }
 
 function invalid(message: string, issues: readonly Issue[], hint?: string): HttpError {

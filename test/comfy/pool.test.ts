@@ -251,6 +251,7 @@ describe('ComfyPool', () => {
     pools.push(pool);
     const events = recorder<PoolEvent>();
     pool.on(events.onEvent);
+    await pool.start(AbortSignal.timeout(10_000));
     const joined = await events.seen((e) => e.type === 'vram');
     const dir = await outDir();
     const decode = (i: number): ApiWorkflow => ({

@@ -34,7 +34,7 @@ pages:
 
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer({ castScript: CAST });
+  t = await startTestServer({ castScript: CAST, flags: { backend: 'draft', exports: ['png', 'pdf'] } });
 });
 afterAll(async () => {
   await t.close();
@@ -83,13 +83,15 @@ describe('POST /api/comic/generate-panel', () => {
     expect((await api(t.url, second.json().job.outputs[0].url)).body.equals((await api(t.url, first.json().job.outputs[0].url)).body)).toBe(true);
   });
 
-  it('names characters and backgrounds of the --script by id; their sheets are rendered first but only the panel is the output', async () => {
+  it('names characters and backgrounds of the --script by id; the sheet the panel takes is rendered first, but only the panel is the output', async () => {
     const answer = await api(t.url, '/api/comic/generate-panel?wait=true', {
       json: { scene: 'they argue by the lens', characters: [{ id: 'mara' }, { id: 'tobias' }], background: 'lamp-room', pose: 'pointing', size: { width: 512, height: 512 } },
     });
     expect(answer.status).toBe(200);
     expect(answer.json().job.outputs.map((o: { image: string }) => o.image)).toEqual(['panel:1-1']);
-    expect(answer.json().job.progress).toMatchObject({ done: 3, total: 3 }); // mara's sheet, the background, the panel
+    // Mara's sheet feeds the reference template the script picks for her; Tobias has no sheet,
+    // and the template takes one image, so the background is described in the prompt only.
+    expect(answer.json().job.progress).toMatchObject({ done: 2, total: 2 });
   });
 
   it('400 names every problem by its field path', async () => {
@@ -135,9 +137,11 @@ describe('POST /api/comic/generate', () => {
     const { job, links } = answer.json();
     expect(job.state).toBe('completed');
     expect(links.files).toEqual([`/api/files/${job.id}/pages/001.png`]);
-    expect(job.outputs.map((o: { image: string }) => o.image).sort()).toEqual(['page:1', 'panel:1-1', 'panel:1-2']);
+    expect(job.outputs.map((o: { image: string }) => o.image).sort()).toEqual(['export:pdf', 'page:1', 'panel:1-1', 'panel:1-2']);
     const meta = await png(links.files[0]);
     expect([meta.width, meta.height]).toEqual([600, 900]);
+    const pdf = await api(t.url, job.outputs.find((o: { image: string }) => o.image === 'export:pdf').url);
+    expect([pdf.status, pdf.headers.get('content-type'), pdf.body.subarray(0, 5).toString()]).toEqual([200, 'application/pdf', '%PDF-']);
   });
 
   it('400 with file:line:column for a script with problems', async () => {
@@ -146,7 +150,7 @@ describe('POST /api/comic/generate', () => {
     expect(answer.status).toBe(400);
     const { error } = answer.json();
     expect(error.code).toBe('SCRIPT_INVALID');
-    expect(error.issues).toContainEqual(expect.objectContaining({ file: 'script.yaml', line: 6, column: 9, message: expect.stringMatching(/promt/) }));
+    expect(error.issues).toContainEqual(expect.objectContaining({ file: 'script.yaml', line: 7, column: 11, message: expect.stringMatching(/unknown key 'promt'/) }));
   });
 
   it('refuses reference images: the server reads no file on behalf of a client', async () => {

@@ -5,6 +5,7 @@ import { registerConfig } from './config.js';
 import { registerValidate } from './validate.js';
 import { registerPlan } from './plan.js';
 import { registerTemplates } from './templates.js';
+import { registerDoctor } from './doctor.js';
 import { registerServe } from './serve.js';
 import { registerWorker } from './worker.js';
 import { registerQueue } from './queue.js';
@@ -19,6 +20,7 @@ export const commands: RegisterCommand[] = [
   registerValidate,
   registerPlan,
   registerTemplates,
+  registerDoctor,
   registerServe,
   registerWorker,
   registerQueue,

@@ -7,6 +7,7 @@ import { loadConfig } from '../../config/index.js';
 import { loadTemplateRegistry } from '../../templates/index.js';
 import { ExitCode, isComicError } from '../../errors.js';
 import { analyzeScript, formatDiagnostic, readScriptText, type Comic, type Diagnostic } from '../../script/index.js';
+import { githubAnnotation, inGithubActions } from '../../progress/github.js';
 import type { CliContext } from '../io.js';
 import type { RegisterCommand } from './index.js';
 
@@ -74,6 +75,11 @@ export function createValidateCommand(dependencies: ValidateDependencies = {}): 
         for (const file of scripts) results.push(await validateOne(file, ctx, templateIds));
         if (flags.json) ctx.io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
         else for (const result of results) printText(result, ctx);
+        if (inGithubActions(ctx.io.env)) {
+          // Workflow annotations on the script lines; stderr under --json, where stdout is the JSON.
+          const out = flags.json ? ctx.io.stderr : ctx.io.stdout;
+          for (const diagnostic of results.flatMap((r) => r.diagnostics)) out.write(`${githubAnnotation(diagnostic)}\n`);
+        }
         if (results.some((r) => !r.ok)) ctx.setExitCode(ExitCode.invalidInput);
       });
   };

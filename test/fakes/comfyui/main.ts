@@ -54,13 +54,18 @@ async function main(argv: string[]): Promise<void> {
   const vramGb = integer('vram-gb', values['vram-gb']);
   if (vramGb !== undefined) options.vramTotal = vramGb * 1024 ** 3;
 
-  const emulator = await startComfyEmulator(options);
-  process.stdout.write(`ComfyUI emulator listening on ${emulator.url}${options.token !== undefined ? ' (token required)' : ''}\n`);
+  // Handle signals before starting, so a stop during start-up still removes the temp folders.
+  let stopRequested = false;
+  let emulator: Awaited<ReturnType<typeof startComfyEmulator>> | undefined;
   const stop = (): void => {
-    void emulator.close().then(() => process.exit(0));
+    stopRequested = true;
+    if (emulator !== undefined) void emulator.close().then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  emulator = await startComfyEmulator(options);
+  if (stopRequested) return stop();
+  process.stdout.write(`ComfyUI emulator listening on ${emulator.url}${options.token !== undefined ? ' (token required)' : ''}\n`);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
