@@ -16,7 +16,7 @@ import jsYaml from 'js-yaml';
 const NEEDS_FULL_READ = [
   /(?:^|[\s,[{:-])[&*!]/m, // anchor, alias or tag (also a quoted "*word*": a harmless false alarm)
   /^[ \t]*\?(?:[ \t]|$)/m, // complex mapping key
-  /(?:^|[{,])[ \t]*(?:-[ \t]+)?(?:[-+]?[.0-9][^:\n]*|true|false|null|~|yes|no|on|off)[ \t]*:(?:[ \t]|$)/im, // non-text key
+  /(?:^|[{,])[ \t]*(?:-[ \t]+)?(?:[-+]?(?:[0-9][\w.]*|\.\w+)|true|false|null|~|yes|no|on|off)[ \t]*:(?:[ \t]|$)/im, // non-text key
   /__proto__/,
 ];
 

@@ -75,6 +75,8 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
     return caller;
   };
 
+  // First, so its hooks know an upgrade request as one (and close its socket after a 401).
+  await app.register(fastifyWebsocket, { options: { maxPayload: 4096 } });
   app.addHook('onRequest', async (request) => {
     // Browsers cannot set headers on a WebSocket, so /api/ws also takes ?token=; nothing else
     // does, since URLs end up in histories and proxy logs.
@@ -119,8 +121,6 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
         retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)),
       }),
   });
-  await app.register(fastifyWebsocket, { options: { maxPayload: 4096 } });
-
   const submit = async (request: FastifyRequest, reply: FastifyReply, build: (job: { id: string; owner: string; dir: string }) => JobSpec) => {
     const caller = callerOf(request);
     const wait = parseWait(request.query);
@@ -183,7 +183,9 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
 
     api.get('/api/ws', { websocket: true }, (socket, request) => {
       const query = wsQuery.safeParse(request.query);
-      hub.accept(socket, callerOf(request).label, query.success ? (query.data.job ?? null) : null);
+      const caller = callerOf(request);
+      log.info(`GET /api/ws: WebSocket opened (${caller.label})`);
+      hub.accept(socket, caller.label, query.success ? (query.data.job ?? null) : null);
     });
   });
   return app;

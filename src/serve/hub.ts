@@ -16,6 +16,7 @@ import type { Clean } from './log.js';
 /** Beyond this many unsent bytes a client gets no more previews until it catches up. */
 const PREVIEW_BACKLOG_BYTES = 1 << 20;
 const ALL = '*';
+const CLOSE_GRACE_MS = 1000;
 
 const clientMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('subscribe'), job: z.string().min(1).max(100) }),
@@ -70,7 +71,11 @@ export class SocketHub {
 
   /** Closes every connection (server shutdown). */
   closeAll(): void {
-    for (const client of this.#clients) client.socket.close(1001, 'the server is shutting down');
+    for (const { socket } of this.#clients) {
+      socket.close(1001, 'the server is shutting down');
+      // A client that never answers the close handshake does not hold the shutdown up.
+      setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+    }
     this.#clients.clear();
   }
 

@@ -128,7 +128,10 @@ export class WsClient {
     const socket = new WebSocket(target, { headers: options.headers ?? {} });
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(new WsClient(socket)));
-      socket.once('unexpected-response', (_request, response) => reject(new Error(`refused: ${response.statusCode}`)));
+      socket.once('unexpected-response', (request, response) => {
+        request.destroy();
+        reject(new Error(`refused: ${response.statusCode}`));
+      });
       socket.once('error', reject);
     });
   }

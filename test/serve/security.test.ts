@@ -73,6 +73,21 @@ describe('API keys', () => {
     expect(await byQuery.waitFor((m) => m.type === 'subscribed')).toEqual({ type: 'subscribed', job: '*' });
     const byHeader = await WsClient.open(t.url, { headers: { authorization: `Bearer ${OTHER_KEY}` } });
     await Promise.all([byQuery.close(), byHeader.close()]);
+    // A refused client that keeps its connection open is cut off by the server (the shutdown in afterEach does not wait for it).
+    const { port } = new URL(t.url);
+    const refused = await new Promise<{ status: number; closed: Promise<void> }>((resolve, reject) => {
+      const req = httpRequest({
+        host: '127.0.0.1',
+        port,
+        path: '/api/ws',
+        headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' },
+      });
+      req.on('response', (res) => resolve({ status: res.statusCode ?? 0, closed: new Promise((done) => res.socket.once('close', () => done())) }));
+      req.on('error', reject);
+      req.end();
+    });
+    expect(refused.status).toBe(401);
+    await refused.closed;
   });
 
   it('refuses to listen beyond loopback without a key; on loopback it warns, and answers localhost only', async () => {
@@ -195,10 +210,16 @@ describe('credentials stay in the process', () => {
     expect(answer.json().job.state).toBe('failed');
     expect(answer.json().error.code).toMatch(/SERVER_AUTH|NO_BACKEND/);
     await ws.waitFor((m) => m.type === 'failed');
-    await api(t.url, '/api/health');
-    const seen = [answer.text(), JSON.stringify(ws.messages), (await api(t.url, '/api/health')).text(), t.log()].join('\n');
+    // Texts that would echo a credential back (a client sending one, a server quoting one) are masked.
+    const echoes = [
+      await api(t.url, `/api/jobs/${serverSecret}`),
+      await api(t.url, '/api/comic/generate-panel', { json: { scene: 'x', template: `${OTHER_KEY}x` } }),
+    ];
+    expect(echoes.map((e) => e.status)).toEqual([404, 400]);
+    expect(echoes[0]!.json().error.message).toBe('no job ***');
+    const seen = [answer.text(), ...echoes.map((e) => e.text()), JSON.stringify(ws.messages), (await api(t.url, '/api/health')).text(), t.log()].join('\n');
     for (const secret of [serverSecret, KEY, OTHER_KEY]) expect(seen).not.toContain(secret);
-    expect(t.log()).toContain('GET /api/ws 101'); // logged, without its ?token=
+    expect(t.log()).toContain('GET /api/ws: WebSocket opened (key 1)');
     await ws.close();
   });
 });
