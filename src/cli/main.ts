@@ -4,8 +4,11 @@ import { processIO, type CliContext, type CliIO } from './io.js';
 import { commands } from './commands/index.js';
 import { version } from './version.js';
 
-/** Builds the commander program; every command module adds itself through `commands`. */
-export function buildProgram(ctx: CliContext): Command {
+/**
+ * Builds the commander program for `argv`. Only the command being run is loaded (see
+ * CommandEntry.load); the others appear in `comic --help` by name and summary alone.
+ */
+export async function buildProgram(ctx: CliContext, argv: readonly string[] = []): Promise<Command> {
   const { io } = ctx;
   const program = new Command('comic')
     .description('Turn a YAML comic script into finished, lettered comic pages rendered through ComfyUI.')
@@ -16,7 +19,12 @@ export function buildProgram(ctx: CliContext): Command {
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride();
-  for (const register of commands) register(program, ctx);
+  const wanted = invokedCommand(argv);
+  for (const entry of commands) {
+    if (wanted === null || entry.name === wanted) (await entry.load())(program, ctx);
+    else program.command(entry.name).summary(entry.summary);
+    program.commands.at(-1)?.summary(entry.summary);
+  }
   // Subcommands inherit the output and exit behaviour of the root.
   for (const sub of program.commands) {
     sub.configureOutput(program.configureOutput()).exitOverride();
@@ -31,13 +39,24 @@ export function buildProgram(ctx: CliContext): Command {
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   let exitCode: number = ExitCode.ok;
   const ctx: CliContext = { io, setExitCode: (code) => (exitCode = code) };
-  const program = buildProgram(ctx);
   try {
+    const program = await buildProgram(ctx, argv);
     await program.parseAsync([...argv]);
     return exitCode;
   } catch (error) {
     return reportError(error, io);
   }
+}
+
+/**
+ * The command `argv` runs (`comic help X` counts as X), or null to load every command when
+ * it cannot tell (a typo gets commander's suggestion from the full list).
+ */
+function invokedCommand(argv: readonly string[]): string | null {
+  const words = argv.slice(2).filter((a) => !a.startsWith('-'));
+  const name = words[0] === 'help' ? words[1] : words[0];
+  if (name === undefined) return '';
+  return commands.some((c) => c.name === name) ? name : null;
 }
 
 export function reportError(error: unknown, io: CliIO): number {

@@ -40,6 +40,11 @@ export interface SubmitOptions {
   readonly extraData?: Readonly<Record<string, unknown>>;
   /** Defaults to a fresh uuid v4; pass the same id to resubmit idempotently. */
   readonly promptId?: string;
+  /**
+   * Called once, as soon as the server is done with the prompt (its `executing null` or end
+   * event), before the outputs are read from history: the pool frees the server's slot here.
+   */
+  readonly onServerDone?: () => void;
 }
 
 export interface JobHandle {
@@ -69,6 +74,8 @@ export class ComfyClient {
   #state: ClientState = { kind: 'connecting' };
   #unreachableSince: number | null = null;
   #objectInfo: Promise<ObjectInfo> | null = null;
+  /** queue_remaining from the server's last `status` message. */
+  #queueRemaining = 0;
   #ticker: NodeJS.Timeout | null = null;
 
   constructor(
@@ -91,7 +98,9 @@ export class ComfyClient {
       timeouts: this.timeouts,
       lifetime: this.#lifetime.signal,
       isSocketOpen: () => this.#socket.isOpen,
+      promptsAhead: (job) => this.#promptsAhead(job),
       suspectSocket: () => this.#socket.recycle(),
+      orphan: (promptId) => this.#orphans.add(promptId),
       release: (job) => this.#jobs.delete(job.promptId),
     };
   }
@@ -185,7 +194,7 @@ export class ComfyClient {
 
   submit(workflow: ApiWorkflow, options: SubmitOptions): JobHandle {
     const promptId = options.promptId ?? randomUUID();
-    const job = new PromptJob(this.#host, promptId, workflow, options.extraData);
+    const job = new PromptJob(this.#host, promptId, workflow, options.extraData, options.onServerDone);
     if (options.onEvent) job.subscribe(options.onEvent);
     if (this.#state.kind === 'down') {
       job.abandon(this.#state.error);
@@ -210,6 +219,7 @@ export class ComfyClient {
   #onMessage(message: ComfyMessage): void {
     switch (message.type) {
       case 'status':
+        this.#queueRemaining = message.queueRemaining;
         for (const job of this.#jobs.values()) job.onQueueActivity();
         return;
       case 'feature_flags':
@@ -231,6 +241,16 @@ export class ComfyClient {
     // Type-1 previews carry no prompt id: ComfyUI runs one prompt at a time, so it is our running one (if any).
     const job = frame.promptId === null ? this.#runningJob() : this.#jobs.get(frame.promptId);
     job?.onPreview(frame);
+  }
+
+  /** The server's last word on its queue, or at least our own prompts sent before this one. */
+  #promptsAhead(job: PromptJob): number {
+    let ours = 0;
+    for (const other of this.#jobs.values()) {
+      if (other === job) break;
+      if (!other.isSettled) ours++;
+    }
+    return Math.max(this.#queueRemaining, ours);
   }
 
   #runningJob(): PromptJob | undefined {

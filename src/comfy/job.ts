@@ -41,8 +41,12 @@ export interface JobHost {
   /** Aborts when the client closes. */
   readonly lifetime: AbortSignal;
   isSocketOpen(): boolean;
+  /** Prompts ahead of this one on the server, as far as we know (its last status, our own earlier prompts). */
+  promptsAhead(job: PromptJob): number;
   /** The socket may be deaf (the result came from the poll): reopen it. */
   suspectSocket(): void;
+  /** We lost track of whether the server has this prompt: withdraw it when the server answers again. */
+  orphan(promptId: string): void;
   /** Called once when the job settles. */
   release(job: PromptJob): void;
 }
@@ -75,12 +79,15 @@ export class PromptJob {
   #submission: Promise<void> = Promise.resolve();
   /** Socket messages that beat the POST answer (an idle server starts at once): replayed once it is in. */
   #early: ComfyMessage[] = [];
+  #serverDoneCalled = false;
 
   constructor(
     private readonly host: JobHost,
     readonly promptId: string,
     readonly workflow: ApiWorkflow,
     private readonly extraData: Readonly<Record<string, unknown>> | undefined,
+    /** Called once, as soon as the server is done with the prompt (before history is read): its slot is free. */
+    private readonly onServerDone: (() => void) | undefined,
   ) {
     this.result = new Promise<JobResult>((resolve, reject) => {
       this.#resolve = resolve;
@@ -122,9 +129,8 @@ export class PromptJob {
   async #submit(): Promise<void> {
     const signal = this.host.lifetime;
     try {
-      // Read before our POST: the prompts ahead of ours, whoever sent them.
-      const ahead = await this.host.routes.queueRemaining(signal);
-      if (this.#phase !== 'submitting') return;
+      // Counted before our POST: the prompts ahead of ours, whoever sent them.
+      const ahead = this.host.promptsAhead(this);
       this.#submittedAt = Date.now();
       const { partial } = await this.host.routes.queuePrompt(
         { prompt: this.workflow, client_id: this.host.clientId, prompt_id: this.promptId, ...(this.extraData ? { extra_data: this.extraData } : {}) },
@@ -136,16 +142,43 @@ export class PromptJob {
         this.#settleError(partial, 'failed');
         return;
       }
-      if (this.#phase !== 'submitting') return; // cancelled meanwhile; cancel() withdraws it
-      this.#phase = 'queued';
-      this.#position = ahead;
-      this.#touch();
-      this.#emit({ type: 'queued', position: ahead });
-      const early = this.#early;
-      this.#early = [];
-      for (const message of early) this.onMessage(message);
+      this.#accepted(ahead);
     } catch (error) {
-      if (this.#phase === 'submitting') this.#settleError(error, 'failed');
+      if (this.#phase !== 'submitting') return;
+      if (isComicError(error) && ['SERVER_UNREACHABLE', 'SERVER_ERROR', 'SERVER_PROTOCOL'].includes(error.code)) {
+        // The POST may have landed before its answer was lost or garbled. We named the prompt,
+        // so ask the server instead of guessing: resubmitting blindly could run it twice.
+        const landed = await this.#isKnownToServer().catch(() => null);
+        if (landed === true) {
+          this.#accepted(this.host.promptsAhead(this));
+          return;
+        }
+        if (landed === null) this.host.orphan(this.promptId);
+      }
+      this.#settleError(error, 'failed');
+    }
+  }
+
+  /** The server has our prompt: watch it, and replay what the socket said while the POST was out. */
+  #accepted(ahead: number): void {
+    if (this.#phase !== 'submitting') return; // cancelled meanwhile; cancel() withdraws it
+    this.#phase = 'queued';
+    this.#position = ahead;
+    this.#touch();
+    this.#emit({ type: 'queued', position: ahead });
+    const early = this.#early;
+    this.#early = [];
+    for (const message of early) this.onMessage(message);
+  }
+
+  async #isKnownToServer(): Promise<boolean> {
+    const budget = deadline(this.host.lifetime, this.host.timeouts.cancel);
+    try {
+      if ((await this.host.routes.history(this.promptId, budget.signal)) !== null) return true;
+      const queue = await this.host.routes.queue(budget.signal);
+      return queue.running.includes(this.promptId) || queue.pending.includes(this.promptId);
+    } finally {
+      budget.dispose();
     }
   }
 
@@ -309,13 +342,22 @@ export class PromptJob {
    * Servers or proxies that drop the marker still finish promptly this way.
    */
   #finishSoon(): void {
+    this.#serverDone();
     const timer = setTimeout(() => void this.#finish(), END_MARKER_GRACE_MS);
     timer.unref();
+  }
+
+  #serverDone(): void {
+    const done = this.onServerDone;
+    if (done === undefined || this.#serverDoneCalled) return;
+    this.#serverDoneCalled = true;
+    done();
   }
 
   async #finish(): Promise<void> {
     if (this.#phase !== 'queued' && this.#phase !== 'running') return;
     this.#phase = 'finishing';
+    this.#serverDone();
     try {
       for (let attempt = 0; attempt < HISTORY_RETRIES; attempt++) {
         if (await this.#settleFromHistory('socket')) return;
@@ -345,6 +387,7 @@ export class PromptJob {
     switch (outcome.kind) {
       case 'success':
         this.#phase = 'done';
+        this.#serverDone();
         this.#emit({ type: 'completed', outputs: outcome.outputs });
         this.#resolve({ promptId: this.promptId, server: this.host.serverName, outputs: outcome.outputs, cachedNodes: outcome.cachedNodes, timings: outcome.timings });
         this.host.release(this);
@@ -428,6 +471,7 @@ export class PromptJob {
   #settleError(error: unknown, event: 'failed' | 'interrupted'): void {
     if (this.#phase === 'done') return;
     this.#phase = 'done';
+    this.#serverDone();
     const comicError = isComicError(error) ? error : new ComicError('INTERNAL', `prompt ${this.promptId}: ${String(error)}`, { cause: error });
     this.#emit(event === 'failed' ? { type: 'failed', error: comicError } : { type: 'interrupted' });
     this.#reject(comicError);

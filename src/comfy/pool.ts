@@ -399,6 +399,8 @@ export class ComfyPool {
       const handle = member.client.submit(workflow, {
         signal,
         onEvent: (event) => entry.options.onEvent?.({ type: 'job', jobId: job.id, server: member.name, event }),
+        // The next prompt goes in while this one's outputs are still being read: the GPU never waits for us.
+        onServerDone: releaseSlot,
       });
       const result = await handle.result;
       releaseSlot();

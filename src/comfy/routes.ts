@@ -5,13 +5,11 @@
  */
 import { ComicError } from '../errors.js';
 import {
-  Features,
   History,
   ObjectInfo as ObjectInfoSchema,
   PromptAccepted,
   PromptRejected,
   Queue,
-  QueueStatus,
   SystemStats,
   Uploaded,
   type HistoryEntry,
@@ -54,10 +52,6 @@ export class Routes {
     return { server, used: Math.max(0, device.vram_total - device.vram_free), total: device.vram_total };
   }
 
-  features(signal: AbortSignal) {
-    return this.transport.json('GET', '/features', Features, { signal });
-  }
-
   async objectInfo(signal: AbortSignal): Promise<ObjectInfo> {
     return this.transport.json('GET', '/object_info', ObjectInfoSchema, { signal, timeoutMs: OBJECT_INFO_MS });
   }
@@ -85,12 +79,6 @@ export class Routes {
       hint: 'fix the nodes listed; the server would have skipped the outputs that depend on them',
     });
     return { number: accepted.number, partial };
-  }
-
-  /** GET /prompt: prompts pending plus running (cheap; no graphs). */
-  async queueRemaining(signal: AbortSignal): Promise<number> {
-    const status = await this.transport.json('GET', '/prompt', QueueStatus, { signal });
-    return status.exec_info.queue_remaining;
   }
 
   async queue(signal: AbortSignal): Promise<QueueSnapshot> {

@@ -44,10 +44,6 @@ export const Queue = z.looseObject({
   queue_pending: z.array(QueueItem),
 });
 
-export const QueueStatus = z.looseObject({
-  exec_info: z.looseObject({ queue_remaining: z.number() }),
-});
-
 export const HistoryMessage = z.tuple([z.string(), z.unknown()]);
 
 export const HistoryEntry = z.looseObject({
@@ -76,8 +72,6 @@ export const SystemStats = z.looseObject({
   ),
 });
 export type SystemStats = z.output<typeof SystemStats>;
-
-export const Features = record;
 
 const InputGroup = z.record(z.string(), z.unknown()).optional();
 

@@ -69,7 +69,8 @@ export function serverCheck(probe: ComfyProbe, required: boolean): CheckResult {
   const id = `server:${probe.server.name}`;
   if (!probe.ok) {
     const fix = probe.error.hint ?? (probe.error.code === 'SERVER_AUTH' ? "set this server's auth or headers in comic.config.yaml" : 'start ComfyUI there, or fix the URL (--server or `servers` in comic.config.yaml)');
-    return result(id, probe.label, required ? 'failed' : 'warning', probe.error.message, fix, probe.error.code);
+    // The message names the server with its URL already.
+    return result(id, probe.server.name, required ? 'failed' : 'warning', probe.error.message, fix, probe.error.code);
   }
   const parts = [probe.version ? `ComfyUI ${probe.version}` : 'ComfyUI (version unknown)'];
   if (probe.device) parts.push(probe.device);

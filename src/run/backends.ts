@@ -11,9 +11,8 @@ import { SdApiBackend } from '../backends/sdapi/backend.js';
 import type { Backend } from '../backends/types.js';
 import { ComicError } from '../errors.js';
 import type { EventBus } from '../progress/events.js';
-import type { TemplateRegistry } from '../templates/index.js';
 
-export function createBackend(config: ResolvedConfig, bus: EventBus, templates: TemplateRegistry): Backend {
+export function createBackend(config: ResolvedConfig, bus: EventBus): Backend {
   switch (config.backend) {
     case 'draft':
       return new DraftBackend();
@@ -26,7 +25,14 @@ export function createBackend(config: ResolvedConfig, bus: EventBus, templates: 
       return sdApi(config);
     }
     case 'comfyui': {
-      const comfy = new ComfyBackend({ servers: config.servers, timeouts: config.timeouts, freeMemory: config.freeMemory, templates });
+      const comfy = new ComfyBackend({
+        servers: config.servers,
+        pool: { timeouts: config.timeouts, freeMemory: config.freeMemory },
+        // Facts about servers rather than one image: up/down and VRAM readings.
+        onEvent: (event) => {
+          if (event.type === 'server' || event.type === 'vram') bus.emit(event);
+        },
+      });
       if (!config.fallback) return comfy;
       return new FallbackBackend(comfy, sdApi(config), (change) => bus.emit({ type: 'fallback', ...change }));
     }

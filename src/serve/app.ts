@@ -121,9 +121,12 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
         retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)),
       }),
   });
-  const submit = async (request: FastifyRequest, reply: FastifyReply, build: (job: { id: string; owner: string; dir: string }) => JobSpec) => {
+  const submit = async (request: FastifyRequest, reply: FastifyReply, build: (job: { id: string; owner: string; dir: string }) => Promise<JobSpec>) => {
     const caller = callerOf(request);
     const wait = parseWait(request.query);
+    const id = randomUUID();
+    const spec = await build({ id, owner: caller.label, dir: safeJoin(options.jobsDir, id) });
+    // Counted right before the job joins the queue, with no await in between: the cap holds under concurrent requests.
     const pending = queue.pendingFor(caller.label);
     if (pending >= limits.pendingJobsPerKey) {
       throw new HttpError(429, 'RATE_LIMITED', `this API key has ${pending} jobs queued or running; at most ${limits.pendingJobsPerKey} at once`, {
@@ -131,8 +134,6 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
         retryAfterSeconds: PENDING_RETRY_AFTER_SECONDS,
       });
     }
-    const id = randomUUID();
-    const spec = build({ id, owner: caller.label, dir: safeJoin(options.jobsDir, id) });
     queue.submit(spec);
     log.info(`job ${id} (${spec.kind}) accepted from ${caller.label}`);
     const links = {

@@ -43,7 +43,7 @@ export class ServePipeline {
   constructor(private readonly options: PipelineOptions) {}
 
   /** A panel request as a job spec, or an HttpError naming every problem in the request. */
-  panelJob(body: unknown, job: { id: string; owner: string; dir: string }): JobSpec {
+  async panelJob(body: unknown, job: { id: string; owner: string; dir: string }): Promise<JobSpec> {
     const parsed = panelRequestSchema.safeParse(body);
     if (!parsed.success) throw invalid('the panel request is invalid', parsed.error.issues.flatMap(issueOf));
     const { cast, templates } = this.options;
@@ -75,7 +75,7 @@ export class ServePipeline {
   }
 
   /** A posted script (YAML or JSON text) as a job spec: all its pages and exports. */
-  scriptJob(text: string, job: { id: string; owner: string; dir: string }): JobSpec {
+  async scriptJob(text: string, job: { id: string; owner: string; dir: string }): Promise<JobSpec> {
     if (text.trim() === '') throw invalid('the request body is empty: send a comic script (YAML or JSON)', []);
     const comic = parseScript(text, {
       file: POSTED_SCRIPT,
@@ -99,19 +99,19 @@ export class ServePipeline {
     );
   }
 
-  #spec(
+  async #spec(
     kind: JobKind,
     job: { id: string; owner: string; dir: string },
     script: PreparedScript,
     only: readonly string[] | null,
     expected: readonly string[],
     isOutput: (image: string) => boolean,
-  ): JobSpec {
+  ): Promise<JobSpec> {
     const { backend, templates, cache } = this.options;
     return {
       ...job,
       kind,
-      keys: cacheKeys(script.graph, only),
+      keys: await uncachedKeys(script.graph, only, cache),
       expected,
       isOutput,
       run: async (bus: EventBus, signal: AbortSignal): Promise<RunSummary> => {
@@ -124,10 +124,16 @@ export class ServePipeline {
   }
 }
 
-/** Content keys of the images and pages a run of `only` (all when null) may put in the cache. */
-function cacheKeys(graph: JobGraph, only: readonly string[] | null): ReadonlySet<string> {
+/**
+ * Content keys of the images and pages a run of `only` (all when null) may put in the
+ * cache. A key already cached is never written again, so it is left out: jobs that only
+ * read the cache never wait for each other.
+ */
+async function uncachedKeys(graph: JobGraph, only: readonly string[] | null, cache: RenderCache): Promise<ReadonlySet<string>> {
   const ids = only === null ? graph.jobs.map((j) => j.id) : [...only, ...graph.ancestors(only)];
-  return new Set(ids.map((id) => graph.get(id)).filter((j) => j.kind !== 'export').map((j) => j.key));
+  const keys = [...new Set(ids.map((id) => graph.get(id)).filter((j) => j.kind !== 'export').map((j) => j.key))];
+  const cached = await Promise.all(keys.map(async (key) => (await cache.get(key)) !== null));
+  return new Set(keys.filter((_, i) => !cached[i]));
 }
 
 /** A posted script may not make the server read its files: reference images are refused. */

@@ -80,7 +80,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
   const cast = options.script === null ? EMPTY_CAST : await loadCast(options.script, { cwd: options.cwd, templateIds: templates.ids() });
   const lifetime = new AbortController();
   const bus = new EventBus();
-  const backend = createBackend(config, bus, templates);
+  const backend = createBackend(config, bus);
   const health = new HealthTracker(config.backend, config.fallback !== null, config.servers.map((s) => s.name));
 
   const queue = new JobQueue({

@@ -227,6 +227,25 @@ describe('ComfyClient against the emulator', () => {
     expect(error.message).toMatch(new RegExp(`^server "a" \\(${emulator.url}\\) answered GET /api/history/[0-9a-f-]+ with malformed JSON`));
   });
 
+  it('a POST whose answer is lost is not sent again: the server is asked whether it has our prompt_id', async () => {
+    const client = await connected();
+    emulator.faults.malformedJson.push('POST /prompt');
+    const handle = client.submit(slowWorkflow({ seed: 21 }), { signal: live() });
+    const result = await handle.result;
+    expect(result.outputs).toHaveLength(1);
+    expect(emulator.prompts.get(handle.promptId)?.executions).toBe(1);
+    expect(emulator.log.filter((l) => l.method === 'POST' && l.path === '/api/prompt')).toHaveLength(1);
+  });
+
+  it('a POST that never answers fails as unreachable, and nothing was queued', async () => {
+    const client = await connected({ request: 300 });
+    emulator.faults.stall.push({ route: 'POST /prompt', delayMs: 'forever' });
+    const error = await rejection(client.submit(slowWorkflow({ seed: 22 }), { signal: live() }).result);
+    expect(error.code).toBe('SERVER_UNREACHABLE');
+    expect(error.message).toBe(`server "a" (${emulator.url}) did not answer POST /api/prompt in time`);
+    expect(emulator.prompts.size).toBe(0);
+  });
+
   it('uploads each content once per server, however many jobs use it', async () => {
     const client = await connected();
     const out = await tempDir();

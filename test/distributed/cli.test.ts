@@ -14,7 +14,7 @@ import { main } from '../../src/cli/main.js';
 import type { RenderRequest } from '../../src/backends/types.js';
 import { loadTemplateRegistry, type TemplateRegistry } from '../../src/templates/index.js';
 import { sha256 } from '../../src/util/hash.js';
-import { Cluster, REDIS_AVAILABLE, startRedis, type RedisInstance } from './helpers.js';
+import { Cluster, EVENTUALLY, REDIS_AVAILABLE, startRedis, type RedisInstance } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PASSWORD = 's3cret-pw!';
@@ -69,7 +69,7 @@ async function comic(args: string[], env: NodeJS.ProcessEnv = {}) {
 async function queueWithoutWorkers(n: number): Promise<Promise<unknown>[]> {
   const coordinator = cluster.coordinator();
   const pending = Array.from({ length: n }, (_, i) => coordinator.render(request(100 + i), noEvents()).catch((e: unknown) => e));
-  await expect.poll(async () => (await comic(['queue', 'status', '--json', '--queue', url])).stdout).toContain(`"waiting": ${n}`);
+  await expect.poll(async () => (await comic(['queue', 'status', '--json', '--queue', url])).stdout, EVENTUALLY).toContain(`"waiting": ${n}`);
   return pending;
 }
 
@@ -86,10 +86,10 @@ describe.skipIf(!REDIS_AVAILABLE)('comic worker and comic queue', () => {
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      await expect.poll(() => out, { timeout: 15_000 }).toContain('worker cli-box: taking jobs from redis://:***@127.0.0.1');
+      await expect.poll(() => out, EVENTUALLY).toContain('worker cli-box: taking jobs from redis://:***@127.0.0.1');
       const result = await cluster.coordinator().render(request(1), noEvents());
       expect(result).toMatchObject({ backend: 'draft', server: 'cli-box' });
-      await expect.poll(() => out).toMatch(/done {4}panel:1-1 [0-9a-f]{12} on draft in /);
+      await expect.poll(() => out, EVENTUALLY).toMatch(/done {4}panel:1-1 [0-9a-f]{12} on draft in /);
       child.kill('SIGINT');
       expect(await exited).toBe(0);
       expect(err).toContain('finishing the jobs in hand');

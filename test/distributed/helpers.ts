@@ -66,6 +66,9 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** For expect.poll: a loaded CI machine may take seconds where a quiet one takes milliseconds. */
+export const EVENTUALLY = { timeout: 15_000, interval: 50 } as const;
+
 /** Stall detection in a second, not half a minute: a killed worker's job moves on quickly. */
 export const FAST_STALL = { lockMs: 1000, stalledIntervalMs: 300 } as const;
 
@@ -150,7 +153,10 @@ export class Cluster {
     this.target = parseQueueUrl(url);
   }
 
-  async worker(name: string, options: { backend?: Backend; concurrency?: number; target?: QueueTarget } = {}): Promise<{ worker: RenderWorker; backend: LedgerBackend }> {
+  async worker(
+    name: string,
+    options: { backend?: Backend; concurrency?: number; target?: QueueTarget; recheckMs?: number } = {},
+  ): Promise<{ worker: RenderWorker; backend: LedgerBackend }> {
     const backend = new LedgerBackend(options.backend ?? new DraftBackend(), this.ledger);
     const log: WorkerLogEntry[] = [];
     this.logs.set(name, log);
@@ -161,6 +167,7 @@ export class Cluster {
       name,
       concurrency: options.concurrency ?? 2,
       ...FAST_STALL,
+      ...(options.recheckMs !== undefined && { recheckMs: options.recheckMs }),
       log: (entry) => log.push(entry),
     });
     this.workers.push(worker);

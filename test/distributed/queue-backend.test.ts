@@ -11,9 +11,24 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { RenderEvent, RenderRequest } from '../../src/backends/types.js';
 import { ComicError } from '../../src/errors.js';
 import { loadTemplateRegistry, type TemplateRegistry } from '../../src/templates/index.js';
+import { WIRE_VERSION } from '../../src/distributed/protocol.js';
 import { openSession } from '../../src/distributed/session.js';
 import { sha256 } from '../../src/util/hash.js';
-import { Cluster, REDIS_AVAILABLE, startRedis, type RedisInstance } from './helpers.js';
+import { DraftBackend } from '../../src/backends/draft/backend.js';
+import type { RenderOptions, RenderResult } from '../../src/backends/types.js';
+import { Cluster, EVENTUALLY, REDIS_AVAILABLE, startRedis, type RedisInstance } from './helpers.js';
+
+/** A draft backend whose servers can be switched off: renders fail with NO_BACKEND and ready() rejects. */
+class FlakyBackend extends DraftBackend {
+  down = false;
+  override async ready(): Promise<void> {
+    if (this.down) throw new ComicError('NO_BACKEND', 'no ComfyUI server answers (127.0.0.1:8188: connection refused)');
+  }
+  override async render(request: RenderRequest, options: RenderOptions): Promise<RenderResult> {
+    if (this.down) throw new ComicError('NO_BACKEND', 'no ComfyUI server answers (127.0.0.1:8188: connection refused)');
+    return super.render(request, options);
+  }
+}
 
 let redis: RedisInstance;
 let templates: TemplateRegistry;
@@ -95,6 +110,22 @@ describe.skipIf(!REDIS_AVAILABLE)('the queue backend', () => {
     expect(cluster.ledger.started.get(same.key)).toBe(1);
   });
 
+  it('a worker given a job whose image is already in the store does not render it', async () => {
+    await cluster.worker('gpu-a');
+    await cluster.coordinator().render(request(12), options());
+    // Another producer queues the same key again, without looking in the store first.
+    const session = openSession(cluster.target, 'test-producer');
+    try {
+      await session.queue.remove(request(12).key);
+      await session.queue.add('panel:1-12', { v: WIRE_VERSION, jobId: 'panel:1-12', template: { id: 'panel', version: templates.get('panel').version, digest: templates.get('panel').digest }, params: {}, inputs: [], shot: request(12).shot }, { jobId: request(12).key });
+      await expect.poll(() => session.queue.getJobState(request(12).key), EVENTUALLY).toBe('completed');
+    } finally {
+      await session.close();
+    }
+    expect(cluster.logs.get('gpu-a')).toContainEqual(expect.objectContaining({ type: 'reused', jobId: 'panel:1-12' }));
+    expect(cluster.ledger.started.get(request(12).key)).toBe(1);
+  });
+
   it('uploads inputs once by hash and the worker renders with them', async () => {
     await cluster.worker('gpu-a');
     const coordinator = cluster.coordinator();
@@ -111,7 +142,7 @@ describe.skipIf(!REDIS_AVAILABLE)('the queue backend', () => {
     const coordinator = cluster.coordinator();
     const controller = new AbortController();
     const pending = coordinator.render(request(6), options([], controller.signal));
-    await expect.poll(() => jobState(request(6).key)).toBe('waiting');
+    await expect.poll(() => jobState(request(6).key), EVENTUALLY).toBe('waiting');
     controller.abort(new ComicError('CANCELLED', 'the run was cancelled'));
     await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(await jobState(request(6).key)).toBe('unknown');
@@ -126,7 +157,7 @@ describe.skipIf(!REDIS_AVAILABLE)('the queue backend', () => {
     await held.started;
     controller.abort(new ComicError('CANCELLED', 'the run was cancelled'));
     await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
-    await expect.poll(() => jobState(request(7).key)).toBe('failed');
+    await expect.poll(() => jobState(request(7).key), EVENTUALLY).toBe('failed');
     expect(cluster.ledger.finished.get(request(7).key)).toBeUndefined();
 
     const again = await cluster.coordinator().render(request(7), options());
@@ -143,12 +174,52 @@ describe.skipIf(!REDIS_AVAILABLE)('the queue backend', () => {
     expect((error as ComicError).message).toMatch(/worker gpu-a's template panel@\S+ .* differs .* digest [0-9a-f]{12} here, ffffffffffff there/);
   });
 
+  it('with ?store=DIR the images travel through the shared folder, not Redis', async () => {
+    const shared = join(dir, 'share');
+    const target = { ...cluster.target, storeDir: shared };
+    await cluster.worker('gpu-a', { target });
+    const result = await cluster.coordinator({ target }).render(request(10), options());
+    expect(result.backend).toBe('draft');
+    const key = request(10).key;
+    expect(await readFile(join(shared, 'result', key.slice(0, 2), key))).toEqual(await readFile(join(dir, 'out-10.png')));
+    const session = openSession(cluster.target, 'test-probe');
+    try {
+      expect(await session.store.has('result', key)).toBe(false);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('a worker storing results elsewhere than the coordinator reads them is named in a clear error', async () => {
+    await cluster.worker('gpu-a', { target: { ...cluster.target, storeDir: join(dir, 'share') } });
+    const error = await cluster.coordinator().render(request(11), options()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'JOB_LOST' });
+    expect((error as ComicError).message).toMatch(/a worker put panel:1-11's image in folder .*share, but this coordinator reads Redis redis:\/\/127\.0\.0\.1:\d+\/\d+/);
+    expect((error as ComicError).hint).toContain('same store');
+  });
+
+  it("a worker whose own servers are down gives the job back, another renders it, and it resumes when they are back", async () => {
+    const flaky = new FlakyBackend();
+    await cluster.worker('gpu-down', { backend: flaky, concurrency: 1, recheckMs: 50 });
+    flaky.down = true;
+    const pending = cluster.coordinator().render(request(21), options());
+    const log = cluster.logs.get('gpu-down')!;
+    await expect.poll(() => log.some((e) => e.type === 'paused'), EVENTUALLY).toBe(true);
+    expect(log).toContainEqual(expect.objectContaining({ type: 'failed', jobId: 'panel:1-21', code: 'NO_BACKEND', retried: true }));
+    await cluster.worker('gpu-up', { concurrency: 1 });
+    expect(await pending).toMatchObject({ server: 'gpu-up' });
+    expect(log.some((e) => e.type === 'resumed')).toBe(false);
+    flaky.down = false;
+    await expect.poll(() => log.some((e) => e.type === 'resumed'), EVENTUALLY).toBe(true);
+    expect(cluster.ledger.twice()).toEqual([]);
+  });
+
   it('says in the progress view when no worker is connected', async () => {
     const coordinator = cluster.coordinator();
     const events: RenderEvent[] = [];
     const controller = new AbortController();
     const pending = coordinator.render(request(9), options(events, controller.signal));
-    await expect.poll(() => events.find((e) => e.type === 'server')).toMatchObject({ server: 'queue comic', state: 'down' });
+    await expect.poll(() => events.find((e) => e.type === 'server'), EVENTUALLY).toMatchObject({ server: 'queue comic', state: 'down' });
     await cluster.worker('gpu-late');
     await pending;
     expect(events.filter((e) => e.type === 'server').map((e) => (e as { state: string }).state)).toEqual(['down', 'up']);

@@ -24,7 +24,7 @@ describe('dashboard state', () => {
       { type: 'job-queued', job: 'c', server: null, position: null },
     ]);
     expect(Object.keys(s.lanes)).toEqual(['gpu-a']);
-    expect(laneJobs(s, 'gpu-a')).toEqual({ current: expect.objectContaining({ job: 'b', phase: 'queued', position: 1 }), more: 1 });
+    expect(laneJobs(s, 'gpu-a')).toEqual({ current: expect.objectContaining({ job: 'b', phase: 'queued', position: 1 }), running: 0, queued: 1 });
     expect(waiting(s)).toBe(1);
   });
 
@@ -46,12 +46,14 @@ describe('dashboard state', () => {
     expect(s.done).toBe(1);
   });
 
-  it('puts local work on the draft and compose lanes', () => {
+  it('puts local work on the draft and compose lanes, counting what else runs there', () => {
     const s = run([
       { type: 'job-started', job: 'panel:1', backend: 'draft', server: 'local' },
+      { type: 'job-started', job: 'panel:2', backend: 'draft', server: 'local' },
       { type: 'job-started', job: 'page:1', backend: 'compose', server: null },
     ]);
     expect(Object.keys(s.lanes)).toEqual(['local', 'compose']);
+    expect(laneJobs(s, 'local')).toEqual({ current: expect.objectContaining({ job: 'panel:2' }), running: 1, queued: 0 });
   });
 
   it('sends a retried job back to our scheduler', () => {

@@ -68,7 +68,7 @@ describe('SdApiBackend', () => {
     expect(x.equals(y)).toBe(true);
   });
 
-  it('lists what it cannot honour instead of dropping it silently', async () => {
+  it('feeds a reference to img2img where the template says so, and lists what it cannot honour', async () => {
     const sd = backend();
     const ref = join(dir, 'sheet.png');
     await writeFile(ref, await sharp({ create: { width: 64, height: 64, channels: 3, background: '#ff0000' } }).png().toBuffer());
@@ -77,7 +77,13 @@ describe('SdApiBackend', () => {
       opts(),
     );
     expect(result.dropped.join('\n')).toMatch(/sampler \(no_such_sampler is not offered by this server\)/);
-    expect(result.dropped.join('\n')).toMatch(/reference/);
+    expect(emulator.requests[0]!.path).toBe('/sdapi/v1/img2img');
+    const body = emulator.requests[0]!.body as { init_images: string[]; denoising_strength: number };
+    expect(body.init_images).toHaveLength(1);
+    expect(body.denoising_strength).toBe(0.8);
+    // The red reference tints the emulator's image: the init image was used.
+    const { dominant } = await sharp(result.outputPath).stats();
+    expect(dominant.r).toBeGreaterThan(dominant.b);
   });
 
   it('runs one generation at a time per server', async () => {

@@ -53,7 +53,8 @@ describe('API keys', () => {
       ['GET', '/api/nothing-here'],
     ];
     for (const [method, path] of routes) {
-      for (const headers of [{}, { authorization: 'Bearer wrong-key-abc123' }, { authorization: `Basic ${KEY}` }]) {
+      const variants: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-key-abc123' }, { authorization: `Basic ${KEY}` }];
+      for (const headers of variants) {
         const answer = await api(t.url, path, { method, key: null, headers, ...(method === 'POST' ? { json: { scene: 'x' } } : {}) });
         expect(answer.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(401);
         expect(answer.json().error.code).toBe('UNAUTHORIZED');

@@ -92,7 +92,9 @@ describe('comic templates list / show', () => {
     expect(stdout).toContain('nodes: CLIPTextEncode, CLIPVisionEncode, CLIPVisionLoader, CheckpointLoaderSimple');
     expect(stdout).toContain('models: sdxl-base (checkpoints), clip-vision-g (clip_vision)');
     expect(stdout).toContain('override_settings.sd_model_checkpoint ← parameter checkpoint');
-    expect(stdout).toContain('not honoured: reference — the SD API has no CLIP-vision');
+    expect(stdout).toContain('SD API fallback (img2img):');
+    expect(stdout).toContain('init_images ← parameter reference');
+    expect(stdout).toContain('not honoured: clip_vision — only used by the reference conditioning');
     expect(stdout).toContain('notes: Needs an SDXL checkpoint and clip_vision_g.safetensors.');
 
     const json = JSON.parse((await run(['show', 'panel@^1', '--json'], cwd)).stdout);

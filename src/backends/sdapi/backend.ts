@@ -74,7 +74,8 @@ export class SdApiBackend implements Backend {
     for (const input of extra) dropped.push(`${input.param} (img2img takes one init image)`);
     if (reference && mode === 'img2img') {
       body.init_images = [(await readFile(reference.file)).toString('base64')];
-      body.denoising_strength = typeof request.params.denoise === 'number' ? request.params.denoise : (this.options.defaultDenoise ?? 0.75);
+      // The template's mapping may set the strength; otherwise a `denoise` parameter, otherwise ours.
+      body.denoising_strength ??= typeof request.params.denoise === 'number' ? request.params.denoise : (this.options.defaultDenoise ?? 0.75);
     }
 
     const startedAt = Date.now();

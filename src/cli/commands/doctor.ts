@@ -139,7 +139,7 @@ async function runDoctor(ctx: CliContext, flags: DoctorFlags, options: DoctorOpt
     },
     {
       title: 'Templates on each server',
-      skip: () => (!configured() ? true : state.probed.some((p) => p.ok) ? false : 'no ComfyUI server answers'),
+      skip: () => (!configured() ? true : state.probed.some((p) => p.ok) ? false : 'Templates on each server: no ComfyUI server answers'),
       task: (_, task) => {
         // All at once (it is quick and local), so each server's finding can say whether another server covers for it.
         for (const probe of state.probed.filter(isUp)) state.templateProblems.set(probe.server.name, templateProblemsOn(probe, state.templates));

@@ -9,6 +9,7 @@ import { loadConfig, type ConfigFlags, type ResolvedConfig } from '../../config/
 import { ComicError, ExitCode } from '../../errors.js';
 import { chooseMode, createRenderer } from '../../progress/renderer.js';
 import { EventBus } from '../../progress/events.js';
+import type { Backend } from '../../backends/types.js';
 import { createBackend } from '../../run/backends.js';
 import { launchIfDown } from '../../run/launch.js';
 import { RenderCache } from '../../run/cache.js';
@@ -88,6 +89,20 @@ export const registerGenerate: RegisterCommand = (program, ctx) => {
 };
 
 async function runOnce(scripts: readonly string[], config: ResolvedConfig, flags: GenerateFlags, ctx: CliContext, signal: AbortSignal): Promise<number> {
+  return runPipeline({ scripts, config, flags, ctx, signal, backend: (bus) => createBackend(config, bus) });
+}
+
+export interface PipelineRun {
+  readonly scripts: readonly string[];
+  readonly config: ResolvedConfig;
+  readonly flags: Pick<GenerateFlags, 'only' | 'force' | 'dryRun' | 'json' | 'plain'>;
+  readonly ctx: CliContext;
+  readonly signal: AbortSignal;
+  readonly backend: (bus: EventBus) => Backend;
+}
+
+/** Plan, render what is missing, compose, export, report: `generate` and `compose` differ only in the backend. */
+export async function runPipeline({ scripts, config, flags, ctx, signal, ...make }: PipelineRun): Promise<number> {
   const templates = await loadTemplateRegistry({ dirs: [...config.templates] });
   const prepared = await prepareAll(scripts, ctx.io.cwd, templates, config);
   const cache = new RenderCache(config.cache);
@@ -97,7 +112,7 @@ async function runOnce(scripts: readonly string[], config: ResolvedConfig, flags
   const mode = chooseMode({ flags: { json: flags.json, plain: flags.plain }, io: ctx.io, env: ctx.io.env });
   const renderer = createRenderer(mode, ctx.io, { secrets: config.secrets });
   bus.on(renderer.onEvent);
-  const backend = createBackend(config, bus, templates);
+  const backend = make.backend(bus);
   const launched =
     config.backend === 'comfyui' && config.comfyui.launch
       ? await launchIfDown({ url: config.servers[0]!.url, launch: config.comfyui.launch, signal, log: (line) => ctx.io.stderr.write(`${line}\n`) })
@@ -135,7 +150,7 @@ async function prepareAll(scripts: readonly string[], cwd: string, templates: Te
 }
 
 /** `--dry-run`: what a run would do, from the plan and the cache alone. */
-async function dryRun(prepared: readonly PreparedScript[], cache: RenderCache, flags: GenerateFlags, ctx: CliContext): Promise<number> {
+async function dryRun(prepared: readonly PreparedScript[], cache: RenderCache, flags: PipelineRun['flags'], ctx: CliContext): Promise<number> {
   const rows: { script: string; job: string; cached: boolean }[] = [];
   for (const script of prepared) {
     for (const job of script.graph.jobs) {
@@ -187,7 +202,7 @@ function failedSummary(error: unknown) {
  * dequeued, finished work stays recorded, and the command exits 130. A second Ctrl-C
  * exits at once.
  */
-function cancelOnSignals(ctx: CliContext): AbortController & { dispose(): void } {
+export function cancelOnSignals(ctx: CliContext): AbortController & { dispose(): void } {
   const controller = new AbortController();
   let count = 0;
   const onSignal = () => {

@@ -59,7 +59,7 @@ export const registerTemplates: RegisterCommand = (program: Command, ctx: CliCon
       .description('Every template: id, version, source, description, parameters (shadowed ones marked).')
       .option('--json', 'print JSON, one object per template version'),
   ).action(async (flags: SourceFlags & { json?: boolean }) => {
-    const registry = await openRegistry(ctx, flags, true);
+    const registry = await openRegistry(ctx, flags);
     ctx.io.stdout.write(flags.json ? json(listingJson(registry.list())) : listingTable(registry.list()));
     reportBroken(ctx, registry);
   });
@@ -71,7 +71,7 @@ export const registerTemplates: RegisterCommand = (program: Command, ctx: CliCon
       .argument('<template>', 'an id, optionally with a version range: panel, panel@^2')
       .option('--json', 'print JSON'),
   ).action(async (ref: string, flags: SourceFlags & { json?: boolean }) => {
-    const template = (await openRegistry(ctx, flags, true)).get(ref);
+    const template = (await openRegistry(ctx, flags)).get(ref);
     ctx.io.stdout.write(flags.json ? json(templateJson(template)) : templateDetails(template));
   });
 
@@ -113,9 +113,10 @@ async function configFor(ctx: CliContext, flags: SourceFlags): Promise<ResolvedC
   });
 }
 
-async function openRegistry(ctx: CliContext, flags: SourceFlags, lenient: boolean): Promise<TemplateRegistry> {
+/** Broken templates do not stop `list` and `show`; `list` reports them (`validate` details them). */
+async function openRegistry(ctx: CliContext, flags: SourceFlags): Promise<TemplateRegistry> {
   const config = await configFor(ctx, flags);
-  return loadTemplateRegistry({ dirs: [...config.templates], strict: !lenient });
+  return loadTemplateRegistry({ dirs: [...config.templates], strict: false });
 }
 
 function reportBroken(ctx: CliContext, registry: TemplateRegistry): void {

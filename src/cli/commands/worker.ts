@@ -63,7 +63,7 @@ export const registerWorker: RegisterCommand = (program, ctx) => {
       bus.on((event) => {
         if (event.type === 'fallback') print({ type: 'paused', reason: `${event.from} is down (${event.reason}); rendering on ${event.to} instead` });
       });
-      const backend = createBackend(config, bus, templates);
+      const backend = createBackend(config, bus);
       const worker = new RenderWorker({
         target,
         backend,

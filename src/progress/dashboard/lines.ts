@@ -70,8 +70,8 @@ function overall(state: DashboardState, now: number, columns: number): Line {
 function laneLine(state: DashboardState, lane: Lane, columns: number): Line {
   const name = truncate(lane.name, MAX_LANE_NAME).padEnd(laneWidth(state));
   if (lane.state === 'down') return { text: `${name}  ✖ down${lane.reason ? `: ${lane.reason}` : ''}`, colour: 'red' };
-  const { current, more } = laneJobs(state, lane.name);
-  const extra = more > 0 ? `  +${more} queued` : '';
+  const { current, running, queued } = laneJobs(state, lane.name);
+  const extra = `${running > 0 ? `  +${running} running` : ''}${queued > 0 ? `  +${queued} queued` : ''}`;
   if (current === null) {
     const vram = lane.vram && lane.vram.total > 0 ? ` · VRAM ${formatBytes(lane.vram.used)}/${formatBytes(lane.vram.total)}` : '';
     return { text: `${name}  · idle${vram}`, colour: 'dim' };

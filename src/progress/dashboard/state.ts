@@ -167,16 +167,20 @@ export function etaMs(state: DashboardState, now: number): number | null {
   return ((now - state.startedAt) / worked) * left;
 }
 
-/** The lane's current job (the newest running one, else the next queued one) and how many more it holds. */
-export function laneJobs(state: DashboardState, lane: string): { current: ActiveJob | null; more: number } {
+/** The lane's current job (the newest running one, else the next queued one), and how many others run or wait there. */
+export function laneJobs(state: DashboardState, lane: string): { current: ActiveJob | null; running: number; queued: number } {
   let current: ActiveJob | null = null;
-  let count = 0;
+  let running = 0;
+  let queued = 0;
   for (const job of Object.values(state.active)) {
     if (job.lane !== lane) continue;
-    count++;
+    if (job.phase === 'running') running++;
+    else queued++;
     if (current === null || rank(job) > rank(current)) current = job;
   }
-  return { current, more: Math.max(0, count - 1) };
+  if (current?.phase === 'running') running--;
+  else if (current) queued--;
+  return { current, running, queued };
 }
 
 /** Jobs waiting in our own scheduler (not yet sent to a server). */

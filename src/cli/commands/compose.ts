@@ -1,0 +1,57 @@
+/**
+ * `comic compose <script...>`: re-composes pages and exports from images already in the
+ * cache, with no backend at all: for lettering and layout work after a render, or on a
+ * machine without access to the GPU servers. An image that is not cached is reported, and
+ * the pages that need it are skipped.
+ */
+import { CacheOnlyBackend } from '../../backends/cache-only.js';
+import { loadConfig } from '../../config/index.js';
+import type { RegisterCommand } from './index.js';
+import { cancelOnSignals, runPipeline } from './generate.js';
+
+interface ComposeFlags {
+  readonly out?: string;
+  readonly cache?: string;
+  readonly export?: string[];
+  readonly templates?: string[];
+  readonly config?: string;
+  readonly json?: boolean;
+  readonly plain?: boolean;
+}
+
+const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+
+export const registerCompose: RegisterCommand = (program, ctx) => {
+  program
+    .command('compose')
+    .description('Re-compose pages and exports from cached images, without any backend')
+    .argument('<scripts...>', 'comic scripts (YAML) rendered before with `comic generate`')
+    .option('-o, --out <dir>', 'output folder (default from config: out)')
+    .option('--cache <dir>', 'render cache folder (default .comic/cache)')
+    .option('--export <kinds>', 'png,pdf,cbz,webtoon (default png,pdf,cbz)', list)
+    .option('--templates <dir>', 'a folder of user templates, searched first (repeatable)', (v: string, p: string[] = []) => [...p, v])
+    .option('--config <file>', 'use this config file instead of searching for comic.config.yaml')
+    .option('--json', 'newline-delimited JSON events on stdout (docs/events.md)')
+    .option('--plain', 'plain log lines even on a terminal')
+    .action(async (scripts: string[], flags: ComposeFlags) => {
+      const config = await loadConfig({
+        cwd: ctx.io.cwd,
+        env: ctx.io.env,
+        flags: {
+          ...(flags.config !== undefined && { configFile: flags.config }),
+          ...(flags.out !== undefined && { output: flags.out }),
+          ...(flags.cache !== undefined && { cache: flags.cache }),
+          ...(flags.templates !== undefined && { templates: flags.templates }),
+          ...(flags.export !== undefined && { exports: flags.export }),
+          backend: 'draft', // no server is contacted, whatever the config says
+        },
+      });
+      const controller = cancelOnSignals(ctx);
+      try {
+        const code = await runPipeline({ scripts, config, flags, ctx, signal: controller.signal, backend: () => new CacheOnlyBackend() });
+        ctx.setExitCode(code);
+      } finally {
+        controller.dispose();
+      }
+    });
+};
