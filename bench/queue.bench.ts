@@ -12,7 +12,11 @@
  * store traffic adds to its render time, and one job's round trip on an idle queue.
  *
  * Prints a markdown table; copy it into docs/benchmarks.md (section `## queue`).
- * Run as `bench/queue.bench.ts worker <url> <name> <concurrency>`, the file is one worker.
+ * Baseline: the same jobs on bare BullMQ workers that only sleep, to tell the machine's and
+ * BullMQ's share from comic's.
+ *
+ * Run as `bench/queue.bench.ts worker <url> <name> <concurrency>` (or `bare <url> <concurrency>`),
+ * the file is one worker.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,10 +25,12 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { Queue, QueueEvents, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import type { Backend, RenderOptions, RenderRequest, RenderResult } from '../src/backends/types.js';
 import { QueueBackend } from '../src/distributed/queue-backend.js';
-import { parseQueueUrl } from '../src/distributed/target.js';
+import { parseQueueUrl, redisOptions } from '../src/distributed/target.js';
 import { RenderWorker } from '../src/distributed/worker.js';
 import { loadTemplateRegistry, type TemplateRegistry } from '../src/templates/index.js';
 import { writeFileAtomic } from '../src/util/fs.js';
@@ -37,6 +43,7 @@ const LATENCY_SAMPLES = 40;
 const RUNS = 3;
 const IDEAL_MS = (JOBS * JOB_MS) / WORKERS;
 const TARGET = 1.1;
+const BARE_QUEUE = 'bench-bare';
 
 /** One GPU: renders one job at a time, each a fixed 50 ms, then writes a tiny PNG as a render's download would. */
 class FixedTimeGpu implements Backend {
@@ -72,6 +79,16 @@ async function runWorker(url: string, name: string, concurrency: number): Promis
     concurrency,
   });
   await worker.start(AbortSignal.timeout(10_000));
+  process.stdout.write('ready\n');
+  process.once('SIGTERM', () => void worker.close().then(() => process.exit(0)));
+}
+
+/** The baseline: a bare BullMQ worker whose processor only sleeps 50 ms (no store, no template, no file). */
+async function runBareWorker(url: string, concurrency: number): Promise<void> {
+  const target = parseQueueUrl(url);
+  const connection = new Redis(redisOptions(target, 'bench-bare'));
+  const worker = new Worker(BARE_QUEUE, () => new Promise((resolve) => setTimeout(resolve, JOB_MS)), { connection, concurrency });
+  await worker.waitUntilReady();
   process.stdout.write('ready\n');
   process.once('SIGTERM', () => void worker.close().then(() => process.exit(0)));
 }
@@ -152,6 +169,45 @@ async function measure(url: string, dir: string, templates: TemplateRegistry, co
   }
 }
 
+/** The same 400 jobs on 4 bare BullMQ workers: what the machine and BullMQ cost without comic's layer. */
+async function measureBare(url: string): Promise<number[]> {
+  const workers: ChildProcess[] = [];
+  const connection = new Redis(redisOptions(parseQueueUrl(url), 'bench-bare-producer'));
+  const queue = new Queue(BARE_QUEUE, { connection });
+  const events = new QueueEvents(BARE_QUEUE, { connection: new Redis(redisOptions(parseQueueUrl(url), 'bench-bare-events')) });
+  try {
+    for (let i = 0; i < WORKERS; i++) {
+      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'bare', url, '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      workers.push(child);
+      await started(child, 'ready');
+    }
+    await events.waitUntilReady();
+    const makespans: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      let done = 0;
+      const all = new Promise<void>((resolve) => {
+        const onCompleted = () => {
+          if (++done < JOBS) return;
+          events.off('completed', onCompleted);
+          resolve();
+        };
+        events.on('completed', onCompleted);
+      });
+      const began = performance.now();
+      await queue.addBulk(Array.from({ length: JOBS }, (_, n) => ({ name: 'sleep', data: {}, opts: { jobId: `run${run}-${n}` } })));
+      await all;
+      makespans.push(performance.now() - began);
+    }
+    return makespans;
+  } finally {
+    await events.close();
+    await queue.close();
+    connection.disconnect();
+    for (const child of workers) child.kill('SIGTERM');
+    await Promise.all(workers.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))));
+  }
+}
+
 async function main(): Promise<void> {
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
     console.log('skipped: redis-server is not installed (apt-get install redis-server)');
@@ -165,6 +221,7 @@ async function main(): Promise<void> {
     const templates = await loadTemplateRegistry({ dirs: [] });
     const results: Measured[] = [];
     for (const [db, concurrency] of [[1, 2], [2, 1]] as const) results.push(await measure(`redis://127.0.0.1:${port}/${db}`, dir, templates, concurrency));
+    const bare = median(await measureBare(`redis://127.0.0.1:${port}/3`));
 
     console.log(`${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}, Node ${process.version}; median of ${RUNS} runs each, after a warm-up\n`);
     console.log(`| worker concurrency | makespan, ${JOBS} jobs × ${JOB_MS} ms on ${WORKERS} workers (runs) | makespan / ideal (${IDEAL_MS} ms) | queue overhead per job at full load | one job's round trip over its ${JOB_MS} ms, idle queue (median, p90) |`);
@@ -180,6 +237,7 @@ async function main(): Promise<void> {
         `| ${concurrency}${concurrency === 2 ? ' (default)' : ''} | ${makespan.toFixed(0)} ms (${makespans.map((m) => m.toFixed(0)).join(', ')}) | ${ratio.toFixed(3)}${verdict} | ${perJob.toFixed(1)} ms | ${median(latencies).toFixed(1)} ms, ${sorted[Math.floor(sorted.length * 0.9)]!.toFixed(1)} ms |`,
       );
     }
+    console.log(`| baseline: bare BullMQ workers that only sleep, concurrency 1 | ${bare.toFixed(0)} ms | ${(bare / IDEAL_MS).toFixed(3)} | ${((bare - IDEAL_MS) / (JOBS / WORKERS)).toFixed(1)} ms | |`);
   } finally {
     redis.kill('SIGTERM');
     await new Promise((resolve) => (redis.exitCode !== null ? resolve(null) : redis.once('exit', resolve)));
@@ -188,4 +246,5 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === 'worker') await runWorker(process.argv[3]!, process.argv[4]!, Number(process.argv[5] ?? 1));
+else if (process.argv[2] === 'bare') await runBareWorker(process.argv[3]!, Number(process.argv[4] ?? 1));
 else await main();

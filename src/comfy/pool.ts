@@ -137,6 +137,7 @@ export class ComfyPool {
   readonly #retryMaxMs: number;
   #connecting: Promise<unknown> | null = null;
   #pumping = false;
+  #pumpAgain = false;
   #wake: NodeJS.Timeout | null = null;
   #wakeTime = 0;
 
@@ -290,34 +291,46 @@ export class ComfyPool {
   // ── dispatch ──────────────────────────────────────────────────────────────────────────
 
   #pump(): void {
-    if (this.#pumping || this.#lifetime.signal.aborted) return;
+    if (this.#lifetime.signal.aborted) return;
+    if (this.#pumping) {
+      // Called from inside a dispatch (a synchronous failure, a freed slot): go round once more.
+      this.#pumpAgain = true;
+      return;
+    }
     this.#pumping = true;
     try {
-      const now = Date.now();
-      let nextWake = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < this.#pending.length && this.#members.some((m) => m.available && m.hasFreeSlot); ) {
-        const entry = this.#pending[i]!;
-        if (entry.readyAt > now) {
-          nextWake = Math.min(nextWake, entry.readyAt);
-          i++;
-          continue;
-        }
-        const member = this.#choose(entry);
-        if (entry.settled) {
-          this.#pending.splice(i, 1);
-          continue;
-        }
-        if (member === null) {
-          i++;
-          continue;
-        }
-        this.#pending.splice(i, 1);
-        this.#dispatch(entry, member);
-      }
-      if (nextWake !== Number.POSITIVE_INFINITY) this.#wakeAt(nextWake);
+      do {
+        this.#pumpAgain = false;
+        this.#pumpOnce();
+      } while (this.#pumpAgain);
     } finally {
       this.#pumping = false;
     }
+  }
+
+  #pumpOnce(): void {
+    const now = Date.now();
+    let nextWake = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.#pending.length && this.#members.some((m) => m.available && m.hasFreeSlot); ) {
+      const entry = this.#pending[i]!;
+      if (entry.readyAt > now) {
+        nextWake = Math.min(nextWake, entry.readyAt);
+        i++;
+        continue;
+      }
+      const member = this.#choose(entry);
+      if (entry.settled) {
+        this.#pending.splice(i, 1);
+        continue;
+      }
+      if (member === null) {
+        i++;
+        continue;
+      }
+      this.#pending.splice(i, 1);
+      this.#dispatch(entry, member);
+    }
+    if (nextWake !== Number.POSITIVE_INFINITY) this.#wakeAt(nextWake);
   }
 
   #wakeAt(time: number): void {

@@ -37,7 +37,7 @@ export class ComfySocket {
   readonly #stop = new AbortController();
   #loop: Promise<void> | null = null;
   #open = false;
-  /** Counts connection attempts since the last success; exposed for health decisions. */
+  /** Failed connection attempts since the last success (reported with each failure). */
   #failures = 0;
 
   constructor(

@@ -17,7 +17,7 @@ import { ComicError, ExitCode } from '../errors.js';
 import { isImageJob, type ExportJob, type ImageJob, type Job, type PageJob } from '../graph/index.js';
 import type { EventBus, RunSummary } from '../progress/events.js';
 import type { TemplateRegistry } from '../templates/index.js';
-import { copyFileAtomic, writeFileAtomic } from '../util/fs.js';
+import { copyFileAtomic, sweepTempFiles, writeFileAtomic } from '../util/fs.js';
 import { RenderCache, type CacheMeta } from './cache.js';
 import { runDag, type NodeOutcome } from './dag.js';
 import { RunManifest } from './manifest.js';
@@ -76,6 +76,8 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     const name = slugify(script.path.replace(/^.*[\\/]/, '').replace(/\.ya?ml$/i, ''));
     const outDir = many ? join(options.outDir, name) : options.outDir;
     const selected = select(script, options.only);
+    // A run killed mid-write (SIGKILL) leaves its temp files; they are never outputs.
+    await sweepTempFiles(outDir);
     const run: ScriptRun = {
       script,
       outDir,
@@ -92,6 +94,8 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   // Run-wide facts for the report come off the same event stream the renderers read.
   const facts = collectFacts(options.bus);
   options.bus.emit({ type: 'run-started', scripts: options.scripts.map((s) => s.path), jobs: nodes.length, backend: options.backend.name });
+  // After the listeners are on the bus: getting ready may already mean falling back.
+  await options.backend.ready(options.signal);
 
   let cancelled = false;
   try {

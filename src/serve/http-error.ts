@@ -47,6 +47,7 @@ export class HttpError extends ComicError {
 /** The status for a ComicError raised by the pipeline while handling a request. */
 export function statusOf(error: ComicError): number {
   if (error instanceof HttpError) return error.status;
+  if (error.code === 'CANCELLED') return 503; // the server is shutting down
   // Invalid input (scripts, templates, parameters) is the client's to fix; the rest is ours.
   return ErrorCodes[error.code].exit === 2 ? 400 : 500;
 }

@@ -98,16 +98,17 @@ export function panelScript(request: PanelRequest, cast: Cast, templates: Templa
   }
 
   const backgrounds: Record<string, unknown> = {};
-  if (request.background !== undefined) {
-    if (cast.backgrounds.has(request.background)) backgrounds[request.background] = cast.backgrounds.get(request.background);
-    else issues.push({ path: ['background'], message: `unknown background "${request.background}"; ${known('backgrounds', cast.backgrounds)}` });
+  const background = request.background;
+  if (background !== undefined) {
+    if (cast.backgrounds.has(background)) backgrounds[background] = cast.backgrounds.get(background);
+    else issues.push({ path: ['background'], message: `unknown background "${background}"; ${known('backgrounds', cast.backgrounds)}` });
   }
   const templateKnown = request.template === undefined || checkTemplateRef(request.template, templates, issues);
   if (request.size !== undefined && request.aspect !== undefined) issues.push({ path: ['aspect'], message: 'give size or aspect, not both' });
 
   const panel: Record<string, unknown> = { prompt: request.scene };
   if (shown.length > 0) panel.characters = shown;
-  if (request.background !== undefined) panel.background = request.background;
+  if (background !== undefined && background in backgrounds) panel.background = background;
   if (request.pose !== undefined) panel.pose = request.pose;
   if (request.camera !== undefined) panel.camera = request.camera;
   if (request.template !== undefined && templateKnown) panel.template = request.template;

@@ -61,7 +61,15 @@ export class ServePipeline {
       // The script's rules choose the panel's template (one with a reference input when a
       // character has a sheet); the request is checked against that template too, so every
       // problem is reported at once.
-      const template = templates.resolve(parse(check.script).pages[0]!.panels[0]!.render.template);
+      let draft: Comic;
+      try {
+        draft = parse(check.script);
+      } catch (error) {
+        // Left-out parts can leave a script that does not parse; the problems found say why.
+        if (issues.length > 0) throw invalid('the panel request is invalid', issues);
+        throw error;
+      }
+      const template = templates.resolve(draft.pages[0]!.panels[0]!.render.template);
       const fit = checkAgainstTemplate(parsed.data, template);
       if ('issues' in fit) issues.push(...fit.issues.map(pathIssue));
       else if (issues.length === 0) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { ComicError } from '../errors.js';
@@ -28,6 +28,25 @@ function unsafe(root: string, part: string): ComicError {
 
 function tempSibling(path: string): string {
   return `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+}
+
+/** The names tempSibling makes: what a killed process may leave behind. */
+const TEMP_SIBLING = /\.\d+\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Removes temp files a killed run left under `dir` (a SIGKILL cannot be caught, so its
+ * writer never cleaned up). Only our own temp names are touched.
+ */
+export async function sweepTempFiles(dir: string): Promise<number> {
+  let entries;
+  try {
+    entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  } catch {
+    return 0; // no folder yet: nothing to sweep
+  }
+  const stale = entries.filter((e) => e.isFile() && TEMP_SIBLING.test(e.name));
+  await Promise.all(stale.map((e) => rm(join(e.parentPath, e.name), { force: true })));
+  return stale.length;
 }
 
 /** Writes a file so that readers only ever see the old content or the whole new content. */

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ComfyClient } from '../../src/comfy/client.js';
 import type { ServerAuth, ServerOptions } from '../../src/comfy/types.js';
+import { Secret } from '../../src/config/secret.js';
+import type { ServerConfig, Timeouts as ConfigTimeouts } from '../../src/config/types.js';
 import { ComicError } from '../../src/errors.js';
 import { startComfyEmulator, type ComfyEmulator } from '../fakes/comfyui/index.js';
 import { FAST, serverOf, slowWorkflow } from './helpers.js';
@@ -72,6 +74,23 @@ describe('auth on HTTP and on the WebSocket handshake', () => {
       expect(emulator.log.every((l) => l.status !== 401)).toBe(true);
     });
   }
+
+  it('takes a server exactly as the configuration resolves it (Secret values, header auth)', async () => {
+    const emulator = await emulatorWith({ token: TOKEN });
+    const configured: ServerConfig = {
+      url: emulator.url,
+      name: 'from-config',
+      maxConcurrent: 2,
+      headers: { authorization: new Secret(`Bearer ${TOKEN}`) },
+      auth: { kind: 'none' },
+    };
+    const timeouts: ConfigTimeouts = { connect: 5_000, queue: 60_000, start: 60_000, nodeSilence: 60_000 };
+    const comfy = new ComfyClient(configured, { timeouts });
+    cleanups.push(() => comfy.close());
+    await comfy.connect(AbortSignal.timeout(10_000));
+    await comfy.submit(slowWorkflow(), { signal: new AbortController().signal }).result;
+    expect(emulator.log.some((l) => l.path.startsWith('/api/ws') && l.status === 101)).toBe(true);
+  });
 
   it('without credentials: SERVER_AUTH, with no secret in the message', async () => {
     const emulator = await emulatorWith({ token: TOKEN });

@@ -73,3 +73,15 @@ describe('RenderCache', () => {
     expect(() => cache.imagePath('../../etc/passwd')).toThrow(/not a content key/);
   });
 });
+
+describe('sweepTempFiles', () => {
+  it('removes only the temp files an interrupted atomic write leaves', async () => {
+    const { sweepTempFiles } = await import('../../src/util/fs.js');
+    await writeFile(join(dir, 'page.png.4242.0badc0de.tmp'), 'partial');
+    await writeFile(join(dir, 'notes.tmp'), 'a user file');
+    await writeFile(join(dir, 'page.png'), 'whole');
+    expect(await sweepTempFiles(dir)).toBe(1);
+    expect((await readFile(join(dir, 'notes.tmp'), 'utf8'))).toBe('a user file');
+    expect(await sweepTempFiles(join(dir, 'missing'))).toBe(0);
+  });
+});

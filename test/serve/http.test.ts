@@ -110,11 +110,12 @@ describe('POST /api/comic/generate-panel', () => {
     expect(error.issues.map((i: { path: string }) => i.path).sort()).toEqual(['colour', 'scene']);
 
     const semantic = await api(t.url, '/api/comic/generate-panel', {
-      json: { scene: 'x', characters: [{ id: 'nobody' }, { name: 'Half' }], size: { width: 500, height: 512 }, params: { steps: 'many', bogus: 1, seed: 3 } },
+      json: { scene: 'x', characters: [{ id: 'nobody' }, { name: 'Half' }], background: 'nowhere', size: { width: 500, height: 512 }, params: { steps: 'many', bogus: 1, seed: 3 } },
     });
     expect(semantic.status).toBe(400);
     const issues = Object.fromEntries(semantic.json().error.issues.map((i: { path: string; message: string }) => [i.path, i.message]));
-    expect(Object.keys(issues).sort()).toEqual(['characters[0].id', 'characters[1]', 'params.bogus', 'params.seed', 'params.steps', 'size.width']);
+    expect(Object.keys(issues).sort()).toEqual(['background', 'characters[0].id', 'characters[1]', 'params.bogus', 'params.seed', 'params.steps', 'size.width']);
+    expect(issues.background).toMatch(/unknown background "nowhere".*lamp-room/);
     expect(issues['characters[0].id']).toMatch(/unknown character "nobody".*mara, tobias/);
     expect(issues['size.width']).toMatch(/multiples of 64 from 512 to 2048/);
     expect(issues['params.bogus']).toMatch(/has no parameter "bogus"/);

@@ -189,7 +189,7 @@ async function runDoctor(ctx: CliContext, flags: DoctorFlags, options: DoctorOpt
     renderer: flags.json ? 'silent' : io.stdout.isTTY ? 'default' : 'simple',
     fallbackRenderer: 'simple',
     rendererOptions: { logger: new ListrLogger({ processOutput: new ProcessOutput(io.stdout as NodeJS.WriteStream, io.stderr as NodeJS.WriteStream) }) },
-  } as ConstructorParameters<typeof Listr>[1]);
+  });
   await listr.run();
 
   const final = state.config

@@ -118,7 +118,6 @@ export async function runPipeline({ scripts, config, flags, ctx, signal, ...make
       ? await launchIfDown({ url: config.servers[0]!.url, launch: config.comfyui.launch, signal, log: (line) => ctx.io.stderr.write(`${line}\n`) })
       : null;
   try {
-    await backend.ready(signal);
     const result = await generate({
       scripts: prepared,
       outDir: config.output,
