@@ -65,7 +65,11 @@ export class FallbackBackend implements Backend {
   }
 
   #switchTo(cause: unknown, signal: AbortSignal): Promise<void> {
-    this.#switching ??= this.#doSwitch(cause, signal);
+    // A failed switch is forgotten, so a fallback that comes up later can still be switched to.
+    this.#switching ??= this.#doSwitch(cause, signal).catch((error: unknown) => {
+      this.#switching = null;
+      throw error;
+    });
     return this.#switching;
   }
 

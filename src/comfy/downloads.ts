@@ -47,7 +47,8 @@ export async function downloadFile(routes: Routes, ref: FileRef, destination: st
       throw new ComicError('SERVER_UNREACHABLE', `server ${routes.label} stopped sending ${JSON.stringify(ref.filename)} (silence budget exceeded)`);
     }
     if (error instanceof ComicError) throw error;
-    throw new ComicError('SERVER_UNREACHABLE', `server ${routes.label}: the download of ${JSON.stringify(ref.filename)} broke off (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+    const why = error instanceof Error ? error.message : String(error);
+    throw new ComicError('SERVER_UNREACHABLE', `server ${routes.label}: the download of ${JSON.stringify(ref.filename)} broke off (${why})`, { cause: error });
   } finally {
     idle.dispose();
   }

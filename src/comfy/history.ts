@@ -38,14 +38,15 @@ export function readOutcome(entry: HistoryEntry, workflow: ApiWorkflow, serverLa
 }
 
 /** `node 2 "Upscale" (FailingNode) failed on server "a" (…): RuntimeError: boom` */
-export function executionError(data: Data, workflow: ApiWorkflow, serverLabel: string): ComicError {
+function executionError(data: Data, workflow: ApiWorkflow, serverLabel: string): ComicError {
   const nodeId = typeof data['node_id'] === 'string' ? data['node_id'] : '?';
   const nodeType = typeof data['node_type'] === 'string' ? data['node_type'] : undefined;
   const type = typeof data['exception_type'] === 'string' ? data['exception_type'] : 'Error';
   const message = typeof data['exception_message'] === 'string' ? data['exception_message'].trim() : '';
   const firstLine = message.split('\n')[0] ?? '';
+  const outOfMemory = /out of memory/i.test(message) || /OutOfMemory/.test(type);
   return new ComicError('JOB_FAILED', `${nodeLabel(nodeId, workflow, nodeType)} failed on server ${serverLabel}: ${type}${firstLine ? `: ${firstLine}` : ''}`, {
-    hint: /out of memory/i.test(message) || /OutOfMemory/.test(type) ? 'the GPU ran out of memory: try a smaller size, or free memory between jobs (freeMemory in comic.config.yaml)' : undefined,
+    hint: outOfMemory ? 'the GPU ran out of memory: try a smaller size, or free memory between jobs (freeMemory in comic.config.yaml)' : undefined,
   });
 }
 

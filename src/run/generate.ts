@@ -5,7 +5,7 @@
  * manifest the moment it is done, so a rerun after a crash or Ctrl-C picks up exactly where
  * this one stopped. Pages are composed from cached panels; exports are made from pages.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -174,7 +174,7 @@ async function renderImage(eventId: string, job: ImageJob, run: ScriptRun, optio
 
   const template = options.templates.resolve({ id: job.template.id, range: job.template.version });
   const inputs = await renderInputs(job, run, template.imageInputs, cache);
-  const staging = join(cache.dir, 'staging', `${job.key}.png`);
+  const staging = stagingPath(cache, job.key);
   const onEvent = (event: RenderEvent) => forward(eventId, event, options.backend.name, bus);
   const result = await options.backend.render(
     {
@@ -246,7 +246,7 @@ async function composePageJob(eventId: string, job: PageJob, run: ScriptRun, opt
   const panelImages = new Map(job.panels.map((id, i) => [page.panels[i]!.id, options.cache.imagePath(run.script.graph.get(id).key)]));
   const composed = await composePageDetailed({ page, layout: job.layout, panelImages, comicMeta: run.script.comic.meta });
   for (const warning of composed.warnings) options.bus.emit({ type: 'warning', job: eventId, message: warning });
-  const staging = join(options.cache.dir, 'staging', `${job.key}.png`);
+  const staging = stagingPath(options.cache, job.key);
   await writeFileAtomic(staging, composed.png);
   const meta: CacheMeta = {
     key: job.key,
@@ -423,6 +423,11 @@ function forward(job: string, event: RenderEvent, backend: BackendName, bus: Eve
     case 'cached':
       return; // ComfyUI's own node cache: not a job-level fact
   }
+}
+
+/** Unique per write: two runs sharing one cache (generate beside serve) never share a staging file. */
+function stagingPath(cache: RenderCache, key: string): string {
+  return join(cache.dir, 'staging', `${key}.${process.pid}.${randomBytes(4).toString('hex')}.png`);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -103,6 +103,23 @@ describe('the ComfyUI backend', () => {
     expect(env.emulators[0]!.log.filter((l) => l.method === 'POST')).toEqual([]);
   });
 
+  it('a hostile output name fails the job with SERVER_PROTOCOL and writes nothing', async () => {
+    const env = await setup([{}]);
+    backend = env.backend;
+    await backend.ready(AbortSignal.timeout(10_000));
+    const reference = await sheet(env.out);
+    env.emulators[0]!.faults.hostileFilenames = 'traversal';
+    const error = await backend
+      .render(panelRequest(env.out, 'panel:3-1', reference, 1), { signal: new AbortController().signal, onEvent: () => undefined })
+      .then(
+        () => null,
+        (e: unknown) => e as ComicError,
+      );
+    expect(error?.code).toBe('SERVER_PROTOCOL');
+    expect(error?.message).toContain('"../../x.png"');
+    expect(await readdir(env.out)).toEqual(['mara-sheet.png']);
+  });
+
   it('ready() rejects with NO_BACKEND when no server answers (the fallback then takes over)', async () => {
     const env = await setup([{}]);
     backend = env.backend;

@@ -77,4 +77,22 @@ describe('FallbackBackend', () => {
     const backend = new FallbackBackend(primary, fallback, () => {});
     await expect(backend.ready(options.signal)).rejects.toThrow(/comfyui: comfy down; sdapi fallback: sd down/);
   });
+
+  it('tries the fallback again later when it was down at the first switch', async () => {
+    const switches: FallbackSwitch[] = [];
+    const down = () => new ComicError('NO_BACKEND', 'comfy down');
+    const primary = scripted('comfyui', null, [down(), down()]);
+    let sdUp = false;
+    const fallback: Backend = {
+      ...scripted('sdapi', null, []),
+      async ready() {
+        if (!sdUp) throw new ComicError('SERVER_UNREACHABLE', 'sd down');
+      },
+    };
+    const backend = new FallbackBackend(primary, fallback, (s) => switches.push(s));
+    await expect(backend.render(request('a'), options)).rejects.toMatchObject({ code: 'NO_BACKEND' });
+    sdUp = true;
+    expect((await backend.render(request('b'), options)).backend).toBe('sdapi');
+    expect(switches).toHaveLength(1);
+  });
 });

@@ -106,6 +106,8 @@ describe('the job queue', () => {
     queue.submit(spec('a', a.run));
     a.bus.emit({ type: 'run-started', scripts: ['x'], jobs: 2, backend: 'draft' });
     a.bus.emit({ type: 'job-progress', job: 'panel:1-1', server: 'gpu', value: 3, max: 8 });
+    a.bus.emit({ type: 'job-preview', job: 'panel:1-1', mime: 'image/jpeg', bytes: new Uint8Array([0xff, 0xd8, 0xff]) });
+    expect(messages.at(-1)).toEqual({ type: 'preview', job: 'a', image: 'panel:1-1', mime: 'image/jpeg', data: '/9j/' });
     a.bus.emit({ type: 'job-done', job: 'character:ada', backend: 'draft', server: null, ms: 1, output: '/tmp/jobs/a/characters/ada.png' });
     a.bus.emit({ type: 'job-done', job: 'panel:1-1', backend: 'comfyui', server: 'gpu', ms: 1, output: '/tmp/jobs/a/panels/1-1.png' });
     expect(queue.get('a', 'key 1')!.progress).toMatchObject({ done: 2, total: 2, image: 'panel:1-1', step: { value: 3, max: 8 } });

@@ -6,8 +6,17 @@
  */
 import sharp from 'sharp';
 import { ComicError } from '../../errors.js';
-import { ComfyPool, type CompletedPrompt, type PoolEvent, type PoolOptions, type PrepareTarget } from '../../comfy/pool.js';
-import type { ApiWorkflow, OutputFile, ServerOptions, VramReading } from '../../comfy/types.js';
+import {
+  ComfyPool,
+  type ApiWorkflow,
+  type CompletedPrompt,
+  type OutputFile,
+  type PoolEvent,
+  type PoolOptions,
+  type PrepareTarget,
+  type ServerOptions,
+  type VramReading,
+} from '../../comfy/index.js';
 import { buildWorkflow, preflight, preflightError, type ObjectInfo as TemplateObjectInfo } from '../../templates/index.js';
 import type { Backend, RenderEvent, RenderOptions, RenderRequest, RenderResult } from '../types.js';
 
