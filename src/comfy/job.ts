@@ -1,8 +1,8 @@
 /**
  * One prompt on one server, from POST to a settled outcome. The WebSocket gives live
- * progress and the fast "done" signal (`executing` with node null); `/history` is the
- * truth, read on that signal and by a slow poll beside the socket, so a silent socket never
- * hangs a job. A prompt neither queued nor in history has vanished: it is resubmitted once
+ * progress and the fast "done" signal (`executing` with node null, or an end event shortly
+ * before it); `/history` is the truth, read on that signal and by a slow poll beside the
+ * socket, so a silent socket never hangs a job. A prompt neither queued nor in history has vanished: it is resubmitted once
  * under the same prompt_id, then given up (JOB_LOST). Silence budgets are measured in
  * wall-clock time on every tick, so a suspended laptop cannot stretch them.
  */

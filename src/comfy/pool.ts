@@ -529,12 +529,7 @@ export class ComfyPool {
   async #bringUp(member: Member): Promise<void> {
     try {
       // The server may have restarted with other nodes or models: always read them again.
-      const budget = deadline(this.#lifetime.signal, member.client.timeouts.request);
-      try {
-        member.objectInfo = await member.client.objectInfo(budget.signal, true);
-      } finally {
-        budget.dispose();
-      }
+      member.objectInfo = await member.client.objectInfo(this.#lifetime.signal, true);
     } catch (error) {
       if (this.#lifetime.signal.aborted) return;
       this.#markDown(member, error instanceof Error ? error.message : String(error), true);

@@ -33,6 +33,16 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** The abort reason of a deadline that ran out (as opposed to a caller that gave up). */
+export class DeadlineExpired extends Error {
+  override readonly name = 'DeadlineExpired';
+}
+
+/** True when `signal` was aborted by a deadline, here or further up. */
+export function expiredByDeadline(signal: AbortSignal): boolean {
+  return signal.aborted && signal.reason instanceof DeadlineExpired;
+}
+
 export interface Deadline {
   /** Aborts when the parent aborts or the time is up. */
   readonly signal: AbortSignal;
@@ -53,7 +63,7 @@ export function deadline(parent: AbortSignal | undefined, ms: number): Deadline 
     if (timer !== undefined) clearTimeout(timer);
     timer = setTimeout(() => {
       fired = true;
-      controller.abort(new Error('deadline'));
+      controller.abort(new DeadlineExpired(`no answer within ${ms} ms`));
     }, ms);
     timer.unref();
   };

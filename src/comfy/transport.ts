@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import { ComicError } from '../errors.js';
 import { authHeaders, endpointOf, hasCredentials, routeUrl, type Endpoint } from './endpoint.js';
-import { cancelledError, deadline, type Deadline } from './signals.js';
+import { cancelledError, deadline, expiredByDeadline, type Deadline } from './signals.js';
 import type { ServerOptions } from './types.js';
 
 export type Method = 'GET' | 'POST';
@@ -161,8 +161,9 @@ export class Transport {
   }
 
   #mapAbort(error: unknown, method: Method, route: string, caller: AbortSignal, budget: Deadline): unknown {
-    if (caller.aborted) return cancelledError(`${method} ${apiRoute(route)} on ${this.label}`);
-    if (budget.expired()) {
+    // A caller's own deadline running out is a silent server too, not a cancellation.
+    if (caller.aborted && !expiredByDeadline(caller)) return cancelledError(`${method} ${apiRoute(route)} on ${this.label}`);
+    if (budget.expired() || expiredByDeadline(caller)) {
       return new ComicError('SERVER_UNREACHABLE', `server ${this.label} did not answer ${method} ${apiRoute(route)} in time`, {
         hint: 'the server may be overloaded or stuck; timeouts are set under `timeouts` in comic.config.yaml',
       });

@@ -4,6 +4,7 @@
  * run), the SD API fallback, and the folders and disks a run writes to. Each probe answers
  * with a result, never by throwing: a failure is a finding.
  */
+import { sdApiServer } from '../run/backends.js';
 import { constants } from 'node:fs';
 import { access, stat, statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -11,7 +12,7 @@ import type { FallbackConfig, ServerConfig } from '../config/index.js';
 import { Routes } from '../comfy/routes.js';
 import { Transport } from '../comfy/transport.js';
 import { ComicError, isComicError } from '../errors.js';
-import { SdApiClient, type SdApiAuth } from '../sdapi/client.js';
+import { SdApiClient } from '../sdapi/client.js';
 import { parseObjectInfo, type ObjectInfo } from '../templates/index.js';
 
 export type ComfyProbe =
@@ -52,7 +53,7 @@ export type FallbackProbe = { readonly ok: true; readonly url: string; readonly 
 
 /** GET /sdapi/v1/sd-models: the webui answers it only when started with --api, and lists its checkpoints. */
 export async function probeFallback(fallback: FallbackConfig, timeoutMs: number): Promise<FallbackProbe> {
-  const client = new SdApiClient({ url: fallback.url, auth: sdApiAuth(fallback) });
+  const client = new SdApiClient(sdApiServer(fallback));
   try {
     const models = await client.sdModels(AbortSignal.timeout(timeoutMs));
     return { ok: true, url: fallback.url, models: Array.isArray(models) ? models.length : 0 };
@@ -121,13 +122,6 @@ async function nearestExisting(path: string): Promise<string> {
       current = parent;
     }
   }
-}
-
-function sdApiAuth(fallback: FallbackConfig): SdApiAuth {
-  const auth = fallback.auth;
-  if (auth.kind === 'basic') return { kind: 'basic', user: auth.user, password: auth.password.reveal() };
-  if (auth.kind === 'bearer') return { kind: 'bearer', token: auth.token.reveal() };
-  return null;
 }
 
 function asComicError(error: unknown, what: string): ComicError {

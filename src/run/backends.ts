@@ -3,7 +3,8 @@
  * ComfyUI (the pool of configured servers) with the SD API behind it as the fallback, or
  * one of them alone, or the local draft backend.
  */
-import type { ResolvedConfig } from '../config/index.js';
+import type { FallbackConfig, ResolvedConfig } from '../config/index.js';
+import type { SdApiServer } from '../sdapi/client.js';
 import { ComfyBackend } from '../backends/comfyui/backend.js';
 import { DraftBackend } from '../backends/draft/backend.js';
 import { FallbackBackend } from '../backends/fallback.js';
@@ -40,12 +41,13 @@ export function createBackend(config: ResolvedConfig, bus: EventBus): Backend {
 }
 
 function sdApi(config: ResolvedConfig): SdApiBackend {
-  const fallback = config.fallback!;
-  const auth =
-    fallback.auth.kind === 'basic'
-      ? ({ kind: 'basic', user: fallback.auth.user, password: fallback.auth.password.reveal() } as const)
-      : fallback.auth.kind === 'bearer'
-        ? ({ kind: 'bearer', token: fallback.auth.token.reveal() } as const)
-        : null;
-  return new SdApiBackend({ server: { url: fallback.url, auth } });
+  return new SdApiBackend({ server: sdApiServer(config.fallback!) });
+}
+
+/** The SD API client's view of the configured fallback (credentials revealed only here, where they are sent). */
+export function sdApiServer(fallback: FallbackConfig): SdApiServer {
+  const { auth } = fallback;
+  if (auth.kind === 'basic') return { url: fallback.url, auth: { kind: 'basic', user: auth.user, password: auth.password.reveal() } };
+  if (auth.kind === 'bearer') return { url: fallback.url, auth: { kind: 'bearer', token: auth.token.reveal() } };
+  return { url: fallback.url, auth: null };
 }

@@ -332,7 +332,9 @@ function settle(node: RunNode, outcome: NodeOutcome, bus: EventBus): void {
   const { job, run } = node;
   if (outcome.status === 'failed') {
     run.records.set(job.id, { ...emptyRecord(job), status: 'failed', error: { code: outcome.code, message: outcome.message } });
-    bus.emit({ type: 'job-failed', job: node.id, error: { code: outcome.code, message: outcome.message } });
+    // Where the script asked for the job, so CI annotations can point at the line.
+    const location = job.kind === 'export' ? undefined : run.script.comic.locate(job.origin);
+    bus.emit({ type: 'job-failed', job: node.id, error: { code: outcome.code, message: outcome.message }, ...(location && { location }) });
   } else if (outcome.status === 'skipped') {
     run.records.set(job.id, { ...emptyRecord(job), status: 'skipped', error: null });
     bus.emit({ type: 'job-skipped', job: node.id, reason: outcome.reason });

@@ -11,7 +11,6 @@
 import { z } from 'zod';
 import { renderSize, RESERVED_PARAMS } from '../graph/index.js';
 import { parseTemplateRef } from '../script/index.js';
-import type { TemplateRef } from '../script/model.js';
 import { valueProblem, type Template, type TemplateRegistry, type TemplateResolver } from '../templates/index.js';
 import type { Cast } from './cast.js';
 

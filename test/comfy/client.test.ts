@@ -246,6 +246,15 @@ describe('ComfyClient against the emulator', () => {
     expect(emulator.prompts.size).toBe(0);
   });
 
+  it('a server that accepts connections but never answers is unreachable after the connect budget', async () => {
+    emulator.faults.stall.push({ route: '/system_stats', delayMs: 'forever' });
+    const client = new ComfyClient(serverOf(emulator, 'a'), { timeouts: { ...FAST, connect: 300 }, downAfterFailures: 1 });
+    clients.push(client);
+    const error = await rejection(client.connect(AbortSignal.timeout(10_000)));
+    expect(error.code).toBe('SERVER_UNREACHABLE');
+    expect(error.message).toBe(`server "a" (${emulator.url}) did not answer GET /api/system_stats in time`);
+  });
+
   it('uploads each content once per server, however many jobs use it', async () => {
     const client = await connected();
     const out = await tempDir();

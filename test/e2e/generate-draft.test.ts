@@ -147,10 +147,13 @@ describe('generate on the draft backend', () => {
   });
 
   it('a failed job fails its dependents and the rest carry on; exit code 1', async () => {
-    const { result, report } = await run(SCRIPT('x'), new CountingDraft('panel:1-2'));
+    const { result, report, events } = await run(SCRIPT('x'), new CountingDraft('panel:1-2'));
     expect(result.summary).toMatchObject({ ok: false, exitCode: 1, failed: 1 });
     expect(statusOf(report)).toMatchObject({ 'panel:1-2': 'failed', 'page:1': 'skipped', 'export:pdf': 'skipped', 'page:2': 'done' });
     expect(report.jobs.find((j) => j.id === 'panel:1-2')?.error).toEqual({ code: 'JOB_FAILED', message: 'node 3 (KSampler) failed for panel:1-2' });
+    // The failure points at the panel in the script (line 12 of SCRIPT), for CI annotations.
+    const failed = events.find((e) => e.type === 'job-failed');
+    expect(failed).toMatchObject({ job: 'panel:1-2', location: { file: expect.stringMatching(/comic\.yaml$/), line: 12 } });
   });
 
   it('an unknown --only id is a usage error naming it', async () => {
