@@ -60,6 +60,11 @@ export class FallbackBackend implements Backend {
     return this.fallback.render(request, options);
   }
 
+  async endBatch(signal: AbortSignal): Promise<void> {
+    // The primary's servers may still hold memory from before a switch.
+    await Promise.all([this.primary.endBatch?.(signal), this.fallback.endBatch?.(signal)]);
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.primary.close(), this.fallback.close()]);
   }

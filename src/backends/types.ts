@@ -85,6 +85,11 @@ export interface Backend {
   ready(signal: AbortSignal): Promise<void>;
   /** Renders one image. Rejects with a ComicError; aborting the signal cancels remote work. */
   render(request: RenderRequest, options: RenderOptions): Promise<RenderResult>;
+  /**
+   * The run's work is done: apply the `freeMemory: between-scripts` policy and take the
+   * closing VRAM reading (as `vram` events). Backends with no GPU memory to manage omit it.
+   */
+  endBatch?(signal: AbortSignal): Promise<void>;
   /** Releases sockets and servers; idempotent. */
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@
  * metadata file is written last and its presence is what makes an entry exist, so a crash
  * mid-write leaves at most an orphan image that the next put overwrites.
  */
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ComicError } from '../errors.js';
 import { copyFileAtomic, writeFileAtomic } from '../util/fs.js';
@@ -54,9 +54,18 @@ export class RenderCache {
     }
   }
 
-  /** Copies a finished image into the cache and records its metadata. */
-  async put(source: string, meta: CacheMeta): Promise<CacheEntry> {
-    await copyFileAtomic(source, this.imagePath(meta.key));
+  /**
+   * Puts a finished image into the cache and records its metadata. With `move`, the source
+   * (a staging file in the cache's own folder, so on the same disk) is renamed into place
+   * instead of copied.
+   */
+  async put(source: string, meta: CacheMeta, options: { move?: boolean } = {}): Promise<CacheEntry> {
+    if (options.move) {
+      await mkdir(this.#shard(meta.key), { recursive: true });
+      await rename(source, this.imagePath(meta.key));
+    } else {
+      await copyFileAtomic(source, this.imagePath(meta.key));
+    }
     await writeFileAtomic(join(this.#shard(meta.key), `${meta.key}.json`), `${JSON.stringify(meta, null, 2)}\n`);
     const entry = await this.get(meta.key);
     if (!entry) throw new ComicError('INTERNAL', `cache entry ${meta.key} vanished right after it was written in ${this.dir}`);

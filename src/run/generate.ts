@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, mkdir, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { composePageDetailed } from '../compose/page.js';
 import { exportAll, slugify, type ExportPage } from '../compose/export/index.js';
@@ -94,23 +94,29 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   // Run-wide facts for the report come off the same event stream the renderers read.
   const facts = collectFacts(options.bus);
   options.bus.emit({ type: 'run-started', scripts: options.scripts.map((s) => s.path), jobs: nodes.length, backend: options.backend.name });
-  // After the listeners are on the bus: getting ready may already mean falling back.
-  await options.backend.ready(options.signal);
 
   let cancelled = false;
   try {
+    // After the listeners are on the bus: getting ready may already mean falling back.
+    await options.backend.ready(options.signal);
     await runDag(nodes, (node, signal) => execute(node, options, signal), {
       signal: options.signal,
       lane: (node) => (isImageJob(node.job) ? 'render' : node.job.kind),
       limits: { page: options.composeConcurrency ?? 2, export: 1 },
       onOutcome: (node, outcome) => settle(node, outcome, options.bus),
     });
+    // Best effort: a server that is gone by now must not turn a finished run into a failure.
+    await options.backend.endBatch?.(options.signal).catch((error: unknown) =>
+      options.bus.emit({ type: 'warning', job: null, message: `after the run: ${error instanceof Error ? error.message : String(error)}` }),
+    );
   } catch (error) {
     if (!(error instanceof ComicError && error.code === 'CANCELLED')) throw error;
     cancelled = true;
+  } finally {
+    facts.stop();
+    await Promise.all(runs.map((run) => run.manifest.close()));
   }
 
-  facts.stop();
   const reports = await Promise.all(runs.map((run) => writeReport(run, facts, started)));
   const counts = { done: 0, cached: 0, failed: 0, skipped: 0 };
   let noBackend = false;
@@ -201,8 +207,7 @@ async function renderImage(eventId: string, job: ImageJob, run: ScriptRun, optio
     dropped: result.dropped,
     detail: null,
   };
-  await cache.put(staging, meta);
-  await rm(staging, { force: true });
+  await cache.put(staging, meta, { move: true });
   await copyFileAtomic(cache.imagePath(job.key), output);
   for (const what of result.dropped) bus.emit({ type: 'warning', job: eventId, message: `${result.backend} could not honour ${what}` });
   await record(run, job, 'done', output, meta);
@@ -262,8 +267,7 @@ async function composePageJob(eventId: string, job: PageJob, run: ScriptRun, opt
     // The webtoon slicer needs to know where balloons are, also when the page comes from the cache.
     detail: { lettering: composed.lettering },
   };
-  await options.cache.put(staging, meta);
-  await rm(staging, { force: true });
+  await options.cache.put(staging, meta, { move: true });
   await copyFileAtomic(options.cache.imagePath(job.key), output);
   run.lettering.set(job.id, composed.lettering);
   await record(run, job, 'done', output, meta);

@@ -75,6 +75,9 @@ describe('generate on emulated servers', () => {
     const images = report.jobs.filter((j) => !['page', 'export'].includes(j.kind));
     expect(executions(a) + executions(b)).toBe(images.length);
     expect(new Set(images.map((j) => j.backend))).toEqual(new Set(['comfyui']));
+    // VRAM before and after the batch, per server, for spotting leaks across runs.
+    expect(Object.keys(report.vram).sort()).toEqual([a.url, b.url].map((u) => u.replace('http://', '')).sort());
+    for (const reading of Object.values(report.vram)) expect(reading.after.total).toBeGreaterThan(0);
     const page = await sharp(join(dir, 'out', 'pages', '001.png')).metadata();
     // us-comic trim 6.625 × 10.25 in at 100 dpi, plus 0.125 in bleed on each side.
     expect([page.width, page.height]).toEqual([663 + 2 * 13, 1025 + 2 * 13]);

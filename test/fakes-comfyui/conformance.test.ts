@@ -12,7 +12,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ComfyEmulator, ComfyEmulatorOptions } from '../fakes/comfyui/index.js';
 import { emulatorHarness, getJson, http, loadTrace, queuePrompt, slowWorkflow, upload, WsRecorder, type JsonObject, type Received } from './helpers.js';
-import { collapseTicks, maskTracebacks, normalize, receivedSteps, shapeOf, text, traceSteps, without, type Step } from './trace-steps.js';
+import { collapseTicks, maskTracebacks, normalize, receivedSteps, shapeOf, text, traceSteps, without } from './trace-steps.js';
 
 type TraceMessage = JsonObject & { type?: string; data?: JsonObject };
 interface HttpRecord {

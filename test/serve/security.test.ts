@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { startServe } from '../../src/serve/server.js';
 import { startComfyEmulator, type ComfyEmulator } from '../fakes/comfyui/index.js';
-import { startSdApiEmulator, type SdApiEmulator } from '../fakes/sdapi/index.js';
+import { startSdApiEmulator } from '../fakes/sdapi/index.js';
 import { api, KEY, OTHER_KEY, startTestServer, WsClient, type TestServer } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];

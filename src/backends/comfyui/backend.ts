@@ -91,6 +91,10 @@ export class ComfyBackend implements Backend {
     return this.pool.endScript(signal);
   }
 
+  async endBatch(signal: AbortSignal): Promise<void> {
+    await this.pool.endScript(signal);
+  }
+
   async close(): Promise<void> {
     await this.pool.close();
   }
