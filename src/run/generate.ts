@@ -58,6 +58,7 @@ interface ScriptRun {
   readonly records: Map<string, JobRecord>;
   readonly forced: ReadonlySet<string>;
   readonly lettering: Map<string, readonly LetteringBox[]>;
+  readonly hashFile: (path: string) => Promise<string>;
 }
 
 interface RunNode {
@@ -72,6 +73,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const many = options.scripts.length > 1;
   const runs: ScriptRun[] = [];
   const nodes: RunNode[] = [];
+  const hashFile = fileHasher();
   for (const script of options.scripts) {
     const name = slugify(script.path.replace(/^.*[\\/]/, '').replace(/\.ya?ml$/i, ''));
     const outDir = many ? join(options.outDir, name) : options.outDir;
@@ -86,6 +88,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       records: new Map(),
       forced: options.force ? new Set(options.only ? selectedIds(script, options.only) : selected.map((j) => j.id)) : new Set(),
       lettering: new Map(),
+      hashFile,
     };
     runs.push(run);
     for (const job of selected) nodes.push({ id: run.prefix + job.id, deps: job.deps.map((d) => run.prefix + d), job, run });
@@ -236,7 +239,7 @@ async function renderInputs(job: ImageJob, run: ScriptRun, slots: readonly strin
     } else {
       const dep = run.script.graph.get(ref.job);
       const file = cache.imagePath(dep.key);
-      inputs.push({ param, file, sha256: await fileSha256(file) });
+      inputs.push({ param, file, sha256: await run.hashFile(file) });
     }
   }
   return inputs;
@@ -443,6 +446,20 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Hashes each file once per run: a sheet feeds many panels, and cache images do not change during a run. */
+function fileHasher(): (path: string) => Promise<string> {
+  const hashes = new Map<string, Promise<string>>();
+  return (path) => {
+    let hash = hashes.get(path);
+    if (!hash) {
+      hash = fileSha256(path);
+      hashes.set(path, hash);
+      hash.catch(() => hashes.delete(path));
+    }
+    return hash;
+  };
 }
 
 async function fileSha256(path: string): Promise<string> {
