@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadConfig, type ResolvedConfig, type ServerConfig } from '../../config/index.js';
-import { authHeaders, endpointOf, routeUrl } from '../../comfy/endpoint.js';
+import { Routes } from '../../comfy/routes.js';
+import { Transport } from '../../comfy/transport.js';
 import { ComicError, ExitCode } from '../../errors.js';
 import { TEMPLATE_ID } from '../../script/template-ref.js';
 import { writeFileAtomic } from '../../util/fs.js';
@@ -238,30 +239,10 @@ async function fetchObjectInfo(url: string, config: ResolvedConfig): Promise<{ o
   } catch {
     throw new ComicError('USAGE', `--server ${url} is not a URL`, { hint: 'e.g. --server http://127.0.0.1:8188' });
   }
-  const endpoint = endpointOf(server);
+  // The client's transport: auth on every request, same-origin redirects only, errors that name the server.
+  const transport = new Transport(server, Math.max(config.timeouts.connect, 60_000));
+  const body = await new Routes(transport).objectInfo(AbortSignal.timeout(Math.max(config.timeouts.connect, 60_000)));
+  const { endpoint } = transport;
   const label = `${endpoint.origin}${new URL(endpoint.apiBase).pathname.replace(/\/api$/, '')}`;
-  let response: Response;
-  try {
-    response = await fetch(routeUrl(endpoint, server, '/object_info'), {
-      headers: authHeaders(server),
-      redirect: 'error',
-      signal: AbortSignal.timeout(Math.max(config.timeouts.connect, 60_000)),
-    });
-  } catch (error) {
-    throw new ComicError('SERVER_UNREACHABLE', `cannot get /api/object_info from ${label}: ${(error as Error).message}`, {
-      hint: 'check that ComfyUI is running there and reachable from this machine',
-      cause: error,
-    });
-  }
-  if (response.status === 401 || response.status === 403) {
-    throw new ComicError('SERVER_AUTH', `${label} refused /api/object_info (${response.status})`, { hint: 'configure this server with its credentials in comic.config.yaml' });
-  }
-  if (!response.ok) throw new ComicError('SERVER_PROTOCOL', `${label} answered /api/object_info with ${response.status}`);
-  let body: unknown;
-  try {
-    body = await response.json();
-  } catch (error) {
-    throw new ComicError('SERVER_PROTOCOL', `${label} sent an object_info that is not JSON`, { cause: error });
-  }
   return { objectInfo: parseObjectInfo(body, label), label };
 }
