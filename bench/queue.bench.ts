@@ -174,7 +174,8 @@ async function measureBare(url: string): Promise<number[]> {
   const workers: ChildProcess[] = [];
   const connection = new Redis(redisOptions(parseQueueUrl(url), 'bench-bare-producer'));
   const queue = new Queue(BARE_QUEUE, { connection });
-  const events = new QueueEvents(BARE_QUEUE, { connection: new Redis(redisOptions(parseQueueUrl(url), 'bench-bare-events')) });
+  const eventsConnection = new Redis(redisOptions(parseQueueUrl(url), 'bench-bare-events'));
+  const events = new QueueEvents(BARE_QUEUE, { connection: eventsConnection });
   try {
     for (let i = 0; i < WORKERS; i++) {
       const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'bare', url, '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -203,6 +204,7 @@ async function measureBare(url: string): Promise<number[]> {
     await events.close();
     await queue.close();
     connection.disconnect();
+    eventsConnection.disconnect();
     for (const child of workers) child.kill('SIGTERM');
     await Promise.all(workers.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))));
   }

@@ -10,7 +10,7 @@ import type { CliIO } from '../cli/io.js';
 import { ComicError, ExitCode } from '../errors.js';
 
 export interface WatchOptions {
-  /** Files whose change triggers a rerun. */
+  /** Files whose change triggers a rerun (absolute paths). */
   readonly files: readonly string[];
   /** Folders watched recursively (template folders). */
   readonly dirs: readonly string[];

@@ -4,6 +4,7 @@
  * backend), composes the pages, writes the exports and a report. Several scripts share one
  * backend, so a batch keeps every server busy.
  */
+import { resolve } from 'node:path';
 import { Option } from 'commander';
 import { loadConfig, type ConfigFlags, type ResolvedConfig } from '../../config/index.js';
 import { ComicError, ExitCode } from '../../errors.js';
@@ -74,7 +75,7 @@ export const registerGenerate: RegisterCommand = (program, ctx) => {
       try {
         if (flags.watch) {
           const config = await load();
-          const files = [...scripts, ...(config.files.project ? [config.files.project] : [])];
+          const files = [...scripts.map((s) => resolve(ctx.io.cwd, s)), ...(config.files.project ? [config.files.project] : [])];
           const code = await watchAndRun({ files, dirs: config.templates, io: ctx.io, signal: controller.signal }, async (signal) =>
             runOnce(scripts, await load(), flags, ctx, signal),
           );
