@@ -17,6 +17,7 @@ import { ComicError, isComicError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { BULLMQ_PREFIX, decodeFailure, decodeMessage, names, serverLabel, WIRE_VERSION, type QueuedRender } from './protocol.js';
 import { JOB_ATTEMPTS, JOB_BACKOFF_MS, KEEP_COMPLETED_SECONDS, KEEP_FAILED_SECONDS, openSession, type QueueSession } from './session.js';
+import { Doorbells } from './doorbell.js';
 import { getResult, type StoredResult } from './store.js';
 import { parseQueueUrl, QUEUE_URL_ENV, queueUrlFrom, withStore, type QueueTarget } from './target.js';
 
@@ -69,12 +70,13 @@ export class QueueBackend implements Backend {
   readonly target: QueueTarget;
   readonly #session: QueueSession;
   readonly #subscriber: Redis;
-  readonly #events: QueueEvents;
+  #events: QueueEvents | null = null;
   readonly #pollMs: number;
   readonly #attempts: number;
   readonly #label: string;
-  /** Per content key: what to call when its job changes or a worker reports on it. */
-  readonly #wakers = new Map<string, Set<() => void>>();
+  /** Rung per content key when its job finishes, fails or is removed. */
+  readonly #doorbells = new Doorbells();
+  /** Per content key: where a worker's progress on it goes. */
   readonly #listeners = new Map<string, Set<(event: RenderEvent, backend: BackendName) => void>>();
   /** Input hashes known to be in the store. */
   readonly #uploaded = new Set<string>();
@@ -91,14 +93,6 @@ export class QueueBackend implements Backend {
     this.#label = `queue ${this.target.queue}`;
     this.#session = openSession(this.target, options.name ?? 'comic-coordinator');
     this.#subscriber = this.#session.connections.open('sub');
-    this.#events = new QueueEvents(this.target.queue, {
-      connection: this.#session.connections.open('events'),
-      prefix: BULLMQ_PREFIX,
-    });
-    this.#events.on('error', () => undefined);
-    for (const event of ['completed', 'failed', 'removed'] as const) {
-      this.#events.on(event, ({ jobId }: { jobId: string }) => this.#wake(jobId));
-    }
     this.#subscriber.on('message', (_channel: string, text: string) => this.#onWorkerMessage(text));
   }
 
@@ -133,12 +127,14 @@ export class QueueBackend implements Backend {
       this.#name = backend;
       onEvent(event);
     });
+    const bell = this.#doorbells.watch(key);
     try {
       await this.#uploadInputs(request.inputs, stop);
       await this.#enqueue(request, onEvent);
       let requeued = 0;
       for (;;) {
         stop.throwIfAborted();
+        bell.reset();
         const seen = await this.#inspect(key);
         switch (seen.kind) {
           case 'done': {
@@ -159,27 +155,42 @@ export class QueueBackend implements Backend {
             await this.#enqueue(request, onEvent);
             break;
           case 'pending':
-            await this.#nap(key, stop);
+            await bell.wait(this.#pollMs, stop);
         }
       }
     } catch (error) {
       throw await this.#settleAbort(error, key, signal);
     } finally {
+      bell.dispose();
       unlisten();
     }
   }
 
   async close(): Promise<void> {
     this.#closed.abort(new ComicError('CANCELLED', `the connection to ${this.#label} was closed`));
-    await this.#events.close().catch(() => undefined);
+    await this.#events?.close().catch(() => undefined);
     await this.#session.close();
   }
 
   #start(signal: AbortSignal): Promise<void> {
     this.#started ??= (async () => {
+      const { redis, queue } = this.#session;
       await this.#session.ping(signal);
       await this.#subscriber.subscribe(names.events(this.target.queue));
-      await this.#events.waitUntilReady();
+      // Events are read from the stream's current end, named explicitly: with "$" the ones
+      // written before the first blocking read would be lost.
+      const [last] = await redis.xrevrange(queue.toKey('events'), '+', '-', 'COUNT', 1);
+      const events = new QueueEvents(this.target.queue, {
+        connection: this.#session.connections.open('events'),
+        prefix: BULLMQ_PREFIX,
+        lastEventId: last?.[0] ?? '0-0',
+      });
+      events.on('error', () => undefined);
+      for (const event of ['completed', 'failed', 'removed'] as const) {
+        events.on(event, ({ jobId }: { jobId: string }) => this.#doorbells.ring(jobId));
+      }
+      this.#events = events;
+      await events.waitUntilReady();
     })();
     return this.#started;
   }
@@ -248,37 +259,6 @@ export class QueueBackend implements Backend {
     }
     await job.remove().catch(() => undefined);
     return { kind: 'lost', why: 'it finished, but its result has expired or was removed from the store' };
-  }
-
-  /** Sleeps until the job is woken by a queue event or `pollMs` passes. */
-  #nap(key: string, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const wakers = this.#wakers.get(key) ?? new Set();
-      this.#wakers.set(key, wakers);
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        wakers.delete(done);
-        if (wakers.size === 0) this.#wakers.delete(key);
-      };
-      const onAbort = () => {
-        done();
-        reject(signal.reason);
-      };
-      const timer = setTimeout(() => {
-        done();
-        resolve();
-      }, this.#pollMs);
-      wakers.add(() => {
-        done();
-        resolve();
-      });
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  #wake(key: string): void {
-    for (const wake of [...(this.#wakers.get(key) ?? [])]) wake();
   }
 
   #listen(key: string, listener: (event: RenderEvent, backend: BackendName) => void): () => void {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComicError } from '../../src/errors.js';
+import { Doorbells } from '../../src/distributed/doorbell.js';
 import { FolderStore } from '../../src/distributed/folder-store.js';
 import { decodeFailure, decodeMessage, encodeFailure, encodeMessage, WIRE_VERSION, type ResultMeta } from '../../src/distributed/protocol.js';
 import { getResult, hasResult, putResult } from '../../src/distributed/store.js';
@@ -148,5 +149,28 @@ describe('worker log lines', () => {
       `03:04:05 fail    panel:1-2 ${'ab'.repeat(6)}: no server answers (NO_BACKEND); back to the queue for another try`,
     );
     expect(workerLogLine({ type: 'event', event: { type: 'progress', jobId: 'j', server: 's', node: '3', value: 1, max: 2 } }, at)).toBeNull();
+  });
+});
+
+describe('doorbells', () => {
+  it('keep a ring that lands between reading the state and waiting (no lost wake-up)', async () => {
+    const doorbells = new Doorbells();
+    const bell = doorbells.watch('k');
+    const never = new AbortController().signal;
+    bell.reset();
+    doorbells.ring('k'); // the job finished while its state was being read
+    await bell.wait(60_000, never); // resolves at once instead of after the poll interval
+    bell.reset();
+    const waiting = bell.wait(60_000, never);
+    doorbells.ring('other');
+    doorbells.ring('k');
+    await waiting;
+    bell.dispose();
+    bell.reset();
+    doorbells.ring('k');
+    const controller = new AbortController();
+    const disposed = bell.wait(60_000, controller.signal);
+    controller.abort(new Error('stop'));
+    await expect(disposed).rejects.toThrow('stop');
   });
 });

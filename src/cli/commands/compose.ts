@@ -6,20 +6,14 @@
  */
 import { CacheOnlyBackend } from '../../backends/cache-only.js';
 import { loadConfig } from '../../config/index.js';
+import { commaList, configFlags, repeatable, type CommonFlags } from '../options.js';
 import type { RegisterCommand } from './index.js';
 import { cancelOnSignals, runPipeline } from './generate.js';
 
-interface ComposeFlags {
-  readonly out?: string;
-  readonly cache?: string;
-  readonly export?: string[];
-  readonly templates?: string[];
-  readonly config?: string;
+interface ComposeFlags extends CommonFlags {
   readonly json?: boolean;
   readonly plain?: boolean;
 }
-
-const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 
 export const registerCompose: RegisterCommand = (program, ctx) => {
   program
@@ -28,8 +22,8 @@ export const registerCompose: RegisterCommand = (program, ctx) => {
     .argument('<scripts...>', 'comic scripts (YAML) rendered before with `comic generate`')
     .option('-o, --out <dir>', 'output folder (default from config: out)')
     .option('--cache <dir>', 'render cache folder (default .comic/cache)')
-    .option('--export <kinds>', 'png,pdf,cbz,webtoon (default png,pdf,cbz)', list)
-    .option('--templates <dir>', 'a folder of user templates, searched first (repeatable)', (v: string, p: string[] = []) => [...p, v])
+    .option('--export <kinds>', 'png,pdf,cbz,webtoon (default png,pdf,cbz)', commaList)
+    .option('--templates <dir>', 'a folder of user templates, searched first (repeatable)', repeatable)
     .option('--config <file>', 'use this config file instead of searching for comic.config.yaml')
     .option('--json', 'newline-delimited JSON events on stdout (docs/events.md)')
     .option('--plain', 'plain log lines even on a terminal')
@@ -37,14 +31,8 @@ export const registerCompose: RegisterCommand = (program, ctx) => {
       const config = await loadConfig({
         cwd: ctx.io.cwd,
         env: ctx.io.env,
-        flags: {
-          ...(flags.config !== undefined && { configFile: flags.config }),
-          ...(flags.out !== undefined && { output: flags.out }),
-          ...(flags.cache !== undefined && { cache: flags.cache }),
-          ...(flags.templates !== undefined && { templates: flags.templates }),
-          ...(flags.export !== undefined && { exports: flags.export }),
-          backend: 'draft', // no server is contacted, whatever the config says
-        },
+        // No server is contacted, whatever the config says.
+        flags: { ...configFlags(flags), backend: 'draft' },
       });
       const controller = cancelOnSignals(ctx);
       try {

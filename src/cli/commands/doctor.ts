@@ -7,7 +7,8 @@
  * exit code of the blocking problem (3 no backend, 2 invalid setup, 1 disk full).
  */
 import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
-import { loadConfig, type ConfigFlags, type ResolvedConfig } from '../../config/index.js';
+import { loadConfig, type ResolvedConfig } from '../../config/index.js';
+import { configFlags, repeatable, type CommonFlags } from '../options.js';
 import { isComicError } from '../../errors.js';
 import {
   configCheck,
@@ -30,11 +31,7 @@ import { loadTemplateRegistry, type Template } from '../../templates/index.js';
 import type { CliContext } from '../io.js';
 import type { RegisterCommand } from './index.js';
 
-interface DoctorFlags {
-  readonly server?: string[];
-  /** A URL, false for --no-fallback, or commander's default true when neither was given. */
-  readonly fallback?: string | boolean;
-  readonly config?: string;
+interface DoctorFlags extends CommonFlags {
   readonly json?: boolean;
 }
 
@@ -42,14 +39,13 @@ export interface DoctorOptions {
   readonly disk?: DiskLimits;
 }
 
-const repeat = (value: string, previous: string[] = []) => [...previous, value];
 
 export function createDoctorCommand(options: DoctorOptions = {}): RegisterCommand {
   return (program, ctx) => {
     program
       .command('doctor')
       .description('Check that everything `comic generate` needs is in place, and say how to fix what is not')
-      .option('--server <url>', 'check this ComfyUI server instead of the configured ones (repeatable)', repeat)
+      .option('--server <url>', 'check this ComfyUI server instead of the configured ones (repeatable)', repeatable)
       .option('--fallback <url>', 'check this Stable Diffusion API as the fallback')
       .option('--no-fallback', 'do not check the SD API fallback')
       .option('--config <file>', 'use this config file instead of searching for comic.config.yaml')
@@ -244,11 +240,3 @@ async function disks(paths: readonly string[]): Promise<DiskProbe[]> {
   return found;
 }
 
-function configFlags(flags: DoctorFlags): ConfigFlags {
-  return {
-    ...(flags.config !== undefined && { configFile: flags.config }),
-    ...(flags.server !== undefined && { servers: flags.server }),
-    ...(typeof flags.fallback === 'string' && { fallback: flags.fallback }),
-    ...(flags.fallback === false && { fallback: false as const }),
-  };
-}

@@ -6,7 +6,8 @@
  */
 import { resolve } from 'node:path';
 import { Option } from 'commander';
-import { loadConfig, type ConfigFlags, type ResolvedConfig } from '../../config/index.js';
+import { loadConfig, type ResolvedConfig } from '../../config/index.js';
+import { commaList, configFlags, positiveInt, repeatable, type CommonFlags } from '../options.js';
 import { ComicError, ExitCode } from '../../errors.js';
 import { chooseMode, createRenderer } from '../../progress/renderer.js';
 import { EventBus } from '../../progress/events.js';
@@ -21,27 +22,15 @@ import { loadTemplateRegistry, type TemplateRegistry } from '../../templates/ind
 import type { CliContext } from '../io.js';
 import type { RegisterCommand } from './index.js';
 
-interface GenerateFlags {
-  readonly out?: string;
-  readonly cache?: string;
+interface GenerateFlags extends CommonFlags {
   readonly only?: string[];
   readonly force?: boolean;
-  readonly server?: string[];
   readonly concurrency?: number;
-  readonly backend?: string;
   readonly dryRun?: boolean;
   readonly watch?: boolean;
   readonly json?: boolean;
   readonly plain?: boolean;
-  /** A URL, false for --no-fallback, or commander's default true when neither was given. */
-  readonly fallback?: string | boolean;
-  readonly export?: string[];
-  readonly templates?: string[];
-  readonly config?: string;
 }
-
-const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
-const repeat = (value: string, previous: string[] = []) => [...previous, value];
 
 export const registerGenerate: RegisterCommand = (program, ctx) => {
   program
@@ -50,16 +39,16 @@ export const registerGenerate: RegisterCommand = (program, ctx) => {
     .argument('<scripts...>', 'comic scripts (YAML); several share the same servers')
     .option('-o, --out <dir>', 'output folder (default from config: out)')
     .option('--cache <dir>', 'render cache folder (default .comic/cache)')
-    .option('--only <jobs>', 'render only these jobs (ids as in `comic plan`, comma-separated) and what they need', list)
+    .option('--only <jobs>', 'render only these jobs (ids as in `comic plan`, comma-separated) and what they need', commaList)
     .option('--force', 'ignore the cache for the selected jobs')
-    .option('--server <url>', 'a ComfyUI server (repeatable; replaces the configured ones)', repeat)
+    .option('--server <url>', 'a ComfyUI server (repeatable; replaces the configured ones)', repeatable)
     .option('--concurrency <n>', 'prompts in flight per server', (v) => positiveInt(v, '--concurrency'))
     .addOption(new Option('--backend <name>', 'comfyui, sdapi or draft (no GPU: storyboard panels)').choices(['comfyui', 'sdapi', 'draft']))
     .option('--fallback <url>', 'the Stable Diffusion API to fall back to when ComfyUI is unreachable')
     .option('--no-fallback', 'never fall back to the SD API')
     .option('--queue [url]', 'render on the workers of a Redis queue: redis[s]://host:6379/0 (default $COMIC_REDIS_URL); see docs/distributed.md')
-    .option('--export <kinds>', 'png,pdf,cbz,webtoon (default png,pdf,cbz)', list)
-    .option('--templates <dir>', 'a folder of user templates, searched first (repeatable)', repeat)
+    .option('--export <kinds>', 'png,pdf,cbz,webtoon (default png,pdf,cbz)', commaList)
+    .option('--templates <dir>', 'a folder of user templates, searched first (repeatable)', repeatable)
     .option('--config <file>', 'use this config file instead of searching for comic.config.yaml')
     .option('--dry-run', 'plan and check, say what would be rendered, render nothing')
     .option('--watch', 'keep running: re-render what changed when a script, the config or a template changes')
@@ -168,29 +157,10 @@ async function dryRun(prepared: readonly PreparedScript[], cache: RenderCache, f
   return ExitCode.ok;
 }
 
-function configFlags(flags: GenerateFlags): ConfigFlags {
-  return {
-    ...(flags.config !== undefined && { configFile: flags.config }),
-    ...(flags.server !== undefined && { servers: flags.server }),
-    ...(flags.out !== undefined && { output: flags.out }),
-    ...(flags.cache !== undefined && { cache: flags.cache }),
-    ...(flags.backend !== undefined && { backend: flags.backend }),
-    ...(typeof flags.fallback === 'string' && { fallback: flags.fallback }),
-    ...(flags.fallback === false && { fallback: false as const }),
-    ...(flags.templates !== undefined && { templates: flags.templates }),
-    ...(flags.export !== undefined && { exports: flags.export }),
-  };
-}
-
 function withConcurrency(config: ResolvedConfig, n: number): ResolvedConfig {
   return { ...config, servers: config.servers.map((s) => ({ ...s, maxConcurrent: n })) };
 }
 
-function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new ComicError('USAGE', `${flag} takes a whole number of at least 1, not ${JSON.stringify(value)}`);
-  return n;
-}
 
 function failedSummary(error: unknown) {
   const exitCode = error instanceof ComicError ? error.exitCode : ExitCode.jobsFailed;

@@ -8,6 +8,7 @@ import { loadConfig } from '../../config/index.js';
 import { planDot, planJson, planTree, type JobGraph } from '../../graph/index.js';
 import { planExports, prepareScript } from '../../run/prepare.js';
 import { loadTemplateRegistry } from '../../templates/index.js';
+import { commaList, configFlags } from '../options.js';
 import type { RegisterCommand } from './index.js';
 
 interface PlanFlags {
@@ -19,7 +20,6 @@ interface PlanFlags {
   readonly config?: string;
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 
 export const registerPlan: RegisterCommand = (program, ctx) => {
   program
@@ -28,10 +28,10 @@ export const registerPlan: RegisterCommand = (program, ctx) => {
     .argument('<script>', 'the comic script (YAML)')
     .addOption(new Option('--json', 'every job as JSON (schema comic.plan/1), for tools').conflicts('dot'))
     .addOption(new Option('--dot', 'the graph in Graphviz DOT (pipe into `dot -Tsvg`)').conflicts('json'))
-    .option('--export <kinds>', 'exports to plan: png,pdf,cbz,webtoon (comma-separated or repeated; default from config)', collect)
+    .option('--export <kinds>', 'exports to plan: png,pdf,cbz,webtoon (comma-separated or repeated; default from config)', commaList)
     // The spelling the plan command was first specified with; same meaning.
-    .addOption(new Option('--exports <kinds>').argParser(collect).hideHelp())
-    .option('--templates <dir>', 'a folder of user templates, searched before the built-in ones (repeatable)', collect)
+    .addOption(new Option('--exports <kinds>').argParser(commaList).hideHelp())
+    .option('--templates <dir>', 'a folder of user templates, searched before the built-in ones (repeatable)', commaList)
     .option('--config <file>', 'use this config file instead of searching for comic.config.yaml')
     .action(async (script: string, flags: PlanFlags) => {
       const { io } = ctx;
@@ -39,11 +39,7 @@ export const registerPlan: RegisterCommand = (program, ctx) => {
       const config = await loadConfig({
         cwd: io.cwd,
         env: io.env,
-        flags: {
-          ...(flags.config === undefined ? {} : { configFile: flags.config }),
-          ...(flags.templates === undefined ? {} : { templates: flags.templates }),
-          ...(exports.length === 0 ? {} : { exports }),
-        },
+        flags: configFlags({ ...flags, export: exports }),
       });
       const templates = await loadTemplateRegistry({ dirs: [...config.templates] });
       const { comic, graph } = await prepareScript(script, { cwd: io.cwd, templates, exports: planExports(config) });

@@ -4,30 +4,20 @@
  * prompts interrupted), sockets closed. A second signal exits at once.
  */
 import { Option } from 'commander';
-import { loadConfig, type ConfigFlags } from '../../config/index.js';
+import { loadConfig } from '../../config/index.js';
+import { configFlags, repeatable, type CommonFlags } from '../options.js';
 import { ComicError, ExitCode } from '../../errors.js';
 import { startServe, type RunningServer } from '../../serve/server.js';
 import type { CliContext } from '../io.js';
 import type { RegisterCommand } from './index.js';
 
-export interface ServeFlags {
-  readonly port?: number;
-  readonly host?: string;
-  readonly server?: string[];
-  /** A URL, false for --no-fallback, or commander's default true when neither was given. */
-  readonly fallback?: string | boolean;
-  readonly backend?: string;
+export interface ServeFlags extends CommonFlags {
   readonly script?: string;
-  readonly out?: string;
-  readonly cache?: string;
-  readonly templates?: string[];
-  readonly config?: string;
   readonly rateLimit?: number;
   readonly maxJobs?: number;
   readonly concurrency?: number;
 }
 
-const repeat = (value: string, previous: string[] = []) => [...previous, value];
 
 export const registerServe: RegisterCommand = (program, ctx) => {
   program
@@ -35,14 +25,14 @@ export const registerServe: RegisterCommand = (program, ctx) => {
     .description('Serve the pipeline over HTTP and WebSocket: panel and script jobs, progress, files (docs/serve.md)')
     .option('--port <n>', 'port to listen on (default from config: serve.port, 8787; 0 picks a free one)', (v) => wholeNumber(v, '--port', 0))
     .option('--host <host>', 'address to listen on (default 127.0.0.1; anything else needs an API key)')
-    .option('--server <url>', 'a ComfyUI server (repeatable; replaces the configured ones)', repeat)
+    .option('--server <url>', 'a ComfyUI server (repeatable; replaces the configured ones)', repeatable)
     .option('--fallback <url>', 'the Stable Diffusion API to fall back to when ComfyUI is unreachable')
     .option('--no-fallback', 'never fall back to the SD API')
     .addOption(new Option('--backend <name>', 'comfyui, sdapi or draft').choices(['comfyui', 'sdapi', 'draft']))
     .option('--script <file>', 'a comic script whose characters and backgrounds panel requests may name by id')
     .option('-o, --out <dir>', 'output folder; each job gets a folder under <out>/serve/')
     .option('--cache <dir>', 'render cache folder, shared by every job (default .comic/cache)')
-    .option('--templates <dir>', 'a folder of user templates, searched first (repeatable)', repeat)
+    .option('--templates <dir>', 'a folder of user templates, searched first (repeatable)', repeatable)
     .option('--config <file>', 'use this config file instead of searching for comic.config.yaml')
     .option('--rate-limit <n>', 'requests per minute per API key (default 600)', (v) => wholeNumber(v, '--rate-limit', 1))
     .option('--max-jobs <n>', 'jobs one API key may have queued or running (default 20)', (v) => wholeNumber(v, '--max-jobs', 1))
@@ -86,20 +76,6 @@ export async function runServe(flags: ServeFlags, ctx: CliContext, stop: AbortSi
   server.log.info('stopped');
 }
 
-function configFlags(flags: ServeFlags): ConfigFlags {
-  return {
-    ...(flags.config !== undefined && { configFile: flags.config }),
-    ...(flags.server !== undefined && { servers: flags.server }),
-    ...(flags.out !== undefined && { output: flags.out }),
-    ...(flags.cache !== undefined && { cache: flags.cache }),
-    ...(flags.backend !== undefined && { backend: flags.backend }),
-    ...(typeof flags.fallback === 'string' && { fallback: flags.fallback }),
-    ...(flags.fallback === false && { fallback: false as const }),
-    ...(flags.templates !== undefined && { templates: flags.templates }),
-    ...(flags.port !== undefined && { port: flags.port }),
-    ...(flags.host !== undefined && { host: flags.host }),
-  };
-}
 
 function wholeNumber(value: string, flag: string, min: number): number {
   const n = Number(value);

@@ -28,6 +28,7 @@ import {
   type TemplateRegistry,
 } from '../../templates/index.js';
 import type { CliContext } from '../io.js';
+import { configFlags } from '../options.js';
 import type { RegisterCommand } from './index.js';
 
 interface SourceFlags {
@@ -107,10 +108,8 @@ async function configFor(ctx: CliContext, flags: SourceFlags): Promise<ResolvedC
   return loadConfig({
     cwd: ctx.io.cwd,
     env: ctx.io.env,
-    flags: {
-      ...(flags.config === undefined ? {} : { configFile: flags.config }),
-      ...(flags.templates === undefined ? {} : { templates: flags.templates }),
-    },
+    // Only these two: `--server` here names the object_info to check against, not the servers to render on.
+    flags: configFlags({ config: flags.config, templates: flags.templates }),
   });
 }
 
