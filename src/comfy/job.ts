@@ -446,15 +446,16 @@ export class PromptJob {
   /** Waits until the prompt is neither pending nor running (an interrupt is cooperative). */
   async #awaitGone(): Promise<void> {
     const until = Date.now() + this.host.timeouts.cancel;
-    let interrupts = 0;
     while (Date.now() < until) {
       const budget = deadline(undefined, Math.max(1, until - Date.now()));
       try {
         const queue = await this.host.routes.queue(budget.signal);
         const running = queue.running.includes(this.promptId);
         if (!running && !queue.pending.includes(this.promptId)) return;
-        // It may have moved from pending to running between our delete and interrupt: repeat both.
-        if (++interrupts % 10 === 0 || !running) await this.#withdraw();
+        // Repeat both until it is gone: it may have moved from pending to running between our
+        // delete and our interrupt, and the server clears the interrupt flag when a prompt
+        // starts, so an interrupt that lands just then is lost. Both only ever name our prompt.
+        await this.#withdraw();
       } catch {
         return; // unreachable: nothing more we can do from here
       } finally {

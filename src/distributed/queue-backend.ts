@@ -192,6 +192,8 @@ export class QueueBackend implements Backend {
       this.#events = events;
       await events.waitUntilReady();
     })();
+    // A failed start (Redis down) is tried again by the next caller, not remembered.
+    this.#started.catch(() => (this.#started = null));
     return this.#started;
   }
 
@@ -231,7 +233,9 @@ export class QueueBackend implements Backend {
     await this.#warnWithoutWorkers(onEvent);
   }
 
+  /** Puts a failed job back in the queue (a cancel mark left by another coordinator goes too). */
   async #retry(key: string): Promise<void> {
+    await this.#session.redis.del(names.cancelMark(this.target.queue, key));
     const job = await this.#session.queue.getJob(key);
     await job?.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }).catch(() => undefined);
   }

@@ -172,7 +172,7 @@ export class RenderWorker {
       return await this.#render(key, request, AbortSignal.any([...(jobSignal ? [jobSignal] : []), this.#dead.signal]));
     } catch (error) {
       if (this.#dead.signal.aborted) throw error; // nobody will read it: the connection is gone
-      const failure = asComicError(error);
+      const failure = jobSignal?.aborted ? new ComicError('CANCELLED', `${request.jobId} was cancelled by its coordinator`) : asComicError(error);
       const retried = RETRYABLE.has(failure.code) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
       this.#log({ type: 'failed', jobId: request.jobId, key, code: failure.code, message: failure.message, retried });
       if (BACKEND_DOWN.has(failure.code)) this.#pauseUntilBackendIsBack(failure.message);

@@ -165,6 +165,20 @@ describe.skipIf(!REDIS_AVAILABLE)('the queue backend', () => {
     expect(cluster.ledger.finished.get(request(7).key)).toBe(1);
   });
 
+  it('a job cancelled by one coordinator is queued again for another that still needs it', async () => {
+    const { backend } = await cluster.worker('gpu-a', { concurrency: 1 });
+    const held = backend.hold(() => true);
+    const controller = new AbortController();
+    const leaving = cluster.coordinator().render(request(13), options([], controller.signal));
+    const staying = cluster.coordinator().render({ ...request(13), outputPath: join(dir, 'staying.png') }, options());
+    await held.started;
+    controller.abort(new ComicError('CANCELLED', 'the run was cancelled'));
+    await expect(leaving).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(await staying).toMatchObject({ server: 'gpu-a' });
+    expect(cluster.ledger.started.get(request(13).key)).toBe(2);
+    expect(cluster.ledger.finished.get(request(13).key)).toBe(1);
+  });
+
   it("fails a job whose template differs on the worker with TEMPLATE_MISMATCH, naming both digests", async () => {
     await cluster.worker('gpu-a');
     const template = { ...templates.get('panel'), digest: 'f'.repeat(64) };

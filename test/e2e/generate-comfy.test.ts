@@ -148,14 +148,18 @@ describe('generate on emulated servers', () => {
       const args = ['--import', import.meta.resolve('tsx'), join(root, 'test', 'e2e', 'cli.ts'), 'generate', 'comic.yaml', '--out', 'out', '--cache', 'cache', '--server', server.url, '--no-fallback', '--json'];
       const child = execa(process.execPath, args, { cwd: dir, reject: false, env: { ...process.env, CI: 'true' }, extendEnv: false });
       const finished: string[] = [];
+      let sent = false;
       // Keep reading after the signal: the process may still report what it finished.
+      // Exactly one signal: a second Ctrl-C means "quit at once".
       for await (const line of child.iterable()) {
         const event = JSON.parse(String(line)) as { type: string; job?: string };
         if (event.type === 'job-done') finished.push(event.job!);
-        if (finished.length === 4 && !child.killed) child.kill(signal);
+        if (finished.length === 4 && !sent) sent = child.kill(signal);
       }
       const first = await child;
       expect(first.exitCode ?? first.signal, first.stderr).toBe(signal === 'SIGINT' ? 130 : 'SIGKILL');
+      // A cancelled run still closes its JSON stream with exactly one summary line.
+      if (signal === 'SIGINT') expect(JSON.parse(String(first.stdout).trim().split('\n').at(-1)!)).toMatchObject({ schema: 'comic.summary/1', exitCode: 130 });
       const queue = async () => (await (await fetch(`${server.url}/api/queue`)).json()) as { queue_running: [number, string][]; queue_pending: [number, string][] };
       const queued = async () => {
         const q = await queue();

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { Option } from 'commander';
 import { loadConfig, type ResolvedConfig } from '../../config/index.js';
 import { commaList, configFlags, positiveInt, repeatable, type CommonFlags } from '../options.js';
+import { ownSignals } from '../signals.js';
 import { ComicError, ExitCode } from '../../errors.js';
 import { chooseMode, createRenderer } from '../../progress/renderer.js';
 import { EventBus } from '../../progress/events.js';
@@ -174,22 +175,12 @@ function failedSummary(error: unknown) {
  */
 export function cancelOnSignals(ctx: CliContext): AbortController & { dispose(): void } {
   const controller = new AbortController();
-  let count = 0;
-  const onSignal = () => {
-    count++;
-    if (count === 1) {
+  const owned = ownSignals({
+    first: () => {
       ctx.io.stderr.write('\ncomic: cancelling: stopping our prompts on the servers (Ctrl-C again to quit at once)\n');
       controller.abort(new ComicError('CANCELLED', 'the run was cancelled'));
-    } else {
-      process.exit(ExitCode.cancelled);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return Object.assign(controller, {
-    dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
     },
+    second: () => process.exit(ExitCode.cancelled),
   });
+  return Object.assign(controller, { dispose: () => owned.dispose() });
 }

@@ -9,6 +9,7 @@ import { configFlags, repeatable, type CommonFlags } from '../options.js';
 import { ComicError, ExitCode } from '../../errors.js';
 import { startServe, type RunningServer } from '../../serve/server.js';
 import type { CliContext } from '../io.js';
+import { ownSignals } from '../signals.js';
 import type { RegisterCommand } from './index.js';
 
 export interface ServeFlags extends CommonFlags {
@@ -39,18 +40,11 @@ export const registerServe: RegisterCommand = (program, ctx) => {
     .option('--concurrency <n>', 'jobs run at once (default: what the servers take at once)', (v) => wholeNumber(v, '--concurrency', 1))
     .action(async (flags: ServeFlags) => {
       const stop = new AbortController();
-      let signals = 0;
-      const onSignal = () => {
-        if (++signals === 1) stop.abort();
-        else process.exit(ExitCode.cancelled);
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const owned = ownSignals({ first: () => stop.abort(), second: () => process.exit(ExitCode.cancelled) });
       try {
         await runServe(flags, ctx, stop.signal);
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        owned.dispose();
       }
     });
 };

@@ -7,7 +7,7 @@
  */
 import { cpus } from 'node:os';
 import { Option } from 'commander';
-import { loadConfig, type ConfigFlags, type ResolvedConfig } from '../../config/index.js';
+import { loadConfig, type ResolvedConfig } from '../../config/index.js';
 import { parseDuration } from '../../config/duration.js';
 import { parseQueueUrl, queueUrlFrom, QUEUE_URL_ENV, withStore } from '../../distributed/target.js';
 import { RenderWorker, type WorkerLogEntry } from '../../distributed/worker.js';
@@ -17,36 +17,30 @@ import { EventBus } from '../../progress/events.js';
 import { createBackend } from '../../run/backends.js';
 import { loadTemplateRegistry } from '../../templates/index.js';
 import type { CliContext } from '../io.js';
+import { configFlags, positiveInt, repeatable, type CommonFlags } from '../options.js';
+import { ownSignals } from '../signals.js';
 import type { RegisterCommand } from './index.js';
 
-interface WorkerFlags {
+interface WorkerFlags extends CommonFlags {
   readonly queue?: string | boolean;
-  readonly server?: string[];
   readonly concurrency?: number;
-  readonly backend?: string;
-  /** A URL, false for --no-fallback, or commander's default true. */
-  readonly fallback?: string | boolean;
   readonly store?: string;
-  readonly templates?: string[];
-  readonly config?: string;
   readonly name?: string;
   readonly stallTimeout?: number;
 }
-
-const repeat = (value: string, previous: string[] = []) => [...previous, value];
 
 export const registerWorker: RegisterCommand = (program, ctx) => {
   program
     .command('worker')
     .description('Render jobs from a distributed queue (Redis) on this machine\'s ComfyUI, next to other workers')
     .option('--queue [url]', `the queue: redis[s]://[user:password@]host:6379/0[?queue=NAME] (default $${QUEUE_URL_ENV})`)
-    .option('--server <url>', 'a ComfyUI server of this worker (repeatable; replaces the configured ones)', repeat)
+    .option('--server <url>', 'a ComfyUI server of this worker (repeatable; replaces the configured ones)', repeatable)
     .option('--concurrency <n>', 'jobs taken at once (default: what the servers take in flight)', (v) => positiveInt(v, '--concurrency'))
     .addOption(new Option('--backend <name>', 'comfyui, sdapi or draft').choices(['comfyui', 'sdapi', 'draft']))
     .option('--fallback <url>', 'the Stable Diffusion API this worker falls back to when its ComfyUI is down')
     .option('--no-fallback', 'never fall back to the SD API')
     .option('--store <dir>', 'keep inputs and results in this shared folder instead of Redis (every participant must use the same)')
-    .option('--templates <dir>', 'a folder of user templates, searched first (repeatable); must match the coordinator\'s', repeat)
+    .option('--templates <dir>', 'a folder of user templates, searched first (repeatable); must match the coordinator\'s', repeatable)
     .option('--config <file>', 'use this config file instead of searching for comic.config.yaml')
     .option('--name <name>', 'how this worker is named in logs, reports and `comic queue status` (default host-pid)')
     .option('--stall-timeout <duration>', 'a job whose worker is silent this long goes to another worker (default 30s)', (v) => duration(v, '--stall-timeout'))
@@ -121,46 +115,17 @@ function printer(ctx: CliContext): (entry: WorkerLogEntry) => void {
  */
 function stopOnSignals(ctx: CliContext, worker: RenderWorker) {
   const controller = new AbortController();
-  let count = 0;
   let settle!: (code: number) => void;
   const stopped = new Promise<number>((resolve) => (settle = resolve));
-  const onSignal = () => {
-    count++;
-    if (count === 1) {
+  const owned = ownSignals({
+    first: () => {
       ctx.io.stderr.write('\ncomic: stopping: finishing the jobs in hand (Ctrl-C again to stop at once; other workers will take them over)\n');
       controller.abort(new ComicError('CANCELLED', 'the worker was stopped'));
       void worker.close().then(() => settle(ExitCode.ok));
-    } else {
-      void worker.kill().then(() => settle(ExitCode.cancelled));
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    stopped,
-    dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
     },
-  };
-}
-
-function configFlags(flags: WorkerFlags): ConfigFlags {
-  return {
-    ...(flags.config !== undefined && { configFile: flags.config }),
-    ...(flags.server !== undefined && { servers: flags.server }),
-    ...(flags.backend !== undefined && { backend: flags.backend }),
-    ...(typeof flags.fallback === 'string' && { fallback: flags.fallback }),
-    ...(flags.fallback === false && { fallback: false as const }),
-    ...(flags.templates !== undefined && { templates: flags.templates }),
-  };
-}
-
-function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new ComicError('USAGE', `${flag} takes a whole number of at least 1, not ${JSON.stringify(value)}`);
-  return n;
+    second: () => void worker.kill().then(() => settle(ExitCode.cancelled)),
+  });
+  return { signal: controller.signal, stopped, dispose: () => owned.dispose() };
 }
 
 function duration(value: string, flag: string): number {
