@@ -36,7 +36,7 @@ export const registerCompose: RegisterCommand = (program, ctx) => {
       });
       const controller = cancelOnSignals(ctx);
       try {
-        const code = await runPipeline({ scripts, config, flags, ctx, signal: controller.signal, backend: () => new CacheOnlyBackend() });
+        const code = await runPipeline({ scripts, config, flags, ctx, signal: controller.signal, backend: () => new CacheOnlyBackend(), secrets: [], local: false });
         ctx.setExitCode(code);
       } finally {
         controller.dispose();

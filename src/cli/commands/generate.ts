@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { Option } from 'commander';
-import { loadConfig, type ResolvedConfig } from '../../config/index.js';
+import { loadConfig, type ResolvedConfig, type Secret } from '../../config/index.js';
 import { commaList, configFlags, positiveInt, repeatable, type CommonFlags } from '../options.js';
 import { ownSignals } from '../signals.js';
 import { ComicError, ExitCode } from '../../errors.js';
@@ -31,6 +31,8 @@ interface GenerateFlags extends CommonFlags {
   readonly watch?: boolean;
   readonly json?: boolean;
   readonly plain?: boolean;
+  /** --queue [url]: a URL, or true to take it from the environment. */
+  readonly queue?: string | boolean;
 }
 
 export const registerGenerate: RegisterCommand = (program, ctx) => {
@@ -80,7 +82,13 @@ export const registerGenerate: RegisterCommand = (program, ctx) => {
 };
 
 async function runOnce(scripts: readonly string[], config: ResolvedConfig, flags: GenerateFlags, ctx: CliContext, signal: AbortSignal): Promise<number> {
-  return runPipeline({ scripts, config, flags, ctx, signal, backend: (bus) => createBackend(config, bus) });
+  if (flags.queue !== undefined && flags.queue !== false) {
+    // Loaded only for --queue: BullMQ and ioredis are not needed on a single machine.
+    const { queueBackendFromFlag } = await import('../../distributed/index.js');
+    const queued = queueBackendFromFlag(flags.queue, ctx.io)!;
+    return runPipeline({ scripts, config, flags, ctx, signal, backend: () => queued, secrets: queued.target.secrets, local: false });
+  }
+  return runPipeline({ scripts, config, flags, ctx, signal, backend: (bus) => createBackend(config, bus), secrets: [], local: true });
 }
 
 export interface PipelineRun {
@@ -90,6 +98,10 @@ export interface PipelineRun {
   readonly ctx: CliContext;
   readonly signal: AbortSignal;
   readonly backend: (bus: EventBus) => Backend;
+  /** Credentials beyond the config's (a queue URL's password): masked in all output. */
+  readonly secrets: readonly Secret[];
+  /** The backend renders on this machine's configured servers, so `comfyui.launch` applies. */
+  readonly local: boolean;
 }
 
 /** Plan, render what is missing, compose, export, report: `generate` and `compose` differ only in the backend. */
@@ -101,11 +113,11 @@ export async function runPipeline({ scripts, config, flags, ctx, signal, ...make
 
   const bus = new EventBus();
   const mode = chooseMode({ flags: { json: flags.json, plain: flags.plain }, io: ctx.io, env: ctx.io.env });
-  const renderer = createRenderer(mode, ctx.io, { secrets: config.secrets });
+  const renderer = createRenderer(mode, ctx.io, { secrets: [...config.secrets, ...make.secrets] });
   bus.on(renderer.onEvent);
   const backend = make.backend(bus);
   const launched =
-    config.backend === 'comfyui' && config.comfyui.launch
+    make.local && config.backend === 'comfyui' && config.comfyui.launch
       ? await launchIfDown({ url: config.servers[0]!.url, launch: config.comfyui.launch, signal, log: (line) => ctx.io.stderr.write(`${line}\n`) })
       : null;
   try {
