@@ -1,23 +1,15 @@
-import { distance } from 'fastest-levenshtein';
+import { nearest } from '../util/suggest.js';
 
 /**
- * The candidate closest to `word` when it is close enough to be a likely typo
- * (case-insensitive; one edit for words of up to 3 letters, else two or a third of the
- * word's length, whichever is more), else null.
+ * Config keys are short and often typed from memory, so they get a slightly wider budget
+ * than script keys: one edit for words of up to 3 letters, else two or a third of the
+ * word's length, whichever is more.
  */
+const configBudget = (word: string) => (word.length <= 3 ? 1 : Math.max(2, Math.floor(word.length / 3)));
+
+/** The candidate closest to `word` when it is close enough to be a likely typo (case-insensitive), else null. */
 export function didYouMean(word: string, candidates: Iterable<string>): string | null {
-  const lower = word.toLowerCase();
-  const budget = word.length <= 3 ? 1 : Math.max(2, Math.floor(word.length / 3));
-  let best: string | null = null;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const d = distance(lower, candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return bestDistance <= budget ? best : null;
+  return nearest(word, candidates, configBudget);
 }
 
 /** ` (did you mean "x"?)`, or '' when nothing is close. */

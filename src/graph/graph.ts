@@ -1,5 +1,5 @@
 import { ComicError } from '../errors.js';
-import { nearest } from '../script/suggest.js';
+import { nearest } from '../util/suggest.js';
 import { JOB_KINDS, type Job, type JobCounts, type JobGraph, type JobId, type JobKind } from './types.js';
 
 /**

@@ -8,7 +8,7 @@ import type { Diagnostic } from './diagnostics.js';
 import type { YamlPath } from './model.js';
 import type { Locate } from './positions.js';
 import { allowedKeysAt } from './schema-keys.js';
-import { didYouMean, nearest } from './suggest.js';
+import { didYouMean, nearest } from '../util/suggest.js';
 
 type Issue = z.core.$ZodIssue;
 type RawIssue = z.core.$ZodRawIssue;

@@ -5,7 +5,7 @@
  */
 import type { LayoutSpec } from './model.js';
 import type { LayoutInput } from './schema.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../util/suggest.js';
 
 export interface PresetLayout {
   /** Panels per row, top to bottom. */

@@ -15,7 +15,7 @@ import type { YamlPath } from './model.js';
 import { resolvePageFormat, pageFormatProblems } from './page-format.js';
 import type { Locate } from './positions.js';
 import type { EntityPart, PagePart, ScriptParts } from './script-data.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../util/suggest.js';
 import { DEFAULT_TEMPLATE_IDS, parseTemplateRef, type TemplateKind } from './template-ref.js';
 import { displayPath } from './issues.js';
 

@@ -5,7 +5,7 @@
  * resolved against the target server's COMBO lists when its object_info is given.
  */
 import { ComicError, type SourceLocation } from '../errors.js';
-import { nearest } from '../script/suggest.js';
+import { nearest } from '../util/suggest.js';
 import type { Template } from './loader.js';
 import type { ParamSpec } from './manifest.js';
 import { canonicalModelName, resolveModel } from './models.js';

@@ -15,7 +15,7 @@ import semver from 'semver';
 import { ComicError, type SourceLocation } from '../errors.js';
 import type { TemplateRef } from '../script/model.js';
 import { formatTemplateRef, parseTemplateRef } from '../script/template-ref.js';
-import { nearest } from '../script/suggest.js';
+import { nearest } from '../util/suggest.js';
 import type { TemplateResolver } from './types.js';
 import { loadTemplateDir, MANIFEST_FILE, type Template, type TemplateSource } from './loader.js';
 

@@ -5,7 +5,7 @@
  * server, so a missing model or custom node costs no GPU time and names the server.
  */
 import { ComicError } from '../errors.js';
-import { nearest } from '../script/suggest.js';
+import { nearest } from '../util/suggest.js';
 import { FOLDER_LISTS, listForMessage } from './models.js';
 import { comboOptions, isUploadSpec, nodeInputs, specOptions, specType, type InputSpec, type ObjectInfo } from './object-info.js';
 import { describeNode, isLink, type ApiNode, type ApiWorkflow } from './workflow.js';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareDiagnostics, formatDiagnostic, sortDiagnostics, type Diagnostic } from '../../src/script/diagnostics.js';
 import { interpretLayoutText, layoutCellCount, layoutRows, layoutSpecFrom, presetsWithCells, PRESET_LAYOUTS, suggestRowCode } from '../../src/script/layouts.js';
-import { didYouMean, editDistance, nearest } from '../../src/script/suggest.js';
+import { didYouMean, editDistance, nearest } from '../../src/util/suggest.js';
 import { formatTemplateRef, parseTemplateRef } from '../../src/script/template-ref.js';
 import { parseLength, toPixels } from '../../src/script/units.js';
 

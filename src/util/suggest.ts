@@ -1,5 +1,5 @@
 /**
- * "Did you mean …?" for misspelt keys and ids: the nearest candidate by edit distance, when
+ * "Did you mean …?" for misspelt keys, ids, template and job names, everywhere in comic: the nearest candidate by edit distance, when
  * it is close enough to be a plausible typo rather than a different word.
  */
 
@@ -27,12 +27,16 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/** How many edits still make a plausible typo of `word`: a third of its length, 1 to 3. */
+const defaultBudget = (word: string) => Math.min(3, Math.max(1, Math.floor(word.length / 3)));
+
 /**
- * The candidate nearest to `word`, or null when none is within a third of the word's length
- * (at least 1, at most 3 edits); case differences count as half an edit.
+ * The candidate nearest to `word`, or null when none is within `budget(word)` edits (by
+ * default a third of the word's length, at least 1, at most 3); case differences count as
+ * half an edit.
  */
-export function nearest(word: string, candidates: Iterable<string>): string | null {
-  const budget = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
+export function nearest(word: string, candidates: Iterable<string>, budgetFor: (word: string) => number = defaultBudget): string | null {
+  const budget = budgetFor(word);
   let best: string | null = null;
   let bestScore = Infinity;
   for (const candidate of candidates) {
