@@ -18,9 +18,9 @@
  * Run as `bench/queue.bench.ts worker <url> <name> <concurrency>` (or `bare <url> <concurrency>`),
  * the file is one worker.
  */
+import { freePort } from '../test/support/net.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -93,13 +93,6 @@ async function runBareWorker(url: string, concurrency: number): Promise<void> {
   process.once('SIGTERM', () => void worker.close().then(() => process.exit(0)));
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Starts a child and resolves once it prints `marker`. */
 function started(child: ChildProcess, marker: string): Promise<void> {

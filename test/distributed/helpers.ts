@@ -3,9 +3,9 @@
  * port (the suite is skipped, saying why, only when redis-server is not installed), fast
  * stall settings, and backends that count and hold renders.
  */
+import { freePort } from '../support/net.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DraftBackend } from '../../src/backends/draft/backend.js';
@@ -25,13 +25,6 @@ export interface RedisInstance {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A throwaway redis-server: no persistence, loopback only, its own folder; resolves once it accepts connections. */
 export async function startRedis(options: { password?: string } = {}): Promise<RedisInstance> {

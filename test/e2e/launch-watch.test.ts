@@ -2,8 +2,8 @@
  * `generate` starting a local ComfyUI from `comfyui.launch` (here: the emulator's own
  * command line, as a real child process), and `generate --watch` re-rendering what changed.
  */
+import { freePort } from '../support/net.js';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -45,13 +45,6 @@ function captureIO(onText: (text: string) => void = () => {}): { io: CliIO; text
   return { io: { stdout: sink, stderr: sink, env: {}, cwd: dir }, text: () => all.join('') };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 const answers = async (url: string) => fetch(`${url}/api/system_stats`).then(() => true, () => false);
 const report = async () => JSON.parse(await readFile(join(dir, 'out', 'report.json'), 'utf8')) as RunReport;
