@@ -59,7 +59,7 @@ export class RenderCache {
    * (a staging file in the cache's own folder, so on the same disk) is renamed into place
    * instead of copied.
    */
-  async put(source: string, meta: CacheMeta, options: { move?: boolean } = {}): Promise<CacheEntry> {
+  async put(source: string, meta: CacheMeta, options: { move?: boolean } = {}): Promise<void> {
     if (options.move) {
       await mkdir(this.#shard(meta.key), { recursive: true });
       await rename(source, this.imagePath(meta.key));
@@ -67,9 +67,6 @@ export class RenderCache {
       await copyFileAtomic(source, this.imagePath(meta.key));
     }
     await writeFileAtomic(join(this.#shard(meta.key), `${meta.key}.json`), `${JSON.stringify(meta, null, 2)}\n`);
-    const entry = await this.get(meta.key);
-    if (!entry) throw new ComicError('INTERNAL', `cache entry ${meta.key} vanished right after it was written in ${this.dir}`);
-    return entry;
   }
 
   async *entries(): AsyncGenerator<CacheEntry> {
