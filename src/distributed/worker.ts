@@ -7,7 +7,7 @@
  * A key already in the store is never rendered again. A worker that dies mid-job stops
  * renewing the job's lock, and BullMQ's stall detection gives the job to another worker.
  */
-import { createHash } from 'node:crypto';
+import { sha256 as sha256Of } from '../util/hash.js';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -254,7 +254,7 @@ export class RenderWorker {
             hint: 'the coordinator uploads inputs to its store: give it and every worker the same store (?store=DIR / --store DIR)',
           });
         }
-        if (createHash('sha256').update(bytes).digest('hex') !== sha256) {
+        if (sha256Of(bytes) !== sha256) {
           throw new ComicError('JOB_LOST', `${request.jobId}'s input "${param}" in ${this.store} does not match its hash ${sha256.slice(0, 12)}`);
         }
         await mkdir(join(this.#workDir!, 'inputs'), { recursive: true });

@@ -5,8 +5,7 @@
  * manifest the moment it is done, so a rerun after a crash or Ctrl-C picks up exactly where
  * this one stopped. Pages are composed from cached panels; exports are made from pages.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { composePageDetailed } from '../compose/page.js';
@@ -18,6 +17,7 @@ import { isImageJob, type ExportJob, type ImageJob, type Job, type PageJob } fro
 import type { EventBus, RunSummary } from '../progress/events.js';
 import type { TemplateRegistry } from '../templates/index.js';
 import { copyFileAtomic, sweepTempFiles, writeFileAtomic } from '../util/fs.js';
+import { fileHasher } from '../util/hash.js';
 import { RenderCache, type CacheMeta } from './cache.js';
 import { runDag, type NodeOutcome } from './dag.js';
 import { RunManifest } from './manifest.js';
@@ -448,22 +448,3 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Hashes each file once per run: a sheet feeds many panels, and cache images do not change during a run. */
-function fileHasher(): (path: string) => Promise<string> {
-  const hashes = new Map<string, Promise<string>>();
-  return (path) => {
-    let hash = hashes.get(path);
-    if (!hash) {
-      hash = fileSha256(path);
-      hashes.set(path, hash);
-      hash.catch(() => hashes.delete(path));
-    }
-    return hash;
-  };
-}
-
-async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}

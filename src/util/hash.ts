@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 
 /**
  * JSON with object keys sorted at every depth, so equal values always serialise to equal
@@ -24,4 +25,27 @@ export function sha256(data: string | Uint8Array): string {
 /** The sha256 of the canonical JSON of a value. */
 export function hashValue(value: unknown): string {
   return sha256(canonicalJson(value));
+}
+
+/**
+ * sha256 of files, each read once per hasher (streamed, so large files never sit in memory):
+ * a run hashes a character sheet once however many panels it feeds.
+ */
+export function fileHasher(): (path: string) => Promise<string> {
+  const hashes = new Map<string, Promise<string>>();
+  return (path) => {
+    let hash = hashes.get(path);
+    if (!hash) {
+      hash = fileSha256(path);
+      hashes.set(path, hash);
+      hash.catch(() => hashes.delete(path));
+    }
+    return hash;
+  };
+}
+
+export async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
