@@ -27,7 +27,7 @@ function workflow(seed: number): ApiWorkflow {
 }
 
 const emulator = await spawnEmulator({ stepMs: 0 });
-const client = new ComfyClient({ url: emulator.url, name: 'memory', maxConcurrent: IN_FLIGHT, headers: {}, auth: null });
+const client = new ComfyClient({ url: emulator.url, name: 'memory', maxConcurrent: IN_FLIGHT, headers: {}, auth: { kind: 'none' } });
 const dir = await mkdtemp(join(tmpdir(), 'comic-bench-'));
 let events = 0;
 

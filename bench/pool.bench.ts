@@ -36,7 +36,7 @@ const median = (xs: number[]): number => {
 
 async function startPool(stepMs: number): Promise<{ pool: ComfyPool; stop: () => Promise<void> }> {
   const emulators = await Promise.all(Array.from({ length: SERVERS }, () => spawnEmulator({ stepMs })));
-  const pool = new ComfyPool(emulators.map((e, i) => ({ url: e.url, name: `gpu${i}`, maxConcurrent: 2, headers: {}, auth: null })));
+  const pool = new ComfyPool(emulators.map((e, i) => ({ url: e.url, name: `gpu${i}`, maxConcurrent: 2, headers: {}, auth: { kind: 'none' } })));
   await pool.start(AbortSignal.timeout(30_000));
   await new Promise<void>((resolve) => {
     const check = (): void => {

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const worker = fork(fileURLToPath(import.meta.url), [FIREHOSE], { execArgv: ['--import', 'tsx'] });
   const url = await new Promise<string>((resolve) => worker.once('message', (m: { url: string }) => resolve(m.url)));
   // The firehose answers no pings; the run is shorter than a ping interval anyway.
-  const client = new ComfyClient({ url, name: 'firehose', maxConcurrent: 1, headers: {}, auth: null }, { timeouts: { poll: 600_000, ping: 600_000 } });
+  const client = new ComfyClient({ url, name: 'firehose', maxConcurrent: 1, headers: {}, auth: { kind: 'none' } }, { timeouts: { poll: 600_000, ping: 600_000 } });
   await client.connect(AbortSignal.timeout(10_000));
   const rows: string[] = [];
   let ok = true;

@@ -42,8 +42,8 @@ export function authHeaders(server: ServerOptions): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(server.headers)) headers[name] = reveal(value);
   const auth = server.auth;
-  if (auth?.kind === 'bearer') headers['authorization'] = `Bearer ${reveal(auth.token)}`;
-  if (auth?.kind === 'basic') {
+  if (auth.kind === 'bearer') headers['authorization'] = `Bearer ${reveal(auth.token)}`;
+  if (auth.kind === 'basic') {
     headers['authorization'] = `Basic ${Buffer.from(`${auth.user}:${reveal(auth.password)}`).toString('base64')}`;
   }
   return headers;
@@ -51,15 +51,14 @@ export function authHeaders(server: ServerOptions): Record<string, string> {
 
 /** Whether requests to this server carry anything secret (then cross-origin redirects are refused). */
 export function hasCredentials(server: ServerOptions): boolean {
-  const kind = server.auth?.kind;
-  return (kind !== undefined && kind !== 'none') || Object.keys(server.headers).length > 0;
+  return server.auth.kind !== 'none' || Object.keys(server.headers).length > 0;
 }
 
 /** Builds `apiBase + route` with query parameters and, for query-token auth, the token. */
 export function routeUrl(endpoint: Endpoint, server: ServerOptions, route: string, query?: Readonly<Record<string, string>>): URL {
   const url = new URL(`${endpoint.apiBase}${route}`);
   for (const [key, value] of Object.entries(query ?? {})) url.searchParams.set(key, value);
-  if (server.auth?.kind === 'query') url.searchParams.set(server.auth.name, reveal(server.auth.value));
+  if (server.auth.kind === 'query') url.searchParams.set(server.auth.name, reveal(server.auth.value));
   return url;
 }
 

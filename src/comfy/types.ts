@@ -11,7 +11,6 @@ export type Credential = string | { reveal(): string };
 
 /** How we authenticate to a server (or the proxy in front of it); applied to HTTP and the WebSocket handshake. */
 export type ServerAuth =
-  | null
   | { readonly kind: 'none' }
   | { readonly kind: 'bearer'; readonly token: Credential }
   | { readonly kind: 'basic'; readonly user: string; readonly password: Credential }

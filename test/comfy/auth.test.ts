@@ -139,7 +139,7 @@ describe('redirects', () => {
 
   it('a proxy answering with an HTML page is a protocol error naming the route', async () => {
     const proxy = await recordingServer(() => ({ status: 200, headers: { 'content-type': 'text/html' }, body: '<html>login</html>' }));
-    const comfy = client({ url: `${proxy.url}/comfy`, name: 'html', maxConcurrent: 2, headers: {}, auth: null });
+    const comfy = client({ url: `${proxy.url}/comfy`, name: 'html', maxConcurrent: 2, headers: {}, auth: { kind: 'none' } });
     const error = await comfy.vram(AbortSignal.timeout(5_000)).then(
       () => null,
       (e: unknown) => e as ComicError,

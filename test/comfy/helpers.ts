@@ -17,7 +17,7 @@ export const FAST: Partial<Timeouts> = {
 };
 
 export function serverOf(emulator: ComfyEmulator, name: string, extra: Partial<ServerOptions> = {}): ServerOptions {
-  return { url: emulator.url, name, maxConcurrent: 2, headers: {}, auth: null, ...extra };
+  return { url: emulator.url, name, maxConcurrent: 2, headers: {}, auth: { kind: 'none' }, ...extra };
 }
 
 /** EmptyImage → SlowProgress → SaveImage, titled; `seed` defeats ComfyUI's cache, `color` tells outputs apart. */

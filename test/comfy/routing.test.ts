@@ -54,7 +54,7 @@ describe('failure classification', () => {
 });
 
 describe('endpoints and credentials', () => {
-  const base: ServerOptions = { url: 'https://gpu.example:8443/comfy/', name: 'gpu', maxConcurrent: 2, headers: {}, auth: null };
+  const base: ServerOptions = { url: 'https://gpu.example:8443/comfy/', name: 'gpu', maxConcurrent: 2, headers: {}, auth: { kind: 'none' } };
 
   it('puts /api under the base path, once, and never keeps userinfo or query in the URL', () => {
     expect(endpointOf(base)).toEqual({ apiBase: 'https://gpu.example:8443/comfy/api', origin: 'https://gpu.example:8443', label: '"gpu" (https://gpu.example:8443/comfy)' });
