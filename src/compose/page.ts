@@ -9,8 +9,9 @@ import { resolveLayoutStyle } from './layout.js';
 import { letterPage } from './lettering/index.js';
 import { letteringMetrics } from './lettering/metrics.js';
 import { inset } from './lettering/place.js';
-import { blendRgba, blit, cssColour, encodePng, renderSvgTile, strokeRectInside, whiteCanvas } from './raster.js';
-import type { ComposedPage, PageLayout, PageStyle } from './types.js';
+import { encodeRgbPng } from './png.js';
+import { blendRgba, blit, cssColour, renderSvgTile, strokeRectInside, whiteCanvas } from './raster.js';
+import type { ComposedPage, PageLayout, PageStyle, Rect } from './types.js';
 
 export interface ComposePageInput {
   readonly page: Page;
@@ -21,53 +22,109 @@ export interface ComposePageInput {
   readonly comicMeta: Pick<ComicMeta, 'direction' | 'language' | 'format'>;
   /** How each panel fills its box; default cover, centred. */
   readonly fit?: (panelId: string) => FitOptions;
-  /**
-   * zlib level of the PNG. 2 is the default: on textured art it is several times faster
-   * than 6 for files under a tenth larger (see docs/benchmarks.md, compose).
-   */
-  readonly pngCompression?: number;
 }
 
 const DEFAULT_FIT: FitOptions = { mode: 'cover' };
 
-/** The page as an 8-bit RGB PNG of the canvas size. */
+/** The page as an 8-bit RGB PNG of the canvas size, tagged with the format's dpi. */
 export async function composePage(input: ComposePageInput): Promise<Buffer> {
   return (await composePageDetailed(input)).png;
 }
 
-/** The page plus where its lettering went and what a reader may notice. */
+/**
+ * The page plus where its lettering went and what a reader may notice.
+ *
+ * Decoding and fitting the panels and compressing the page each take about as long as the
+ * other; they overlap: a strip of rows is compressed as soon as everything painted over it
+ * is down, while lower panels are still being fitted.
+ */
 export async function composePageDetailed(input: ComposePageInput): Promise<ComposedPage> {
   const { page, layout, comicMeta } = input;
   const { borderWidth, borderColor } = resolveLayoutStyle(input.style, comicMeta.format.dpi);
+  const canvas = whiteCanvas(layout.canvas.width, layout.canvas.height);
+  const border = cssColour(borderColor);
+
+  // Panels are started before the lettering is laid out (plain JS), so libvips works meanwhile.
+  const fitting = layout.panels.map((box) => {
+    const image = input.panelImages.get(box.panelId);
+    if (image === undefined) {
+      return Promise.reject(
+        new ComicError('PANEL_IMAGE_INVALID', `page ${page.number}: no image for panel ${box.panelId}`, {
+          hint: 'render the page\'s panels first (comic generate)',
+        }),
+      );
+    }
+    return fitPanel(image, box, input.fit?.(box.panelId) ?? DEFAULT_FIT).catch((cause: unknown) => {
+      if (!(cause instanceof ComicError)) throw cause;
+      throw new ComicError(cause.code, `page ${page.number}, panel ${box.panelId}: ${cause.message}`, { hint: cause.hint, cause });
+    });
+  });
+  // A failed fit is reported through the painting that awaits it.
+  for (const fit of fitting) fit.catch(() => undefined);
+  const panels: Painted[] = [];
+  layout.panels.forEach((box, i) => {
+    panels.push(
+      paintAfter(panels, box, async () => {
+        const fitted = await fitting[i]!;
+        blit(canvas, fitted.data, fitted.width, fitted.height, box.x, box.y);
+        // Borders sit inside each box, so the gutters between boxes stay exactly the layout's.
+        if (!box.bleeds && borderWidth > 0) strokeRectInside(canvas, box, borderWidth, await border);
+      }),
+    );
+  });
+
   const lettering = letterPage(page, layout, comicMeta, input.style);
   const stroke = letteringMetrics(input.style?.lettering, comicMeta.format.dpi, comicMeta.language).line;
-
-  // Decode and fit every panel, and rasterise every piece of lettering, concurrently.
-  const [panels, tiles, border] = await Promise.all([
-    Promise.all(
-      layout.panels.map(async (box) => {
-        const image = input.panelImages.get(box.panelId);
-        if (image === undefined) {
-          throw new ComicError('PANEL_IMAGE_INVALID', `page ${page.number}: no image for panel ${box.panelId}`, {
-            hint: 'render the page\'s panels first (comic generate)',
-          });
-        }
-        return { box, fitted: await fitPanel(image, box, input.fit?.(box.panelId) ?? DEFAULT_FIT) };
-      }),
-    ),
+  const tiles: Painted[] = [];
+  for (const item of lettering.items) {
     // Tiles leave room for the outline's stroke around each shape's bounds.
-    Promise.all(lettering.items.map((item) => renderSvgTile(item.svg, inset(item.box.extent, -(2 * stroke + 2))))),
-    cssColour(borderColor),
-  ]);
-
-  const canvas = whiteCanvas(layout.canvas.width, layout.canvas.height);
-  for (const { box, fitted } of panels) {
-    blit(canvas, fitted.data, fitted.width, fitted.height, box.x, box.y);
-    // Borders sit inside each box, so the gutters between boxes stay exactly the layout's.
-    if (!box.bleeds && borderWidth > 0) strokeRectInside(canvas, box, borderWidth, border);
+    const rect = inset(item.box.extent, -(2 * stroke + 2));
+    const rendering = renderSvgTile(item.svg, rect);
+    // Lettering goes over the art under it, and over earlier lettering, in drawing order.
+    tiles.push(
+      paintAfter([...panels, ...tiles], rect, async () => {
+        const tile = await rendering;
+        if (tile) blendRgba(canvas, tile.data, tile.width, tile.height, tile.left, tile.top);
+      }),
+    );
   }
-  for (const tile of tiles) if (tile) blendRgba(canvas, tile.data, tile.width, tile.height, tile.left, tile.top);
+  const painting = [...panels, ...tiles];
 
-  const png = await encodePng(canvas, input.pngCompression ?? 1);
+  const [png] = await Promise.all([
+    encodeRgbPng(canvas.data, canvas.width, canvas.height, {
+      compression: 'fast',
+      dpi: comicMeta.format.dpi,
+      rowsReady: (top, bottom) => settled(painting.filter((p) => overlapsRows(p.rect, top, bottom))),
+    }),
+    settled(painting),
+  ]);
   return { png, layout, lettering: lettering.boxes, warnings: lettering.warnings };
+}
+
+/** A paint operation on the canvas: where it paints and when it is done. */
+interface Painted {
+  readonly rect: Rect;
+  readonly done: Promise<void>;
+}
+
+/**
+ * Paints once every earlier operation overlapping `area` is done, so overlaps keep their
+ * order. The painted rows and columns are `area`'s rounded out, hence the pixel of margin.
+ */
+function paintAfter(earlier: readonly Painted[], area: Rect, paint: () => Promise<void>): Painted {
+  const rect = inset(area, -1);
+  const under = earlier.filter((other) => overlaps(other.rect, rect));
+  return { rect, done: settled(under).then(paint) };
+}
+
+async function settled(painted: readonly Painted[]): Promise<void> {
+  await Promise.all(painted.map((p) => p.done));
+}
+
+function overlaps(a: Rect, b: Rect): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
+function overlapsRows(r: Rect, top: number, bottom: number): boolean {
+  return r.y < bottom && top < r.y + r.height;
 }

@@ -119,7 +119,3 @@ export async function cssColour(colour: string): Promise<Rgb> {
   colours.set(colour, rgb);
   return rgb;
 }
-
-export async function encodePng(canvas: RgbCanvas, compressionLevel: number): Promise<Buffer> {
-  return sharp(canvas.data, { raw: { width: canvas.width, height: canvas.height, channels: 3 } }).png({ compressionLevel }).toBuffer();
-}

@@ -124,6 +124,16 @@ describe('composePage: panels, gutters and borders', () => {
       message: expect.stringContaining('panel 2-2'),
     });
   });
+  it('fails the page on a damaged panel image, naming it, while the others are still being painted', async () => {
+    const p = page(2, rows(3), [{}, {}, {}]);
+    const layout = computeLayout(p, SMALL, 'ltr');
+    const { images } = await solidImages(p);
+    images.set('2-2', Buffer.from('\x89PNG\r\n\x1a\n not really a PNG'));
+    await expect(composePageDetailed({ page: p, layout, panelImages: images, comicMeta: meta(SMALL) })).rejects.toMatchObject({
+      code: 'PANEL_IMAGE_INVALID',
+      message: expect.stringMatching(/^page 2, panel 2-2: cannot fit/),
+    });
+  });
 });
 
 describe('composePage: lettering', () => {

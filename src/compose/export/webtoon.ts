@@ -5,7 +5,8 @@
  */
 import sharp from 'sharp';
 import { safeJoin, writeFileAtomic } from '../../util/fs.js';
-import { blit, encodePng, whiteCanvas } from '../raster.js';
+import { encodeRgbPng } from '../png.js';
+import { blit, whiteCanvas } from '../raster.js';
 import type { LetteringBox, PageLayout } from '../types.js';
 import { type ExportContext, type ExportedFile, pageFileStem } from './types.js';
 
@@ -120,7 +121,7 @@ export async function exportWebtoon(ctx: ExportContext, options: WebtoonOptions 
       }
       blit(slice, await pageStrip(i), plan.width, page.height, 0, page.top - from);
     }
-    const bytes = await encodePng(slice, 6);
+    const bytes = await encodeRgbPng(slice.data, slice.width, slice.height, { compression: 'small' });
     const path = safeJoin(ctx.outDir, 'webtoon', `${pageFileStem(s + 1)}.png`);
     await writeFileAtomic(path, bytes);
     files.push({ kind: 'webtoon', path, bytes: bytes.length });
