@@ -5,10 +5,12 @@
  * positions, no iteration order of a Map or Set. Equal content means equal key on every
  * machine, and the render cache is addressed by it.
  *
- * Bump KEY_SCHEMA when what a key covers, or what the renderer or compositor makes of the
- * same inputs, changes in a way old cache entries must not satisfy.
+ * Bump KEY_SCHEMA when what a key covers, or what the renderer makes of the same inputs,
+ * changes in a way old cache entries must not satisfy; when only the compositor's output
+ * changes, bump COMPOSER_REVISION instead, so renders stay cached.
  */
 import type { LayoutSpec, PageFormat, ReadingDirection, ComicMeta } from '../script/model.js';
+import { COMPOSER_REVISION } from '../compose/revision.js';
 import type { PageLayout } from '../compose/types.js';
 import { canonicalJson, hashValue, sha256 } from '../util/hash.js';
 import type { ExportKind, ImageRequest, JobId, TemplateStamp } from './types.js';
@@ -68,14 +70,15 @@ export interface PageKeyInput {
 }
 
 /**
- * A composed page: its number (for the folio), format, reading direction, language,
- * layout (as written and as computed), lettering, and its panels' keys. The panels' prompts count
+ * A composed page: the composer's revision, its number (for the folio), format, reading
+ * direction, language, layout (as written and as computed), lettering, and its panels' keys. The panels' prompts count
  * only through those keys.
  */
 export function pageKey(input: PageKeyInput, keyOf: KeyOf): string {
   return hashValue({
     schema: KEY_SCHEMA,
     kind: 'page',
+    composer: COMPOSER_REVISION,
     number: input.number,
     format: input.format,
     direction: input.direction,

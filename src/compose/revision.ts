@@ -1,0 +1,6 @@
+/**
+ * Bumped whenever composing the same panels, layout and lettering gives different page files
+ * (pixels, or bytes such as the pHYs chunk), so pages cached by an older comic are composed
+ * again while the panels stay cached. 2: strip encoder, pages carry their dpi.
+ */
+export const COMPOSER_REVISION = 2;
