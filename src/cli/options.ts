@@ -2,6 +2,7 @@
  * Command-line options spelled the same way in every command: their parsers, and how they
  * become loadConfig's flags (which then win over environment, project and user settings).
  */
+import { Option } from 'commander';
 import type { ConfigFlags } from '../config/index.js';
 import { ComicError } from '../errors.js';
 
@@ -19,6 +20,23 @@ export interface CommonFlags {
   readonly port?: number;
   readonly host?: string;
 }
+
+/**
+ * The options several commands share, built in one place so that their spelling, parser and
+ * help read alike everywhere; `what` rewords the help where a command uses one its own way.
+ */
+export const sharedOption = {
+  config: (what = 'use this config file instead of searching for comic.config.yaml') => new Option('--config <file>', what),
+  out: (what = 'output folder (default from config: out)') => new Option('-o, --out <dir>', what),
+  cache: (what = 'render cache folder') => new Option('--cache <dir>', `${what} (default from config: .comic/cache)`),
+  server: (what = 'a ComfyUI server (repeatable; replaces the configured ones)') => new Option('--server <url>', what).argParser(repeatable),
+  fallback: (what = 'the Stable Diffusion API to fall back to when ComfyUI is unreachable') => new Option('--fallback <url>', what),
+  noFallback: (what = 'never fall back to the SD API') => new Option('--no-fallback', what),
+  templates: (what = 'a folder of user templates, searched before the built-in ones (repeatable)') =>
+    new Option('--templates <dir>', what).argParser(repeatable),
+  exports: (what = 'png,pdf,cbz,webtoon, comma-separated or repeated (default from config: png,pdf,cbz)') =>
+    new Option('--export <kinds>', what).argParser(commaList),
+};
 
 export function configFlags(flags: CommonFlags): ConfigFlags {
   return {

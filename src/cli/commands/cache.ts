@@ -10,6 +10,7 @@ import { RenderCache } from '../../run/cache.js';
 import { planExports, prepareScript } from '../../run/prepare.js';
 import { loadTemplateRegistry } from '../../templates/index.js';
 import type { CliContext } from '../io.js';
+import { sharedOption } from '../options.js';
 import type { RegisterCommand } from './index.js';
 
 export const registerCache: RegisterCommand = (program, ctx) => {
@@ -17,7 +18,7 @@ export const registerCache: RegisterCommand = (program, ctx) => {
   cache
     .command('ls')
     .description('List cached images: key, job, backend, size, date')
-    .option('--cache <dir>', 'the cache folder (default from config)')
+    .addOption(sharedOption.cache('the cache folder'))
     .option('--json', 'one JSON object per entry')
     .action(async (flags: { cache?: string; json?: boolean }) => {
       const store = await open(ctx, flags.cache);
@@ -39,7 +40,7 @@ export const registerCache: RegisterCommand = (program, ctx) => {
     .description('Remove entries no given script uses (all entries when no script is given)')
     .argument('[scripts...]', 'keep what these scripts use now')
     .option('--older-than <age>', 'only remove entries older than this (e.g. 7d, 12h, 30m)')
-    .option('--cache <dir>', 'the cache folder (default from config)')
+    .addOption(sharedOption.cache('the cache folder'))
     .action(async (scripts: string[], flags: { cache?: string; olderThan?: string }) => {
       const config = await loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env, flags: flags.cache ? { cache: flags.cache } : {} });
       const store = new RenderCache(config.cache);
@@ -58,7 +59,7 @@ export const registerCache: RegisterCommand = (program, ctx) => {
   cache
     .command('clear')
     .description('Remove every cached image')
-    .option('--cache <dir>', 'the cache folder (default from config)')
+    .addOption(sharedOption.cache('the cache folder'))
     .action(async (flags: { cache?: string }) => {
       const store = await open(ctx, flags.cache);
       await store.clear();

@@ -6,7 +6,7 @@
  */
 import { CacheOnlyBackend } from '../../backends/cache-only.js';
 import { loadConfig } from '../../config/index.js';
-import { commaList, configFlags, repeatable, type CommonFlags } from '../options.js';
+import { configFlags, sharedOption, type CommonFlags } from '../options.js';
 import type { RegisterCommand } from './index.js';
 import { cancelOnSignals, runPipeline } from './generate.js';
 
@@ -20,11 +20,11 @@ export const registerCompose: RegisterCommand = (program, ctx) => {
     .command('compose')
     .description('Re-compose pages and exports from cached images, without any backend')
     .argument('<scripts...>', 'comic scripts (YAML) rendered before with `comic generate`')
-    .option('-o, --out <dir>', 'output folder (default from config: out)')
-    .option('--cache <dir>', 'render cache folder (default .comic/cache)')
-    .option('--export <kinds>', 'png,pdf,cbz,webtoon (default png,pdf,cbz)', commaList)
-    .option('--templates <dir>', 'a folder of user templates, searched first (repeatable)', repeatable)
-    .option('--config <file>', 'use this config file instead of searching for comic.config.yaml')
+    .addOption(sharedOption.out())
+    .addOption(sharedOption.cache())
+    .addOption(sharedOption.exports())
+    .addOption(sharedOption.templates())
+    .addOption(sharedOption.config())
     .option('--json', 'newline-delimited JSON events on stdout (docs/events.md)')
     .option('--plain', 'plain log lines even on a terminal')
     .action(async (scripts: string[], flags: ComposeFlags) => {

@@ -10,6 +10,7 @@ import { setUserSetting, unsetUserSetting, SETTABLE_KEYS } from '../../config/us
 import { userSettingsPath } from '../../config/user.js';
 import { SETTING_KEYS } from '../../config/types.js';
 import type { CliContext } from '../io.js';
+import { sharedOption } from '../options.js';
 import type { RegisterCommand } from './index.js';
 
 interface ReadOptions {
@@ -32,7 +33,7 @@ export const registerConfig: RegisterCommand = (program: Command, ctx: CliContex
     .command('list')
     .description('Every setting with its value and source (flag, env, project file, user settings, default).')
     .option('--json', 'print JSON: files, then each setting with value and source')
-    .option('--config <file>', 'use this project config file instead of searching for one')
+    .addOption(sharedOption.config('use this project config file instead of searching for one'))
     .action(async (options: ReadOptions) => {
       const resolved = await load(options);
       const rows = settingRows(resolved);
@@ -50,7 +51,7 @@ export const registerConfig: RegisterCommand = (program: Command, ctx: CliContex
     .description('One setting (e.g. output, timeouts, fallback.url, servers.0.url).')
     .argument('<key>', 'setting name or path')
     .option('--json', 'print JSON: key, value and the source of each setting involved')
-    .option('--config <file>', 'use this project config file instead of searching for one')
+    .addOption(sharedOption.config('use this project config file instead of searching for one'))
     .action(async (key: string, options: ReadOptions) => {
       const found = lookupSetting(await load(options), key);
       if (options.json) {
@@ -89,7 +90,7 @@ export const registerConfig: RegisterCommand = (program: Command, ctx: CliContex
     .command('path')
     .description('The project config file in effect and the user settings file.')
     .option('--json', 'print JSON')
-    .option('--config <file>', 'use this project config file instead of searching for one')
+    .addOption(sharedOption.config('use this project config file instead of searching for one'))
     .action(async (options: ReadOptions) => {
       const flags = options.config === undefined ? {} : { configFile: options.config };
       // A project file with a syntax error fails here, and the error names it with its line.

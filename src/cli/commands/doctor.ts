@@ -8,7 +8,7 @@
  */
 import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
 import { loadConfig, type ResolvedConfig } from '../../config/index.js';
-import { configFlags, repeatable, type CommonFlags } from '../options.js';
+import { configFlags, sharedOption, type CommonFlags } from '../options.js';
 import { isComicError } from '../../errors.js';
 import {
   configCheck,
@@ -45,10 +45,10 @@ export function createDoctorCommand(options: DoctorOptions = {}): RegisterComman
     program
       .command('doctor')
       .description('Check that everything `comic generate` needs is in place, and say how to fix what is not')
-      .option('--server <url>', 'check this ComfyUI server instead of the configured ones (repeatable)', repeatable)
-      .option('--fallback <url>', 'check this Stable Diffusion API as the fallback')
-      .option('--no-fallback', 'do not check the SD API fallback')
-      .option('--config <file>', 'use this config file instead of searching for comic.config.yaml')
+      .addOption(sharedOption.server('check this ComfyUI server instead of the configured ones (repeatable)'))
+      .addOption(sharedOption.fallback('check this Stable Diffusion API as the fallback'))
+      .addOption(sharedOption.noFallback('do not check the SD API fallback'))
+      .addOption(sharedOption.config())
       .option('--json', 'print the checks as one JSON document (docs/events.md)')
       .action(async (flags: DoctorFlags) => {
         ctx.setExitCode(await runDoctor(ctx, flags, options));

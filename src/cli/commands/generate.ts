@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import { loadConfig, type ResolvedConfig, type Secret } from '../../config/index.js';
-import { commaList, configFlags, positiveInt, repeatable, type CommonFlags } from '../options.js';
+import { commaList, configFlags, positiveInt, sharedOption, type CommonFlags } from '../options.js';
 import { ownSignals } from '../signals.js';
 import { ComicError, ExitCode } from '../../errors.js';
 import { chooseMode, createRenderer } from '../../progress/renderer.js';
@@ -40,19 +40,19 @@ export const registerGenerate: RegisterCommand = (program, ctx) => {
     .command('generate')
     .description('Render comic scripts into lettered pages, PDF and CBZ (only what changed is rendered again)')
     .argument('<scripts...>', 'comic scripts (YAML); several share the same servers')
-    .option('-o, --out <dir>', 'output folder (default from config: out)')
-    .option('--cache <dir>', 'render cache folder (default .comic/cache)')
+    .addOption(sharedOption.out())
+    .addOption(sharedOption.cache())
     .option('--only <jobs>', 'render only these jobs (ids as in `comic plan`, comma-separated) and what they need', commaList)
     .option('--force', 'ignore the cache for the selected jobs')
-    .option('--server <url>', 'a ComfyUI server (repeatable; replaces the configured ones)', repeatable)
+    .addOption(sharedOption.server())
     .option('--concurrency <n>', 'prompts in flight per server', (v) => positiveInt(v, '--concurrency'))
     .addOption(new Option('--backend <name>', 'comfyui, sdapi or draft (no GPU: storyboard panels)').choices(['comfyui', 'sdapi', 'draft']))
-    .option('--fallback <url>', 'the Stable Diffusion API to fall back to when ComfyUI is unreachable')
-    .option('--no-fallback', 'never fall back to the SD API')
+    .addOption(sharedOption.fallback())
+    .addOption(sharedOption.noFallback())
     .option('--queue [url]', 'render on the workers of a Redis queue: redis[s]://host:6379/0 (default $COMIC_REDIS_URL); see docs/distributed.md')
-    .option('--export <kinds>', 'png,pdf,cbz,webtoon (default png,pdf,cbz)', commaList)
-    .option('--templates <dir>', 'a folder of user templates, searched first (repeatable)', repeatable)
-    .option('--config <file>', 'use this config file instead of searching for comic.config.yaml')
+    .addOption(sharedOption.exports())
+    .addOption(sharedOption.templates())
+    .addOption(sharedOption.config())
     .option('--dry-run', 'plan and check, say what would be rendered, render nothing')
     .option('--watch', 'keep running: re-render what changed when a script, the config or a template changes')
     .addOption(new Option('--json', 'newline-delimited JSON events on stdout (docs/events.md)').conflicts('plain'))

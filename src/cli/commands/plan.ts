@@ -8,7 +8,7 @@ import { loadConfig } from '../../config/index.js';
 import { planDot, planJson, planTree, type JobGraph } from '../../graph/index.js';
 import { planExports, prepareScript } from '../../run/prepare.js';
 import { loadTemplateRegistry } from '../../templates/index.js';
-import { commaList, configFlags } from '../options.js';
+import { commaList, configFlags, sharedOption } from '../options.js';
 import type { RegisterCommand } from './index.js';
 
 interface PlanFlags {
@@ -28,11 +28,11 @@ export const registerPlan: RegisterCommand = (program, ctx) => {
     .argument('<script>', 'the comic script (YAML)')
     .addOption(new Option('--json', 'every job as JSON (schema comic.plan/1), for tools').conflicts('dot'))
     .addOption(new Option('--dot', 'the graph in Graphviz DOT (pipe into `dot -Tsvg`)').conflicts('json'))
-    .option('--export <kinds>', 'exports to plan: png,pdf,cbz,webtoon (comma-separated or repeated; default from config)', commaList)
+    .addOption(sharedOption.exports())
     // The spelling the plan command was first specified with; same meaning.
     .addOption(new Option('--exports <kinds>').argParser(commaList).hideHelp())
-    .option('--templates <dir>', 'a folder of user templates, searched before the built-in ones (repeatable)', commaList)
-    .option('--config <file>', 'use this config file instead of searching for comic.config.yaml')
+    .addOption(sharedOption.templates())
+    .addOption(sharedOption.config())
     .action(async (script: string, flags: PlanFlags) => {
       const { io } = ctx;
       const exports = [...(flags.export ?? []), ...(flags.exports ?? [])];

@@ -5,7 +5,7 @@
  */
 import { Option } from 'commander';
 import { loadConfig } from '../../config/index.js';
-import { configFlags, repeatable, type CommonFlags } from '../options.js';
+import { configFlags, sharedOption, type CommonFlags } from '../options.js';
 import { ComicError, ExitCode } from '../../errors.js';
 import { startServe, type RunningServer } from '../../serve/server.js';
 import type { CliContext } from '../io.js';
@@ -26,15 +26,15 @@ export const registerServe: RegisterCommand = (program, ctx) => {
     .description('Serve the pipeline over HTTP and WebSocket: panel and script jobs, progress, files (docs/serve.md)')
     .option('--port <n>', 'port to listen on (default from config: serve.port, 8787; 0 picks a free one)', (v) => wholeNumber(v, '--port', 0))
     .option('--host <host>', 'address to listen on (default 127.0.0.1; anything else needs an API key)')
-    .option('--server <url>', 'a ComfyUI server (repeatable; replaces the configured ones)', repeatable)
-    .option('--fallback <url>', 'the Stable Diffusion API to fall back to when ComfyUI is unreachable')
-    .option('--no-fallback', 'never fall back to the SD API')
+    .addOption(sharedOption.server())
+    .addOption(sharedOption.fallback())
+    .addOption(sharedOption.noFallback())
     .addOption(new Option('--backend <name>', 'comfyui, sdapi or draft').choices(['comfyui', 'sdapi', 'draft']))
     .option('--script <file>', 'a comic script whose characters and backgrounds panel requests may name by id')
-    .option('-o, --out <dir>', 'output folder; each job gets a folder under <out>/serve/')
-    .option('--cache <dir>', 'render cache folder, shared by every job (default .comic/cache)')
-    .option('--templates <dir>', 'a folder of user templates, searched first (repeatable)', repeatable)
-    .option('--config <file>', 'use this config file instead of searching for comic.config.yaml')
+    .addOption(sharedOption.out('output folder; each job gets a folder under <out>/serve/'))
+    .addOption(sharedOption.cache('render cache folder, shared by every job'))
+    .addOption(sharedOption.templates())
+    .addOption(sharedOption.config())
     .option('--rate-limit <n>', 'requests per minute per API key (default 600)', (v) => wholeNumber(v, '--rate-limit', 1))
     .option('--max-jobs <n>', 'jobs one API key may have queued or running (default 20)', (v) => wholeNumber(v, '--max-jobs', 1))
     .option('--concurrency <n>', 'jobs run at once (default: what the servers take at once)', (v) => wholeNumber(v, '--concurrency', 1))

@@ -28,7 +28,7 @@ import {
   type TemplateRegistry,
 } from '../../templates/index.js';
 import type { CliContext } from '../io.js';
-import { configFlags } from '../options.js';
+import { configFlags, sharedOption } from '../options.js';
 import type { RegisterCommand } from './index.js';
 
 interface SourceFlags {
@@ -41,15 +41,14 @@ interface ServerFlags {
   readonly server?: string;
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 export const registerTemplates: RegisterCommand = (program: Command, ctx: CliContext) => {
   const templates = program.command('templates').description('List, inspect, validate and import ComfyUI workflow templates.');
   const withSources = (command: Command) =>
     command
-      .option('--templates <dir>', 'a folder of user templates, searched before the built-in ones (repeatable)', collect)
-      .option('--config <file>', 'use this config file instead of searching for comic.config.yaml');
+      .addOption(sharedOption.templates())
+      .addOption(sharedOption.config());
   const withServer = (command: Command) =>
     command
       .addOption(new Option('--object-info <file>', 'check against a saved GET /api/object_info body').conflicts('server'))
@@ -98,7 +97,7 @@ export const registerTemplates: RegisterCommand = (program: Command, ctx: CliCon
       .option('--id <id>', 'template id (default: from the file name)')
       .option('--out <dir>', 'template folder to create (default: ./templates/<id>)')
       .option('--force', 'overwrite an existing template folder')
-      .option('--config <file>', 'use this config file instead of searching for comic.config.yaml'),
+      .addOption(sharedOption.config()),
   ).action(async (file: string, flags: ServerFlags & { print?: boolean; id?: string; out?: string; force?: boolean; config?: string }) => {
     await importWorkflow(ctx, file, flags);
   });

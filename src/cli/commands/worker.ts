@@ -17,7 +17,7 @@ import { EventBus } from '../../progress/events.js';
 import { createBackend } from '../../run/backends.js';
 import { loadTemplateRegistry } from '../../templates/index.js';
 import type { CliContext } from '../io.js';
-import { configFlags, positiveInt, repeatable, type CommonFlags } from '../options.js';
+import { configFlags, positiveInt, sharedOption, type CommonFlags } from '../options.js';
 import { ownSignals } from '../signals.js';
 import type { RegisterCommand } from './index.js';
 
@@ -34,14 +34,14 @@ export const registerWorker: RegisterCommand = (program, ctx) => {
     .command('worker')
     .description('Render jobs from a distributed queue (Redis) on this machine\'s ComfyUI, next to other workers')
     .option('--queue [url]', `the queue: redis[s]://[user:password@]host:6379/0[?queue=NAME] (default $${QUEUE_URL_ENV})`)
-    .option('--server <url>', 'a ComfyUI server of this worker (repeatable; replaces the configured ones)', repeatable)
+    .addOption(sharedOption.server('a ComfyUI server of this worker (repeatable; replaces the configured ones)'))
     .option('--concurrency <n>', 'jobs taken at once (default: what the servers take in flight)', (v) => positiveInt(v, '--concurrency'))
     .addOption(new Option('--backend <name>', 'comfyui, sdapi or draft').choices(['comfyui', 'sdapi', 'draft']))
-    .option('--fallback <url>', 'the Stable Diffusion API this worker falls back to when its ComfyUI is down')
-    .option('--no-fallback', 'never fall back to the SD API')
+    .addOption(sharedOption.fallback('the Stable Diffusion API this worker falls back to when its ComfyUI is down'))
+    .addOption(sharedOption.noFallback())
     .option('--store <dir>', 'keep inputs and results in this shared folder instead of Redis (every participant must use the same)')
-    .option('--templates <dir>', 'a folder of user templates, searched first (repeatable); must match the coordinator\'s', repeatable)
-    .option('--config <file>', 'use this config file instead of searching for comic.config.yaml')
+    .addOption(sharedOption.templates('a folder of user templates, searched first (repeatable); must match the coordinator\'s'))
+    .addOption(sharedOption.config())
     .option('--name <name>', 'how this worker is named in logs, reports and `comic queue status` (default host-pid)')
     .option('--stall-timeout <duration>', 'a job whose worker is silent this long goes to another worker (default 30s)', (v) => duration(v, '--stall-timeout'))
     .action(async (flags: WorkerFlags) => {
