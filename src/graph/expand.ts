@@ -167,7 +167,7 @@ class Planner {
     const panels = page.panels.map((panel, i) => this.#planPanel(panel, i + 1, layout.panels[i] as PanelBox));
     const id = `page:${page.number}`;
     const lettering: PanelLettering[] = page.panels.map((panel) => ({
-      dialogue: panel.dialogue.map((line) => ({ who: line.who, text: line.text, kind: line.kind })),
+      dialogue: panel.dialogue.map((line) => ({ who: line.who, text: line.text, kind: line.kind, ...(line.tail && { tail: line.tail }) })),
       caption: panel.caption,
       sfx: panel.sfx.map((sfx) => ({ text: sfx.text, at: sfx.at })),
     }));

@@ -51,7 +51,8 @@ export function imageKey(template: TemplateStamp, request: ImageRequest, deps: r
 
 /** What the letterer draws on one panel. */
 export interface PanelLettering {
-  readonly dialogue: readonly { readonly who: string; readonly text: string; readonly kind: string }[];
+  /** `tail` only when the script gives one, so pages without anchors keep their keys. */
+  readonly dialogue: readonly { readonly who: string; readonly text: string; readonly kind: string; readonly tail?: { readonly x: number; readonly y: number } }[];
   readonly caption: string | null;
   readonly sfx: readonly { readonly text: string; readonly at: string | null }[];
 }

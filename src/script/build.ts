@@ -42,7 +42,13 @@ function buildPanel(
   defaults: DefaultsInput | undefined,
   hasImage: (characterId: string) => boolean,
 ): Panel {
-  const dialogue: DialogueLine[] = input.dialogue.map((line, k) => ({ who: line.who, text: line.text, kind: line.kind, path: [...path, 'dialogue', k] }));
+  const dialogue: DialogueLine[] = input.dialogue.map((line, k) => ({
+    who: line.who,
+    text: line.text,
+    kind: line.kind,
+    tail: line.tail ?? null,
+    path: [...path, 'dialogue', k],
+  }));
   const sfxItems = typeof input.sfx === 'string' ? [input.sfx] : (input.sfx ?? []);
   const sfx: Sfx[] = sfxItems.map((item, k) => ({
     text: typeof item === 'string' ? item : item.text,

@@ -93,6 +93,8 @@ export interface DialogueLine {
   readonly who: string;
   readonly text: string;
   readonly kind: DialogueKind;
+  /** Where the tail points, as fractions of the panel (null: at the speaker's place among the panel's characters). */
+  readonly tail: { readonly x: number; readonly y: number } | null;
   readonly path: YamlPath;
 }
 

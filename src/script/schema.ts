@@ -133,10 +133,14 @@ export const BackgroundSchema = z.strictObject({
   ...templateUse,
 });
 
+const panelFraction = z.number().min(0, { error: 'must be a panel fraction from 0 to 1' }).max(1, { error: 'must be a panel fraction from 0 to 1' });
+
 export const DialogueSchema = z.strictObject({
   who: z.string(),
   text,
   kind: z.enum(DIALOGUE_KINDS).default('speech'),
+  /** Where the balloon's tail points, in panel fractions; by default, at the speaker's place in `characters`. */
+  tail: z.strictObject({ x: panelFraction, y: panelFraction }).optional(),
 });
 
 const sfxItem = z.union([text, z.strictObject({ text, at: z.enum(SFX_POSITIONS).optional() })], {

@@ -32,7 +32,7 @@ export function meta(format: PageFormat, direction: ReadingDirection = 'ltr', ov
 
 export interface PanelSpec {
   readonly characters?: readonly string[];
-  readonly dialogue?: readonly { who: string; text: string; kind?: DialogueKind }[];
+  readonly dialogue?: readonly { who: string; text: string; kind?: DialogueKind; tail?: { x: number; y: number } }[];
   readonly caption?: string;
   readonly sfx?: readonly { text: string; at?: string }[];
 }
@@ -54,7 +54,7 @@ export function page(number: number, layout: LayoutSpec, panels: readonly PanelS
         pose: null,
         camera: null,
         background: null,
-        dialogue: (spec.dialogue ?? []).map((d, j) => ({ who: d.who, text: d.text, kind: d.kind ?? 'speech', path: [...path, 'dialogue', j] })),
+        dialogue: (spec.dialogue ?? []).map((d, j) => ({ who: d.who, text: d.text, kind: d.kind ?? 'speech', tail: d.tail ?? null, path: [...path, 'dialogue', j] })),
         caption: spec.caption ?? null,
         sfx: (spec.sfx ?? []).map((s, j): Sfx => ({ text: s.text, at: s.at ?? null, path: [...path, 'sfx', j] })),
         path,

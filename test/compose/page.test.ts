@@ -213,6 +213,30 @@ describe('composePage: lettering', () => {
     expect(first.extent.y + first.extent.height).toBeGreaterThan(first.y + first.height);
   });
 
+  it('aims a tail at its explicit anchor rather than at the speaker', async () => {
+    /** Where the tail's tip is, across the panel (0 left edge, 1 right): the lettering's pixels in the extent's last rows. */
+    const tipAcross = async (x: number) => {
+      const p = page(1, rows(1), [{ characters: ['a'], dialogue: [{ who: 'a', text: 'Over here!', tail: { x, y: 0.9 } }] }]);
+      const { composed, layout, colours, raster } = await compose(p, 'ltr');
+      checkPlacement(layout, composed.lettering);
+      const { extent } = composed.lettering[0]!;
+      const box = layout.panels[0]!;
+      const art = colours[0]!;
+      const xs: number[] = [];
+      for (let y = Math.floor(extent.y + extent.height) - 3; y < extent.y + extent.height; y++) {
+        for (let px = Math.floor(extent.x); px < extent.x + extent.width; px++) {
+          const [r, g, b] = raster.at(px, y);
+          if (Math.abs(r - art[0]) + Math.abs(g - art[1]) + Math.abs(b - art[2]) > 30) xs.push(px);
+        }
+      }
+      expect(xs.length).toBeGreaterThan(0);
+      return (xs.reduce((a, b) => a + b, 0) / xs.length - box.x) / box.width;
+    };
+    // The speaker stands in the middle of the panel; the anchors say the voice comes from either side.
+    expect(await tipAcross(0.05)).toBeLessThan(0.3);
+    expect(await tipAcross(0.95)).toBeGreaterThan(0.7);
+  });
+
   it('shrinks text that does not fit a small panel, and says so', async () => {
     const long = 'This is a very long speech that cannot possibly fit into such a tiny panel at the normal size. '.repeat(2);
     const p = page(1, rows(4, 4, 4, 4), Array.from({ length: 16 }, (_, i) => (i === 0 ? { characters: ['a'], dialogue: [{ who: 'a', text: long }] } : {})));

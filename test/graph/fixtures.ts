@@ -126,7 +126,7 @@ export function buildComic(spec: ComicSpec, file = '/home/artist/comic/comic.yam
         pose: s.pose,
         camera: s.camera,
         background: s.background,
-        dialogue: s.dialogue.map((d, di) => ({ who: d.who, text: d.text, kind: 'speech', path: [...path, 'dialogue', di] })),
+        dialogue: s.dialogue.map((d, di) => ({ who: d.who, text: d.text, kind: 'speech', tail: null, path: [...path, 'dialogue', di] })),
         caption: s.caption,
         sfx: [],
         path,

@@ -82,6 +82,14 @@ describe('types and keys', () => {
     ]);
   });
 
+  it('rejects a tail anchor outside the panel, or without both coordinates', () => {
+    const text = `comic: { title: x }\ncharacters: { mara: { description: d } }\npages:\n  - panels:\n      - prompt: p\n        characters: [mara]\n        dialogue:\n          - { who: mara, text: hm, tail: { x: 1.5, y: 0.5 } }\n          - { who: mara, text: hm, tail: { x: 0.5 } }\n`;
+    expect(errorsOf(text)).toEqual([
+      '8:47 pages[0].panels[0].dialogue[0].tail.x: must be a panel fraction from 0 to 1',
+      "9:36 pages[0].panels[0].dialogue[1].tail: missing required key 'y'",
+    ]);
+  });
+
   it('rejects an sfx position outside the nine places', () => {
     expect(errorsOf(`comic: { title: x }\npages:\n  - panels:\n      - prompt: p\n        sfx: [{ text: BAM, at: middle }]\n`)).toEqual([
       `5:32 pages[0].panels[0].sfx[0].at: expected one of "top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right"; got the text "middle" | use one of: 'top-left', 'top', 'top-right', 'left', 'center', 'right', 'bottom-left', 'bottom', 'bottom-right'`,

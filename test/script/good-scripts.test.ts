@@ -197,7 +197,7 @@ pages:
         pose: sitting
         camera: wide
         sfx: [KRAK, { text: BAM, at: top-left }]
-        dialogue: [{ who: mara, text: "Hi, you.", kind: shout }]
+        dialogue: [{ who: mara, text: "Hi, you.", kind: shout }, { who: mara, text: psst, tail: { x: 0.1, y: 0.9 } }]
 `;
 
   it('turns every layout form into the model', () => {
@@ -232,7 +232,10 @@ pages:
         { text: 'KRAK', at: null, path: ['pages', 4, 'panels', 1, 'sfx', 0] },
         { text: 'BAM', at: 'top-left', path: ['pages', 4, 'panels', 1, 'sfx', 1] },
       ],
-      dialogue: [{ who: 'mara', text: 'Hi, you.', kind: 'shout', path: ['pages', 4, 'panels', 1, 'dialogue', 0] }],
+      dialogue: [
+        { who: 'mara', text: 'Hi, you.', kind: 'shout', tail: null, path: ['pages', 4, 'panels', 1, 'dialogue', 0] },
+        { who: 'mara', text: 'psst', kind: 'speech', tail: { x: 0.1, y: 0.9 }, path: ['pages', 4, 'panels', 1, 'dialogue', 1] },
+      ],
       path: ['pages', 4, 'panels', 1],
     });
   });

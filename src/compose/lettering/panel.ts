@@ -44,10 +44,10 @@ export function letterPanel(input: PanelLetteringInput): PanelLettering {
   const tails: Rect[] = [];
   const shrunk: number[] = [];
   // Where the speakers' heads are assumed to be: balloons rather not cover them.
-  const heads = panel.characters.map((who) => {
-    const head = speakerTarget(panel, who, input.box);
-    return { x: head.x - m.em, y: head.y - m.em, width: 2 * m.em, height: 2 * m.em };
-  });
+  const heads = [
+    ...panel.characters.map((who) => speakerTarget(panel, who, input.box)),
+    ...panel.dialogue.flatMap((line) => (line.tail ? [{ x: input.box.x + line.tail.x * input.box.width, y: input.box.y + line.tail.y * input.box.height }] : [])),
+  ].map((head) => ({ x: head.x - m.em, y: head.y - m.em, width: 2 * m.em, height: 2 * m.em }));
 
   const addText = (kind: LetteringKind, text: string, build: Build): void => {
     const result = fitText(build, text, kind, panel.id, m, area);
@@ -77,7 +77,7 @@ export function letterPanel(input: PanelLetteringInput): PanelLettering {
   }
 
   panel.dialogue.forEach((line, i) => {
-    const target = speakerTarget(panel, line.who, input.box);
+    const target = line.tail ? { x: input.box.x + line.tail.x * input.box.width, y: input.box.y + line.tail.y * input.box.height } : speakerTarget(panel, line.who, input.box);
     addText(line.kind, line.text, (scale, measure, clearHeads) =>
       balloonCandidate(line.kind, letterCase(line.text, m), scale, measure, target, `${panel.id}/${i}`, {
         ...input,
