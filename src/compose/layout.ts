@@ -39,7 +39,7 @@ interface Cell {
 }
 
 export function computeLayout(page: Page, format: PageFormat, direction: ReadingDirection, style?: LayoutStyle): PageLayout {
-  const { gutter } = resolveLayoutStyle(style, format.dpi);
+  const { gutter, borderWidth, borderColor } = resolveLayoutStyle(style ?? page.frames, format.dpi);
   const canvas = { width: format.width + 2 * format.bleed, height: format.height + 2 * format.bleed };
   const trim: Rect = { x: format.bleed, y: format.bleed, width: format.width, height: format.height };
   const safe: Rect = {
@@ -55,9 +55,11 @@ export function computeLayout(page: Page, format: PageFormat, direction: Reading
   const panels = cells.map((cell, i): PanelBox => {
     const mirrored = direction === 'rtl' ? { ...cell, x: 1 - cell.x - cell.w } : cell;
     const panelId = page.panels[i]!.id;
-    return { panelId, readingOrder: i, ...cellRect(mirrored, safe, canvas, gutter, splash) };
+    const frame = page.panels[i]!.frame;
+    const rect = cellRect(mirrored, safe, canvas, gutter, splash ? 'sides' : frame === 'bleed' ? 'border-sides' : false);
+    return { panelId, readingOrder: i, ...rect, bordered: frame === 'border' && !rect.bleeds };
   });
-  return { canvas, trim, safe, panels };
+  return { canvas, trim, safe, panels, border: { width: borderWidth, color: borderColor } };
 }
 
 function resolveCells(page: Page, spec: LayoutSpec, liveHeight: number, gutter: number): Cell[] {
@@ -127,13 +129,16 @@ function cellRect(
   live: Rect,
   canvas: { width: number; height: number },
   gutter: number,
-  splash: boolean,
-): Omit<PanelBox, 'panelId' | 'readingOrder'> {
+  /** A splash bleeds on every side; a `bleed` panel on the sides that lie on the live area's border. */
+  bleed: 'sides' | 'border-sides' | false,
+): Omit<PanelBox, 'panelId' | 'readingOrder' | 'bordered'> {
   const eps = 1e-9;
-  const bleedLeft = splash || cell.x < -eps;
-  const bleedTop = splash || cell.y < -eps;
-  const bleedRight = splash || cell.x + cell.w > 1 + eps;
-  const bleedBottom = splash || cell.y + cell.h > 1 + eps;
+  const all = bleed === 'sides';
+  const onBorder = bleed === 'border-sides';
+  const bleedLeft = all || cell.x < -eps || (onBorder && cell.x < eps);
+  const bleedTop = all || cell.y < -eps || (onBorder && cell.y < eps);
+  const bleedRight = all || cell.x + cell.w > 1 + eps || (onBorder && cell.x + cell.w > 1 - eps);
+  const bleedBottom = all || cell.y + cell.h > 1 + eps || (onBorder && cell.y + cell.h > 1 - eps);
   const stepX = live.width + gutter;
   const stepY = live.height + gutter;
   const left = bleedLeft ? 0 : Math.round(live.x + cell.x * stepX);

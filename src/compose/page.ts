@@ -5,7 +5,6 @@
 import { ComicError } from '../errors.js';
 import type { ComicMeta, Page } from '../script/model.js';
 import { fitPanel, type FitOptions } from './fit.js';
-import { resolveLayoutStyle } from './layout.js';
 import { letterPage } from './lettering/index.js';
 import { letteringMetrics } from './lettering/metrics.js';
 import { inset } from './lettering/place.js';
@@ -40,9 +39,8 @@ export async function composePage(input: ComposePageInput): Promise<Buffer> {
  */
 export async function composePageDetailed(input: ComposePageInput): Promise<ComposedPage> {
   const { page, layout, comicMeta } = input;
-  const { borderWidth, borderColor } = resolveLayoutStyle(input.style, comicMeta.format.dpi);
   const canvas = whiteCanvas(layout.canvas.width, layout.canvas.height);
-  const border = cssColour(borderColor);
+  const border = cssColour(layout.border.color);
 
   // Panels are started before the lettering is laid out (plain JS), so libvips works meanwhile.
   const fitting = layout.panels.map((box) => {
@@ -68,7 +66,7 @@ export async function composePageDetailed(input: ComposePageInput): Promise<Comp
         const fitted = await fitting[i]!;
         blit(canvas, fitted.data, fitted.width, fitted.height, box.x, box.y);
         // Borders sit inside each box, so the gutters between boxes stay exactly the layout's.
-        if (!box.bleeds && borderWidth > 0) strokeRectInside(canvas, box, borderWidth, await border);
+        if (box.bordered && layout.border.width > 0) strokeRectInside(canvas, box, layout.border.width, await border);
       }),
     );
   });

@@ -19,6 +19,8 @@ export interface PanelBox extends Rect {
   readonly readingOrder: number;
   /** Panels that bleed run past the trim to the canvas edge. */
   readonly bleeds: boolean;
+  /** Drawn with the page's border: not for borderless or bleeding panels. */
+  readonly bordered: boolean;
 }
 
 export interface PageLayout {
@@ -30,6 +32,8 @@ export interface PageLayout {
   readonly safe: Rect;
   /** One box per panel, in the order of Page.panels. */
   readonly panels: readonly PanelBox[];
+  /** Drawn inside each bordered panel's box. */
+  readonly border: { readonly width: number; readonly color: string };
 }
 
 /**

@@ -4,10 +4,11 @@
  */
 import { resolve } from 'node:path';
 import { layoutSpecFrom } from './layouts.js';
-import type { Background, Character, Comic, DialogueLine, Page, Panel, Params, Sfx, TemplateRef, TemplateUse, YamlPath } from './model.js';
+import type { Background, Character, Comic, DialogueLine, FrameStyle, Page, Panel, Params, Sfx, TemplateRef, TemplateUse, YamlPath } from './model.js';
 import { resolvePageFormat } from './page-format.js';
 import type { Locate } from './positions.js';
 import type { DefaultsInput, PanelInput, ScriptInput } from './schema.js';
+import { parseLength, toPixels } from './units.js';
 import { DEFAULT_REFERENCE_PANEL_TEMPLATE, DEFAULT_TEMPLATE_IDS, parseTemplateRef, type TemplateKind } from './template-ref.js';
 
 export interface BuildContext {
@@ -68,11 +69,26 @@ function buildPanel(
     pose: input.pose ?? null,
     camera: input.camera ?? null,
     background: input.background ?? null,
+    frame: input.frame,
     dialogue,
     caption: input.caption ?? null,
     sfx,
     path,
   };
+}
+
+/** `defaults.page` in pixels at the page's dpi (the schema has checked every length). */
+function frameStyle(defaults: DefaultsInput | undefined, dpi: number): FrameStyle {
+  const pixels = (value: number | string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    const parsed = parseLength(value);
+    return parsed.ok ? toPixels(parsed.length, dpi) : undefined;
+  };
+  const style = defaults?.page;
+  const gutter = pixels(style?.gutter);
+  const borderWidth = pixels(style?.border?.width);
+  const borderColor = style?.border?.color;
+  return { ...(gutter !== undefined && { gutter }), ...(borderWidth !== undefined && { borderWidth }), ...(borderColor !== undefined && { borderColor }) };
 }
 
 export function buildComic(input: ScriptInput, context: BuildContext): Comic {
@@ -95,11 +111,14 @@ export function buildComic(input: ScriptInput, context: BuildContext): Comic {
   });
   const withImage = new Set(characters.filter((c) => c.sheet !== null || c.reference !== null).map((c) => c.id));
   const hasImage = (id: string) => withImage.has(id);
+  const format = resolvePageFormat(meta.format);
+  const frames = frameStyle(defaults, format.dpi);
   const pages: Page[] = input.pages.map((page, p) => {
     const path: YamlPath = ['pages', p];
     return {
       number: p + 1,
       layout: layoutSpecFrom(page.layout, page.panels.length),
+      frames,
       panels: page.panels.map((panel, n) => buildPanel(panel, p + 1, n + 1, [...path, 'panels', n], defaults, hasImage)),
       path,
     };
@@ -116,7 +135,7 @@ export function buildComic(input: ScriptInput, context: BuildContext): Comic {
       negative: meta.negative,
       seed: meta.seed,
       direction: meta.direction,
-      format: resolvePageFormat(meta.format),
+      format,
     },
     characters,
     backgrounds,

@@ -14,6 +14,17 @@ export type YamlPath = readonly (string | number)[];
 export type ReadingDirection = 'ltr' | 'rtl';
 export type TrimPreset = 'us-comic' | 'manga-b6' | 'a4' | 'webtoon';
 export type DialogueKind = 'speech' | 'thought' | 'whisper' | 'shout';
+
+/** `bleed`: the panel's edges that lie on the live area's border run to the canvas edge (no border). */
+export type PanelFrame = 'border' | 'borderless' | 'bleed';
+
+/** The frames of a page, in pixels; unset values take the compositor's defaults (scaled with the dpi). */
+export interface FrameStyle {
+  readonly gutter?: number;
+  readonly borderWidth?: number;
+  /** A CSS colour. */
+  readonly borderColor?: string;
+}
 export type AuthorRole = 'writer' | 'penciller' | 'inker' | 'colorist' | 'letterer' | 'cover-artist' | 'editor' | 'artist';
 
 /** `panel` or `panel@^2`: an id and an optional semver range, resolved by the template manager. */
@@ -126,6 +137,7 @@ export interface Panel {
   readonly camera: string | null;
   /** A background id. */
   readonly background: string | null;
+  readonly frame: PanelFrame;
   readonly dialogue: readonly DialogueLine[];
   readonly caption: string | null;
   readonly sfx: readonly Sfx[];
@@ -136,6 +148,8 @@ export interface Page {
   /** 1-based page number. */
   readonly number: number;
   readonly layout: LayoutSpec;
+  /** From the script's `defaults.page`. */
+  readonly frames: FrameStyle;
   readonly panels: readonly Panel[];
   readonly path: YamlPath;
 }

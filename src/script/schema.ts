@@ -23,6 +23,8 @@ export const MAX_SEED = Number.MAX_SAFE_INTEGER;
 export const TRIM_PRESETS = ['us-comic', 'manga-b6', 'a4', 'webtoon'] as const;
 export const DIRECTIONS = ['ltr', 'rtl'] as const;
 export const DIALOGUE_KINDS = ['speech', 'thought', 'whisper', 'shout'] as const;
+/** How a panel meets the page: framed by a border, without one, or running off the page's edges. */
+export const PANEL_FRAMES = ['border', 'borderless', 'bleed'] as const;
 export const AUTHOR_ROLES = ['writer', 'penciller', 'inker', 'colorist', 'letterer', 'cover-artist', 'editor', 'artist'] as const;
 export const SFX_POSITIONS = ['top-left', 'top', 'top-right', 'left', 'center', 'right', 'bottom-left', 'bottom', 'bottom-right'] as const;
 
@@ -114,7 +116,16 @@ export const MetaSchema = z.strictObject({
 
 const templateDefault = z.strictObject({ template: templateRef.optional(), params: params.optional() });
 
+const colour = z.string().regex(/^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-zA-Z]+)$/, { error: 'expected a colour: #rgb, #rrggbb or a CSS colour name' });
+
+/** The look of every page's frames: gutters between panels, and the panels' borders. */
+const pageStyle = z.strictObject({
+  gutter: length('non-negative').optional(),
+  border: z.strictObject({ width: length('non-negative').optional(), color: colour.optional() }).optional(),
+});
+
 export const DefaultsSchema = z.strictObject({
+  page: pageStyle.optional(),
   panel: templateDefault.optional(),
   sheet: templateDefault.optional(),
   background: templateDefault.optional(),
@@ -155,6 +166,7 @@ export const PanelSchema = z.strictObject({
   camera: text.optional(),
   background: z.string().optional(),
   dialogue: z.array(DialogueSchema).default([]),
+  frame: z.enum(PANEL_FRAMES).default('border'),
   caption: text.optional(),
   sfx: z.union([text, z.array(sfxItem)], { error: 'expected sound-effect text, or a list of them' }).optional(),
 });

@@ -203,7 +203,8 @@ describe('planWebtoon', () => {
     canvas: { width: 800, height },
     trim: { x: 0, y: 0, width: 800, height },
     safe: { x: 0, y: 0, width: 800, height },
-    panels: panels.map((p, i) => ({ panelId: `1-${i + 1}`, readingOrder: i, bleeds: false, x: 0, width: 800, ...p })),
+    panels: panels.map((p, i) => ({ panelId: `1-${i + 1}`, readingOrder: i, bleeds: false, bordered: true, x: 0, width: 800, ...p })),
+    border: { width: 3, color: '#1a1a1a' },
   });
   const balloon = (y: number, height: number): LetteringBox => {
     const r = { x: 100, y, width: 200, height };

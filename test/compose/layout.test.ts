@@ -86,6 +86,25 @@ describe('computeLayout', () => {
     expect(layout.panels[0]).toMatchObject({ x: 0, y: 0, width: layout.canvas.width, height: layout.canvas.height, bleeds: true });
   });
 
+  it('a bleed panel runs off the page on the sides that lie on the live area\'s edge; a borderless one keeps its box', () => {
+    const layout = computeLayout(page(1, rows(2, 2), [{ frame: 'bleed' }, { frame: 'borderless' }, {}, {}]), SMALL, 'ltr');
+    const plain = computeLayout(page(1, rows(2, 2), blank(4)), SMALL, 'ltr');
+    const [bleed, borderless, other] = layout.panels as [PanelBox, PanelBox, PanelBox];
+    // Top-left: the top and left sides reach the canvas edge; right and bottom keep the gutter.
+    expect(bleed).toMatchObject({ x: 0, y: 0, bleeds: true, bordered: false });
+    expect(right(bleed)).toBe(right(plain.panels[0]!));
+    expect(bottom(bleed)).toBe(bottom(plain.panels[0]!));
+    expect(borderless).toEqual({ ...plain.panels[1]!, bordered: false });
+    expect(other).toEqual(plain.panels[2]);
+  });
+
+  it('takes the gutter and border from the page (the script\'s defaults.page)', () => {
+    const layout = computeLayout(page(1, rows(2), blank(2), { gutter: 40, borderWidth: 9, borderColor: 'navy' }), SMALL, 'ltr');
+    const [a, b] = layout.panels as [PanelBox, PanelBox];
+    expect(b.x - right(a)).toBe(40);
+    expect(layout.border).toEqual({ width: 9, color: 'navy' });
+  });
+
   it('places explicit cells in live-area fractions; an edge beyond the live area bleeds', () => {
     const layout = computeLayout(
       page(1, { kind: 'cells', cells: [{ x: 0, y: -0.1, w: 1.1, h: 0.6 }, { x: 0, y: 0.5, w: 0.5, h: 0.5 }, { x: 0.5, y: 0.5, w: 0.5, h: 0.5 }] }, blank(3)),

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { pngHeader } from '../../src/compose/export/png-info.js';
 import { computeLayout, resolveLayoutStyle } from '../../src/compose/layout.js';
 import { composePageDetailed } from '../../src/compose/page.js';
-import type { LetteringBox, PageLayout, Rect } from '../../src/compose/types.js';
+import type { LetteringBox, PageLayout, PanelBox, Rect } from '../../src/compose/types.js';
 import type { Page, ReadingDirection } from '../../src/script/model.js';
 import { hsl, letteredSixPanelPage, meta, page, PANEL_HUES, rows, SMALL } from './fixtures.js';
 
@@ -106,6 +106,17 @@ describe('composePage: panels, gutters and borders', () => {
     expect(ltr.raster.at(rightX, y)).toEqual(ltr.colours[2]);
     expect(rtl.raster.at(leftX, y)).toEqual(rtl.colours[2]);
     expect(rtl.raster.at(rightX, y)).toEqual(rtl.colours[0]);
+  });
+
+  it('draws borders in the page\'s colour and width, and none around a borderless panel', async () => {
+    const p = page(1, rows(2), [{}, { frame: 'borderless' }], { borderWidth: 5, borderColor: '#ff0000' });
+    const { colours, raster, layout } = await compose(p, 'ltr');
+    const [framed, bare] = layout.panels as [PanelBox, PanelBox];
+    const midY = Math.round(framed.y + framed.height / 2);
+    expect(raster.at(framed.x + 2, midY)).toEqual([255, 0, 0]);
+    expect(raster.at(framed.x + 6, midY)).toEqual(colours[0]);
+    expect(raster.at(bare.x, midY)).toEqual(colours[1]);
+    expect(raster.at(bare.x + bare.width - 1, midY)).toEqual(colours[1]);
   });
 
   it('a splash bleeds to the canvas edge without a border', async () => {

@@ -163,7 +163,7 @@ describe('planComic', () => {
     // COMPOSER_REVISION (pages and exports only, renders stay cached) on purpose, then update.
     const graph = plan();
     expect(graph.get('character:mara').key).toBe('3168e1e3ee5d5380ef6a14d90638c13565551e5da1f1abf6a26f5b5a9610ef55');
-    expect(graph.get('export:pdf').key).toBe('f2ca4bd625147cafd2904ef13eb8002f974fae92f6263afee23ba826c05d5f48');
+    expect(graph.get('export:pdf').key).toBe('957c53a4bd5fb1adb8e3dadd2af1d8d3997960dafe54c93516ae9c07257e7aa8');
   });
 
   it('points at the script when a template is unknown, a param is reserved or a reference is unreadable', () => {

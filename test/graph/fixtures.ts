@@ -126,6 +126,7 @@ export function buildComic(spec: ComicSpec, file = '/home/artist/comic/comic.yam
         pose: s.pose,
         camera: s.camera,
         background: s.background,
+        frame: 'border',
         dialogue: s.dialogue.map((d, di) => ({ who: d.who, text: d.text, kind: 'speech', tail: null, path: [...path, 'dialogue', di] })),
         caption: s.caption,
         sfx: [],
@@ -135,6 +136,7 @@ export function buildComic(spec: ComicSpec, file = '/home/artist/comic/comic.yam
     const rows = Math.ceil(panels.length / 2);
     return {
       number,
+      frames: {},
       layout: { kind: 'rows', rows: Array.from({ length: rows }, (_, r) => Math.min(2, panels.length - 2 * r)), heights: null },
       panels,
       path: ['pages', pi],
@@ -202,13 +204,14 @@ export function gridLayout(page: Page, format: PageFormat): PageLayout {
       panelId: p.id,
       readingOrder: i,
       bleeds: false,
+      bordered: true,
       x: safe.x + (i % 2) * (width + 20),
       y: safe.y + row * (rowHeight + 20),
       width,
       height: rowHeight,
     };
   });
-  return { canvas, trim, safe, panels };
+  return { canvas, trim, safe, panels, border: { width: 3, color: '#1a1a1a' } };
 }
 
 /** Reference images count by content: the fake file system maps a path to its bytes. */

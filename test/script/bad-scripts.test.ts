@@ -90,6 +90,14 @@ describe('types and keys', () => {
     ]);
   });
 
+  it('rejects an unknown panel frame and a border colour that is not one', () => {
+    const text = `comic: { title: x }\ndefaults:\n  page: { border: { color: "rgb(1,2" } }\npages:\n  - panels:\n      - prompt: p\n        frame: bled\n`;
+    expect(errorsOf(text)).toEqual([
+      '3:28 defaults.page.border.color: expected a colour: #rgb, #rrggbb or a CSS colour name',
+      `7:16 pages[0].panels[0].frame: expected one of "border", "borderless", "bleed"; got the text "bled" | did you mean 'bleed'?`,
+    ]);
+  });
+
   it('rejects an sfx position outside the nine places', () => {
     expect(errorsOf(`comic: { title: x }\npages:\n  - panels:\n      - prompt: p\n        sfx: [{ text: BAM, at: middle }]\n`)).toEqual([
       `5:32 pages[0].panels[0].sfx[0].at: expected one of "top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right"; got the text "middle" | use one of: 'top-left', 'top', 'top-right', 'left', 'center', 'right', 'bottom-left', 'bottom', 'bottom-right'`,

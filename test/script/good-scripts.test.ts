@@ -97,6 +97,20 @@ describe('page formats', () => {
   });
 });
 
+describe('frames', () => {
+  it('reads defaults.page in pixels at the dpi for every page, and each panel\'s frame', () => {
+    const text = MINIMAL.replace('  title: Test\n', '  title: Test\n  format: { trim: us-comic, dpi: 200 }\ndefaults:\n  page: { gutter: 0.25in, border: { width: 3pt, color: "#204060" } }\n').replace(
+      '      - prompt: two\n',
+      '      - prompt: two\n        frame: bleed\n',
+    );
+    const comic = parse(text);
+    // 0.25 in × 200 = 50; 3 pt = 1/24 in → 8.33 → 8.
+    expect(comic.pages.map((p) => p.frames)).toEqual([{ gutter: 50, borderWidth: 8, borderColor: '#204060' }]);
+    expect(comic.pages[0]!.panels.map((p) => p.frame)).toEqual(['border', 'bleed']);
+    expect(parse(MINIMAL).pages[0]!.frames).toEqual({});
+  });
+});
+
 describe('templates', () => {
   it('parses template references with version ranges and merges script defaults', () => {
     const text = MINIMAL.replace(

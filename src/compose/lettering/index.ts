@@ -3,7 +3,6 @@
  * fragments in canvas pixels, plus the boxes they occupy (for tests and the webtoon slicer).
  */
 import type { ComicMeta, Page } from '../../script/model.js';
-import { resolveLayoutStyle } from '../layout.js';
 import type { LetteringBox, PageLayout, PageStyle } from '../types.js';
 import { letteringMetrics } from './metrics.js';
 import { inset, intersect } from './place.js';
@@ -20,7 +19,6 @@ export type LetteringMeta = Pick<ComicMeta, 'direction' | 'language' | 'format'>
 
 export function letterPage(page: Page, layout: PageLayout, meta: LetteringMeta, style?: PageStyle): PageLettering {
   const metrics = letteringMetrics(style?.lettering, meta.format.dpi, meta.language);
-  const { borderWidth } = resolveLayoutStyle(style, meta.format.dpi);
   const items: PlacedLettering[] = [];
   const boxes: LetteringBox[] = [];
   const warnings: string[] = [];
@@ -28,7 +26,7 @@ export function letterPage(page: Page, layout: PageLayout, meta: LetteringMeta, 
     const box = layout.panels[i];
     if (box === undefined) return;
     // Lettering stays off the border and inside the safe area (a bleeding panel runs past it).
-    const area = intersect(inset(box, (box.bleeds ? 0 : borderWidth) + metrics.pad), layout.safe);
+    const area = intersect(inset(box, (box.bordered ? layout.border.width : 0) + metrics.pad), layout.safe);
     const lettered = letterPanel({ panel, box, area, direction: meta.direction, metrics });
     for (const item of lettered.items) {
       items.push(item);
