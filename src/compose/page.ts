@@ -4,13 +4,13 @@
  */
 import { ComicError } from '../errors.js';
 import type { ComicMeta, Page } from '../script/model.js';
-import { fitPanel, type FitOptions } from './fit.js';
+import { fitPanel, type FitOptions, type FittedImage } from './fit.js';
 import { letterPage } from './lettering/index.js';
 import { letteringMetrics } from './lettering/metrics.js';
 import { inset } from './lettering/place.js';
 import { encodeRgbPng } from './png.js';
 import { blendRgba, blit, cssColour, renderSvgTile, strokeRectInside, whiteCanvas } from './raster.js';
-import type { ComposedPage, PageLayout, PageStyle, Rect } from './types.js';
+import type { ComposedPage, PageLayout, PageStyle, PanelBox, Rect } from './types.js';
 
 export interface ComposePageInput {
   readonly page: Page;
@@ -40,25 +40,10 @@ export async function composePage(input: ComposePageInput): Promise<Buffer> {
 export async function composePageDetailed(input: ComposePageInput): Promise<ComposedPage> {
   const { page, layout, comicMeta } = input;
   const canvas = whiteCanvas(layout.canvas.width, layout.canvas.height);
-  const border = cssColour(layout.border.color);
+  const border = awaitedLater(cssColour(layout.border.color));
 
   // Panels are started before the lettering is laid out (plain JS), so libvips works meanwhile.
-  const fitting = layout.panels.map((box) => {
-    const image = input.panelImages.get(box.panelId);
-    if (image === undefined) {
-      return Promise.reject(
-        new ComicError('PANEL_IMAGE_INVALID', `page ${page.number}: no image for panel ${box.panelId}`, {
-          hint: 'render the page\'s panels first (comic generate)',
-        }),
-      );
-    }
-    return fitPanel(image, box, input.fit?.(box.panelId) ?? DEFAULT_FIT).catch((cause: unknown) => {
-      if (!(cause instanceof ComicError)) throw cause;
-      throw new ComicError(cause.code, `page ${page.number}, panel ${box.panelId}: ${cause.message}`, { hint: cause.hint, cause });
-    });
-  });
-  // A failed fit is reported through the painting that awaits it.
-  for (const fit of fitting) fit.catch(() => undefined);
+  const fitting = layout.panels.map((box) => awaitedLater(fitBox(input, box)));
   const panels: Painted[] = [];
   layout.panels.forEach((box, i) => {
     panels.push(
@@ -77,7 +62,7 @@ export async function composePageDetailed(input: ComposePageInput): Promise<Comp
   for (const item of lettering.items) {
     // Tiles leave room for the outline's stroke around each shape's bounds.
     const rect = inset(item.box.extent, -(2 * stroke + 2));
-    const rendering = renderSvgTile(item.svg, rect);
+    const rendering = awaitedLater(renderSvgTile(item.svg, rect));
     // Lettering goes over the art under it, and over earlier lettering, in drawing order.
     tiles.push(
       paintAfter([...panels, ...tiles], rect, async () => {
@@ -97,6 +82,32 @@ export async function composePageDetailed(input: ComposePageInput): Promise<Comp
     settled(painting),
   ]);
   return { png, layout, lettering: lettering.boxes, warnings: lettering.warnings };
+}
+
+/** The panel's image fitted to its box; errors name the page and panel. */
+function fitBox(input: ComposePageInput, box: PanelBox): Promise<FittedImage> {
+  const { page } = input;
+  const image = input.panelImages.get(box.panelId);
+  if (image === undefined) {
+    return Promise.reject(
+      new ComicError('PANEL_IMAGE_INVALID', `page ${page.number}: no image for panel ${box.panelId}`, {
+        hint: 'render the page\'s panels first (comic generate)',
+      }),
+    );
+  }
+  return fitPanel(image, box, input.fit?.(box.panelId) ?? DEFAULT_FIT).catch((cause: unknown) => {
+    if (!(cause instanceof ComicError)) throw cause;
+    throw new ComicError(cause.code, `page ${page.number}, panel ${box.panelId}: ${cause.message}`, { hint: cause.hint, cause });
+  });
+}
+
+/**
+ * `promise`, marked as handled: it is awaited once the paints before it are done, and a
+ * rejection meanwhile must not count as unhandled (which ends a Node process).
+ */
+function awaitedLater<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 /** A paint operation on the canvas: where it paints and when it is done. */
