@@ -3,6 +3,7 @@
  * size each panel's render at plan time; the compositor draws the same rectangles. The
  * compositor knows nothing of ComfyUI: it gets panel images as files.
  */
+import type { FrameStyle } from '../script/model.js';
 
 /** A rectangle in page pixels; the origin is the top-left corner of the bleed canvas. */
 export interface Rect {
@@ -37,15 +38,11 @@ export interface PageLayout {
 }
 
 /**
- * How panels are framed. Lengths are pixels at the format's dpi; an unset field takes a
- * default chosen at 300 dpi and scaled with the dpi (gutter 36 px, border 6 px).
+ * How panels are framed: the script's `defaults.page` (FrameStyle), in pixels at the
+ * format's dpi; an unset field takes a default chosen at 300 dpi and scaled with the dpi
+ * (gutter 36 px, border 6 px).
  */
-export interface LayoutStyle {
-  readonly gutter?: number;
-  readonly borderWidth?: number;
-  /** A CSS colour. */
-  readonly borderColor?: string;
-}
+export type LayoutStyle = FrameStyle;
 
 /** How text is lettered; unset fields take the defaults in docs/lettering.md. */
 export interface LetteringStyle {

@@ -5,10 +5,9 @@
 import { resolve } from 'node:path';
 import { layoutSpecFrom } from './layouts.js';
 import type { Background, Character, Comic, DialogueLine, FrameStyle, Page, Panel, Params, Sfx, TemplateRef, TemplateUse, YamlPath } from './model.js';
-import { resolvePageFormat } from './page-format.js';
+import { lengthPixels, resolvePageFormat } from './page-format.js';
 import type { Locate } from './positions.js';
 import type { DefaultsInput, PanelInput, ScriptInput } from './schema.js';
-import { parseLength, toPixels } from './units.js';
 import { DEFAULT_REFERENCE_PANEL_TEMPLATE, DEFAULT_TEMPLATE_IDS, parseTemplateRef, type TemplateKind } from './template-ref.js';
 
 export interface BuildContext {
@@ -79,14 +78,9 @@ function buildPanel(
 
 /** `defaults.page` in pixels at the page's dpi (the schema has checked every length). */
 function frameStyle(defaults: DefaultsInput | undefined, dpi: number): FrameStyle {
-  const pixels = (value: number | string | undefined): number | undefined => {
-    if (value === undefined) return undefined;
-    const parsed = parseLength(value);
-    return parsed.ok ? toPixels(parsed.length, dpi) : undefined;
-  };
   const style = defaults?.page;
-  const gutter = pixels(style?.gutter);
-  const borderWidth = pixels(style?.border?.width);
+  const gutter = lengthPixels(style?.gutter, dpi);
+  const borderWidth = lengthPixels(style?.border?.width, dpi);
   const borderColor = style?.border?.color;
   return { ...(gutter !== undefined && { gutter }), ...(borderWidth !== undefined && { borderWidth }), ...(borderColor !== undefined && { borderColor }) };
 }

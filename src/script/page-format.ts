@@ -32,9 +32,14 @@ export const TRIM_SIZES: Readonly<Record<TrimPreset, FormatDefaults>> = {
 /** Pages larger than this on a side are surely a unit mistake (and too big to compose). */
 export const MAX_PAGE_SIDE_PX = 30_000;
 
-function pixels(value: number | string | undefined, fallback: Length, dpi: number): number {
+/** A script length in whole pixels at `dpi`; undefined when absent (the schema has checked every given one). */
+export function lengthPixels(value: number | string | undefined, dpi: number): number | undefined {
   const parsed = value === undefined ? null : parseLength(value);
-  return toPixels(parsed?.ok ? parsed.length : fallback, dpi);
+  return parsed?.ok ? toPixels(parsed.length, dpi) : undefined;
+}
+
+function pixels(value: number | string | undefined, fallback: Length, dpi: number): number {
+  return lengthPixels(value, dpi) ?? toPixels(fallback, dpi);
 }
 
 /** The format in pixels; width/height, when given, override the preset's size. */

@@ -144,14 +144,16 @@ export const BackgroundSchema = z.strictObject({
   ...templateUse,
 });
 
-const panelFraction = z.number().min(0, { error: 'must be a panel fraction from 0 to 1' }).max(1, { error: 'must be a panel fraction from 0 to 1' });
+/** A number from 0 to 1: a place or size as a fraction of the page or of a panel. */
+const fractionOf = (whole: 'page' | 'panel') =>
+  z.number().min(0, { error: `must be a ${whole} fraction from 0 to 1` }).max(1, { error: `must be a ${whole} fraction from 0 to 1` });
 
 export const DialogueSchema = z.strictObject({
   who: z.string(),
   text,
   kind: z.enum(DIALOGUE_KINDS).default('speech'),
   /** Where the balloon's tail points, in panel fractions; by default, at the speaker's place in `characters`. */
-  tail: z.strictObject({ x: panelFraction, y: panelFraction }).optional(),
+  tail: z.strictObject({ x: fractionOf('panel'), y: fractionOf('panel') }).optional(),
 });
 
 const sfxItem = z.union([text, z.strictObject({ text, at: z.enum(SFX_POSITIONS).optional() })], {
@@ -171,7 +173,7 @@ export const PanelSchema = z.strictObject({
   sfx: z.union([text, z.array(sfxItem)], { error: 'expected sound-effect text, or a list of them' }).optional(),
 });
 
-const fraction = z.number().min(0, { error: 'must be a page fraction from 0 to 1' }).max(1, { error: 'must be a page fraction from 0 to 1' });
+const fraction = fractionOf('page');
 const cell = z
   .strictObject({ x: fraction, y: fraction, w: fraction.refine((n) => n > 0, 'must be greater than zero'), h: fraction.refine((n) => n > 0, 'must be greater than zero') })
   .superRefine((c, ctx) => {

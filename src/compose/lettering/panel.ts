@@ -46,7 +46,7 @@ export function letterPanel(input: PanelLetteringInput): PanelLettering {
   // Where the speakers' heads are assumed to be: balloons rather not cover them.
   const heads = [
     ...panel.characters.map((who) => speakerTarget(panel, who, input.box)),
-    ...panel.dialogue.flatMap((line) => (line.tail ? [{ x: input.box.x + line.tail.x * input.box.width, y: input.box.y + line.tail.y * input.box.height }] : [])),
+    ...panel.dialogue.flatMap((line) => (line.tail ? [pointIn(input.box, line.tail)] : [])),
   ].map((head) => ({ x: head.x - m.em, y: head.y - m.em, width: 2 * m.em, height: 2 * m.em }));
 
   const addText = (kind: LetteringKind, text: string, build: Build): void => {
@@ -77,7 +77,7 @@ export function letterPanel(input: PanelLetteringInput): PanelLettering {
   }
 
   panel.dialogue.forEach((line, i) => {
-    const target = line.tail ? { x: input.box.x + line.tail.x * input.box.width, y: input.box.y + line.tail.y * input.box.height } : speakerTarget(panel, line.who, input.box);
+    const target = line.tail ? pointIn(input.box, line.tail) : speakerTarget(panel, line.who, input.box);
     addText(line.kind, line.text, (scale, measure, clearHeads) =>
       balloonCandidate(line.kind, letterCase(line.text, m), scale, measure, target, `${panel.id}/${i}`, {
         ...input,
@@ -168,6 +168,11 @@ function speakerTarget(panel: Panel, who: string, box: Rect): Point {
   const index = panel.characters.indexOf(who);
   if (index < 0) return { x: box.x + box.width / 2, y: box.y + box.height * 1.2 };
   return { x: box.x + (box.width * (index + 0.5)) / panel.characters.length, y: box.y + box.height * SPEAKER_HEAD_Y };
+}
+
+/** The point at fractions `at` of `box`, from its top-left corner. */
+function pointIn(box: Rect, at: { readonly x: number; readonly y: number }): Point {
+  return { x: box.x + at.x * box.width, y: box.y + at.y * box.height };
 }
 
 function balloonCandidate(
