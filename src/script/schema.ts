@@ -12,7 +12,9 @@
  * files on disk, panel counts against layouts) are checked in semantic.ts; defaults that
  * depend on other keys (page sizes by trim preset) are applied in build.ts.
  */
+import cssColourNames from 'color-name';
 import { z } from 'zod';
+import { nearest } from '../util/suggest.js';
 import { interpretLayoutText, MAX_PANELS_PER_ROW, MAX_ROWS } from './layouts.js';
 import { parseTemplateRef } from './template-ref.js';
 import { parseLength } from './units.js';
@@ -116,7 +118,13 @@ export const MetaSchema = z.strictObject({
 
 const templateDefault = z.strictObject({ template: templateRef.optional(), params: params.optional() });
 
-const colour = z.string().regex(/^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-zA-Z]+)$/, { error: 'expected a colour: #rgb, #rrggbb or a CSS colour name' });
+const HEX_COLOUR = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i;
+/** A colour the renderer knows: an unknown name would silently draw black. */
+const colour = z.string().superRefine((value, ctx) => {
+  if (HEX_COLOUR.test(value) || Object.hasOwn(cssColourNames, value.toLowerCase())) return;
+  const match = nearest(value.toLowerCase(), Object.keys(cssColourNames));
+  addProblem(ctx, 'expected a colour: #rgb, #rrggbb or a CSS colour name', match ? `did you mean '${match}'?` : undefined);
+});
 
 /** The look of every page's frames: gutters between panels, and the panels' borders. */
 const pageStyle = z.strictObject({

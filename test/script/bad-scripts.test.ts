@@ -98,6 +98,13 @@ describe('types and keys', () => {
     ]);
   });
 
+  it('rejects a colour name the renderer does not know (it would draw black), suggesting the nearest', () => {
+    expect(errorsOf(`comic: { title: x }\ndefaults:\n  page: { border: { color: navvy } }\npages:\n  - panels:\n      - prompt: p\n`)).toEqual([
+      "3:28 defaults.page.border.color: expected a colour: #rgb, #rrggbb or a CSS colour name | did you mean 'navy'?",
+    ]);
+    expect(errorsOf(`comic: { title: x }\ndefaults:\n  page: { border: { color: DarkSlateGray } }\npages:\n  - panels:\n      - prompt: p\n`)).toEqual([]);
+  });
+
   it('rejects an sfx position outside the nine places', () => {
     expect(errorsOf(`comic: { title: x }\npages:\n  - panels:\n      - prompt: p\n        sfx: [{ text: BAM, at: middle }]\n`)).toEqual([
       `5:32 pages[0].panels[0].sfx[0].at: expected one of "top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right"; got the text "middle" | use one of: 'top-left', 'top', 'top-right', 'left', 'center', 'right', 'bottom-left', 'bottom', 'bottom-right'`,
