@@ -63,6 +63,9 @@ export interface RenderResult {
 export type BackendName = 'comfyui' | 'sdapi' | 'draft' | 'cache';
 
 /** What a backend reports while it works: one closed union, matched with `switch (event.type)`. */
+/** A server's reachability; `reconnecting`: its connection was lost and is retried within the reconnect grace. */
+export type ServerState = 'up' | 'reconnecting' | 'down';
+
 export type RenderEvent =
   | { readonly type: 'queued'; readonly jobId: string; readonly server: string; readonly position: number }
   | { readonly type: 'started'; readonly jobId: string; readonly server: string }
@@ -71,7 +74,7 @@ export type RenderEvent =
   | { readonly type: 'preview'; readonly jobId: string; readonly server: string; readonly mime: string; readonly bytes: Uint8Array }
   | { readonly type: 'cached'; readonly jobId: string; readonly server: string; readonly nodes: readonly string[] }
   | { readonly type: 'retry'; readonly jobId: string; readonly server: string; readonly attempt: number; readonly reason: string }
-  | { readonly type: 'server'; readonly server: string; readonly state: 'up' | 'down'; readonly reason: string }
+  | { readonly type: 'server'; readonly server: string; readonly state: ServerState; readonly reason: string }
   | { readonly type: 'vram'; readonly server: string; readonly used: number; readonly total: number };
 
 export interface RenderOptions {

@@ -16,8 +16,109 @@ export interface CliContext {
   setExitCode(code: number): void;
 }
 
+/**
+ * The real process, with stdout and stderr made closed-safe: `comic cache ls | head -1` or a
+ * terminal that went away must not crash a command (or abort a run whose results are files).
+ */
 export function processIO(): CliIO {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+  return { stdout: safeProcessStream('stdout'), stderr: safeProcessStream('stderr'), env: process.env, cwd: process.cwd() };
+}
+
+/** A stream whose reader may be gone: writes after that are dropped, never an error. */
+export interface ClosedSafe {
+  /** True once the reader went away (EPIPE and the like): nothing written arrives any more. */
+  readonly closed: boolean;
+  /**
+   * Hands every write to `to` instead (null: writes go to the stream again). Writes that `to`
+   * itself makes reach the stream. The dashboard uses this to print stderr lines above its
+   * frame instead of through it.
+   */
+  divert(to: ((text: string) => void) | null): void;
+}
+
+/** The errors that mean "nobody reads this any more", not "this command is broken". */
+const READER_GONE = new Set(['EPIPE', 'ECONNRESET', 'EIO', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
+
+/** Whether a stream is closed-safe and its reader has gone (false for streams we did not wrap). */
+export function isClosed(stream: NodeJS.WritableStream): boolean {
+  return (stream as Partial<ClosedSafe>).closed === true;
+}
+
+/** The closed-safe face of `stream`, if it has one. */
+export function closedSafeOf(stream: NodeJS.WritableStream): ClosedSafe | null {
+  const safe = stream as Partial<ClosedSafe>;
+  return typeof safe.divert === 'function' ? (safe as ClosedSafe) : null;
+}
+
+type Chunk = string | Uint8Array;
+type WriteCallback = (error?: Error | null) => void;
+
+/**
+ * Wraps `stream` so that the error of a reader gone away is swallowed (once: the stream is then
+ * marked closed) and later writes are dropped. The wrapper is the stream in every other way
+ * (isTTY, columns, rows, events), so ink can draw on it. An error of another kind (a full disk)
+ * also closes it, and is told once through `onOtherError`.
+ */
+export function closedSafe<T extends NodeJS.WritableStream>(stream: T, onOtherError: (error: NodeJS.ErrnoException) => void = () => {}): T & ClosedSafe {
+  let closed = false;
+  let diversion: ((text: string) => void) | null = null;
+  let diverting = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (closed) return;
+    closed = true;
+    if (!READER_GONE.has(error.code ?? '')) onOtherError(error);
+  });
+  const isClosed = (): boolean => closed || (stream as { destroyed?: boolean }).destroyed === true;
+
+  function write(chunk: Chunk, encoding?: BufferEncoding | WriteCallback, callback?: WriteCallback): boolean {
+    const done = typeof encoding === 'function' ? encoding : callback;
+    if (diversion !== null && !diverting) {
+      diverting = true;
+      try {
+        diversion(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      } finally {
+        diverting = false;
+      }
+    } else if (!isClosed()) {
+      return typeof encoding === 'function' || encoding === undefined ? stream.write(chunk, done) : stream.write(chunk as string, encoding, done);
+    }
+    // Callers may wait for this (ink does before it resolves its exit): it always comes.
+    if (done) process.nextTick(done);
+    return true;
+  }
+
+  const safe: ClosedSafe = {
+    get closed() {
+      return isClosed();
+    },
+    divert(to) {
+      diversion = to;
+    },
+  };
+  const bound = new Map<PropertyKey, unknown>();
+  return new Proxy(stream, {
+    get(target, key) {
+      if (key === 'write') return write;
+      if (key === 'closed') return isClosed();
+      if (key === 'divert') return safe.divert;
+      const value: unknown = Reflect.get(target, key, target);
+      if (typeof value !== 'function') return value;
+      // Stream methods run on the stream itself (its internal state is not on the proxy).
+      if (!bound.has(key)) bound.set(key, (value as (...args: unknown[]) => unknown).bind(target));
+      return bound.get(key);
+    },
+  }) as T & ClosedSafe;
+}
+
+const safeStreams: Partial<Record<'stdout' | 'stderr', NodeJS.WriteStream & ClosedSafe>> = {};
+
+/** One wrapper per process stream, however often processIO() is called. */
+function safeProcessStream(name: 'stdout' | 'stderr'): NodeJS.WriteStream & ClosedSafe {
+  const other = name === 'stdout' ? 'stderr' : 'stdout';
+  return (safeStreams[name] ??= closedSafe(process[name], (error) => {
+    const sibling = safeProcessStream(other);
+    if (!sibling.closed) sibling.write(`comic: cannot write to ${name} (${error.code ?? error.message}); its output is lost\n`);
+  }));
 }
 
 /** Collects output in memory, for tests. */

@@ -39,12 +39,18 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[] = []
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   let exitCode: number = ExitCode.ok;
   const ctx: CliContext = { io, setExitCode: (code) => (exitCode = code) };
+  // A command owns the process until it has an answer. Between a socket closing and a
+  // reconnect timer or fallback taking over, nothing else may be holding the event loop
+  // open, and Node would end the process with exit 13 (an unsettled top-level await).
+  const hold = setInterval(() => {}, 1 << 30);
   try {
     const program = await buildProgram(ctx, argv);
     await program.parseAsync([...argv]);
     return exitCode;
   } catch (error) {
     return reportError(error, io);
+  } finally {
+    clearInterval(hold);
   }
 }
 

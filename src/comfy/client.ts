@@ -23,13 +23,18 @@ import { UploadCache, type UploadInput } from './uploads.js';
 
 export interface ClientOptions {
   readonly timeouts?: Partial<Timeouts>;
-  /** Consecutive failed connection attempts after which the server counts as down. */
+  /**
+   * Consecutive failed connection attempts after which the server counts as down even within
+   * the reconnect grace (`timeouts.reconnect`). Unset: only the grace decides.
+   */
   readonly downAfterFailures?: number;
 }
 
 export type ClientState =
   | { readonly kind: 'connecting' }
   | { readonly kind: 'up' }
+  /** The connection was lost; retrying within the reconnect grace. Takes no new work meanwhile. */
+  | { readonly kind: 'reconnecting'; readonly reason: string }
   | { readonly kind: 'down'; readonly error: ComicError };
 
 export interface SubmitOptions {
@@ -56,7 +61,8 @@ export interface JobHandle {
   events(): AsyncIterable<JobEvent>;
 }
 
-const DEFAULT_DOWN_AFTER_FAILURES = 3;
+/** At close, how long we try to reach a server we gave up on to withdraw our prompts there. */
+const CLOSE_WITHDRAW_MS = 3_000;
 
 export class ComfyClient {
   readonly clientId = randomUUID();
@@ -70,6 +76,8 @@ export class ComfyClient {
   readonly #lifetime = new AbortController();
   readonly #stateListeners = new Set<(state: ClientState) => void>();
   readonly #downAfterFailures: number;
+  /** Why the last connection attempt failed, for the message when the grace runs out. */
+  #lastFailure: string | null = null;
   readonly #host: JobHost;
   #state: ClientState = { kind: 'connecting' };
   #unreachableSince: number | null = null;
@@ -83,7 +91,7 @@ export class ComfyClient {
     options: ClientOptions = {},
   ) {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-    this.#downAfterFailures = options.downAfterFailures ?? DEFAULT_DOWN_AFTER_FAILURES;
+    this.#downAfterFailures = options.downAfterFailures ?? Number.POSITIVE_INFINITY;
     this.routes = new Routes(new Transport(server, this.timeouts.request));
     this.#uploads = new UploadCache(this.routes);
     this.#socket = new ComfySocket(this.routes, this.clientId, this.timeouts, {
@@ -205,10 +213,15 @@ export class ComfyClient {
     return { promptId, server: this.server.name, result: job.result, events: () => eventStream(job) };
   }
 
-  /** Withdraws our prompts still on the server, then closes the socket. Idempotent. */
+  /**
+   * Withdraws our prompts still on the server, then closes the socket. Idempotent. Prompts
+   * given up while the server was away are withdrawn too if it answers now (a socket cut by
+   * the network while HTTP still works), so they do not run uncollected.
+   */
   async close(): Promise<void> {
     if (this.#lifetime.signal.aborted) return;
     await Promise.all([...this.#jobs.values()].map((job) => job.cancel()));
+    await this.#withdrawOrphans(this.#lifetime.signal, Math.min(this.timeouts.cancel, CLOSE_WITHDRAW_MS));
     this.#lifetime.abort();
     if (this.#ticker !== null) clearInterval(this.#ticker);
     this.#ticker = null;
@@ -262,16 +275,23 @@ export class ComfyClient {
     switch (state.kind) {
       case 'open':
         this.#unreachableSince = null;
+        this.#lastFailure = null;
         this.#setState({ kind: 'up' });
         if (state.reconnected) void this.#reconcile();
         return;
       case 'closed':
         this.#unreachableSince ??= Date.now();
+        this.#lastFailure = `server ${this.label}: ${state.reason}`;
+        if (this.#state.kind === 'up') this.#setState({ kind: 'reconnecting', reason: state.reason });
         return;
       case 'failed': {
         this.#unreachableSince ??= Date.now();
         const error = state.error instanceof ComicError ? state.error : new ComicError('SERVER_UNREACHABLE', `server ${this.label}: ${state.reason}`);
+        this.#lastFailure = error.message;
+        if (this.#state.kind === 'up') this.#setState({ kind: 'reconnecting', reason: state.reason });
+        // A refused token will not fix itself; anything else gets the reconnect grace.
         if (error.code === 'SERVER_AUTH' || state.attempts >= this.#downAfterFailures) this.#goDown(error);
+        else this.#checkGrace(Date.now());
         return;
       }
     }
@@ -279,18 +299,22 @@ export class ComfyClient {
 
   /** After a reconnect: what finished while we were away is collected, what vanished is resubmitted. */
   async #reconcile(): Promise<void> {
+    await this.#withdrawOrphans(this.#lifetime.signal, this.timeouts.cancel);
+    await Promise.all([...this.#jobs.values()].map((job) => job.poll()));
+  }
+
+  /** Deletes (if queued) and interrupts (if running) the prompts we gave up on this server. */
+  async #withdrawOrphans(signal: AbortSignal, budgetMs: number): Promise<void> {
     const orphans = [...this.#orphans];
     this.#orphans.clear();
-    if (orphans.length > 0) {
-      const budget = deadline(this.#lifetime.signal, this.timeouts.cancel);
-      try {
-        await this.routes.deleteQueued(orphans, budget.signal).catch(() => undefined);
-        for (const id of orphans) await this.routes.interrupt(id, budget.signal).catch(() => undefined);
-      } finally {
-        budget.dispose();
-      }
+    if (orphans.length === 0) return;
+    const budget = deadline(signal, budgetMs);
+    try {
+      await this.routes.deleteQueued(orphans, budget.signal).catch(() => undefined);
+      for (const id of orphans) await this.routes.interrupt(id, budget.signal).catch(() => undefined);
+    } finally {
+      budget.dispose();
     }
-    await Promise.all([...this.#jobs.values()].map((job) => job.poll()));
   }
 
   #goDown(error: ComicError): void {
@@ -303,12 +327,28 @@ export class ComfyClient {
     }
   }
 
+  /**
+   * A request to this server failed as if it were unreachable while the socket looks open:
+   * recycle the socket so the reconnect loop (and its grace) decides, not one request.
+   */
+  suspectConnection(): void {
+    if (this.#state.kind === 'up') this.#socket.recycle();
+  }
+
   #tick(): void {
     const now = Date.now();
-    if (this.#unreachableSince !== null && this.#state.kind !== 'down' && now - this.#unreachableSince > this.timeouts.unreachable) {
-      this.#goDown(new ComicError('SERVER_UNREACHABLE', `server ${this.label} has been unreachable for ${Math.round((now - this.#unreachableSince) / 1000)} s`));
-    }
+    this.#checkGrace(now);
     for (const job of this.#jobs.values()) job.tick(now);
+  }
+
+  /** Down once the server has been unreachable for longer than the reconnect grace. */
+  #checkGrace(now: number): void {
+    if (this.#unreachableSince === null || this.#state.kind === 'down' || now - this.#unreachableSince < this.timeouts.reconnect) return;
+    const seconds = ((now - this.#unreachableSince) / 1000).toFixed(1);
+    const last = this.#lastFailure ?? `server ${this.label}: the connection was lost`;
+    this.#goDown(new ComicError('SERVER_UNREACHABLE', `${last} (unreachable for ${seconds} s, reconnect grace ${this.timeouts.reconnect / 1000} s)`, {
+      hint: 'check that ComfyUI is running and reachable; timeouts.reconnect sets how long it may be away',
+    }));
   }
 
   #setState(state: ClientState): void {

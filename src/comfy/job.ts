@@ -435,12 +435,16 @@ export class PromptJob {
   /** Best effort: remove from the pending queue, then interrupt if it is the running one. Only ever our prompt_id. */
   async #withdraw(): Promise<void> {
     const budget = deadline(undefined, this.host.timeouts.cancel);
+    let reached = true;
+    const unreached = (): void => void (reached = false);
     try {
-      await this.host.routes.deleteQueued([this.promptId], budget.signal).catch(() => undefined);
-      await this.host.routes.interrupt(this.promptId, budget.signal).catch(() => undefined);
+      await this.host.routes.deleteQueued([this.promptId], budget.signal).catch(unreached);
+      await this.host.routes.interrupt(this.promptId, budget.signal).catch(unreached);
     } finally {
       budget.dispose();
     }
+    // The server did not hear us: the client withdraws it again when it can (reconnect, close).
+    if (!reached) this.host.orphan(this.promptId);
   }
 
   /** Waits until the prompt is neither pending nor running (an interrupt is cooperative). */

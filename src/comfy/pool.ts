@@ -68,10 +68,13 @@ export interface PoolResult<T> {
 }
 
 export type PoolEvent =
-  | { readonly type: 'server'; readonly server: string; readonly state: 'up' | 'down'; readonly reason: string }
+  | { readonly type: 'server'; readonly server: string; readonly state: ServerState; readonly reason: string }
   | { readonly type: 'vram'; readonly server: string; readonly used: number; readonly total: number }
   | { readonly type: 'retry'; readonly jobId: string; readonly server: string; readonly attempt: number; readonly reason: string }
   | { readonly type: 'job'; readonly jobId: string; readonly server: string; readonly event: JobEvent };
+
+/** `reconnecting`: the connection was lost and is being retried within the reconnect grace. */
+export type ServerState = 'up' | 'reconnecting' | 'down';
 
 export interface PoolOptions {
   readonly timeouts?: Partial<Timeouts>;
@@ -154,6 +157,7 @@ export class ComfyPool {
       const member = new Member(new ComfyClient(server, clientOptions), options.failuresBeforeDown ?? 3, options.probeBaseMs ?? 5_000);
       member.client.onState((state) => {
         if (state.kind === 'up') void this.#bringUp(member);
+        else if (state.kind === 'reconnecting') this.#markReconnecting(member, state.reason);
         else if (state.kind === 'down') this.#markDown(member, state.error.message, false);
       });
       return member;
@@ -443,8 +447,15 @@ export class ComfyPool {
     const comicError = isComicError(error) ? error : null;
     if (comicError !== null) entry.lastError = comicError;
     // The server was taken out of rotation under this job: not the job's fault, no attempt counted.
-    if (evicted || member.health.kind === 'down') {
+    if (evicted || member.health.kind === 'down' || member.health.kind === 'connecting') {
       this.#retry(entry, member, reason, 0);
+      return;
+    }
+    if (comicError?.code === 'SERVER_UNREACHABLE') {
+      // Reachability is the client's to decide, within its reconnect grace: a lost connection
+      // does not bench the server, and the job waits for it (or for the fallback) uncounted.
+      member.client.suspectConnection();
+      this.#retry(entry, member, reason, backoffDelay(0, this.#retryBaseMs, this.#retryMaxMs));
       return;
     }
     switch (classifyFailure(error)) {
@@ -547,6 +558,13 @@ export class ComfyPool {
       .vram(this.#lifetime.signal)
       .then((reading) => this.#emit({ type: 'vram', ...reading }))
       .catch(() => undefined);
+  }
+
+  /** The connection is lost but within the grace: no new work goes there until it is back. */
+  #markReconnecting(member: Member, reason: string): void {
+    if (this.#lifetime.signal.aborted || member.health.kind !== 'up') return;
+    member.health = { kind: 'connecting' };
+    this.#emit({ type: 'server', server: member.name, state: 'reconnecting', reason });
   }
 
   /** Takes a member out of rotation and hands its jobs back. `probe`: we must check on it ourselves. */

@@ -40,8 +40,11 @@ export interface Timeouts {
   readonly start: number;
   /** Between two events of a running prompt. */
   readonly nodeSilence: number;
-  /** How long a server may stay unreachable before its jobs are given up there. */
-  readonly unreachable: number;
+  /**
+   * The reconnect grace: how long a server may stay unreachable (the socket retrying with
+   * backoff) before it counts as down and its jobs are given up there.
+   */
+  readonly reconnect: number;
   /** The /history poll that runs beside the socket. */
   readonly poll: number;
   /** WebSocket ping interval, and how long a pong may take. */
@@ -57,7 +60,7 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
   queue: 30 * 60_000,
   start: 10 * 60_000,
   nodeSilence: 10 * 60_000,
-  unreachable: 60_000,
+  reconnect: 10_000,
   poll: 3_000,
   ping: 20_000,
   pong: 10_000,

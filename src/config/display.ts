@@ -42,6 +42,7 @@ const GETTERS: Record<SettingKey, (config: ResolvedConfig) => unknown> = {
   'timeouts.queue': (c) => c.timeouts.queue,
   'timeouts.start': (c) => c.timeouts.start,
   'timeouts.nodeSilence': (c) => c.timeouts.nodeSilence,
+  'timeouts.reconnect': (c) => c.timeouts.reconnect,
   exports: (c) => c.exports,
   'comfyui.launch': (c) => c.comfyui.launch,
   'serve.apiKeys': (c) => c.serve.apiKeys,

@@ -45,6 +45,7 @@ export function fileTier(loaded: LoadedConfigFile, kind: 'project' | 'user', env
   set('timeouts.queue', config.timeouts?.queue);
   set('timeouts.start', config.timeouts?.start);
   set('timeouts.nodeSilence', config.timeouts?.nodeSilence);
+  set('timeouts.reconnect', config.timeouts?.reconnect);
   set('exports', config.exports);
   const launch = config.comfyui?.launch;
   set(

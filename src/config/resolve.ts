@@ -34,6 +34,7 @@ export interface SettingValues {
   'timeouts.queue': number;
   'timeouts.start': number;
   'timeouts.nodeSilence': number;
+  'timeouts.reconnect': number;
   exports: readonly ExportKind[];
   'comfyui.launch': LaunchConfig | null;
   'serve.apiKeys': readonly Secret[];
@@ -75,6 +76,9 @@ export function defaultValues(baseDir: string, serverAuth: ServerAuth): SettingV
     'timeouts.queue': 30 * 60_000,
     'timeouts.start': 10 * 60_000,
     'timeouts.nodeSilence': 10 * 60_000,
+    // Long enough for a dropped connection or a proxy restart, short enough that a server
+    // that is really gone hands its jobs to the fallback soon.
+    'timeouts.reconnect': 10_000,
     exports: ['png', 'pdf', 'cbz'],
     'comfyui.launch': null,
     'serve.apiKeys': [],
@@ -110,6 +114,7 @@ export function mergeTiers(
       queue: v['timeouts.queue'],
       start: v['timeouts.start'],
       nodeSilence: v['timeouts.nodeSilence'],
+      reconnect: v['timeouts.reconnect'],
     },
     exports: v.exports,
     comfyui: { launch: v['comfyui.launch'] },

@@ -173,6 +173,7 @@ export const fileConfigSchema = z.strictObject({
       queue: durationSchema.optional(),
       start: durationSchema.optional(),
       nodeSilence: durationSchema.optional(),
+      reconnect: durationSchema.optional(),
     })
     .optional(),
   exports: exportsSchema.optional(),

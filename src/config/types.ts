@@ -56,6 +56,11 @@ export interface Timeouts {
   readonly start: number;
   /** Between two events of a running prompt. */
   readonly nodeSilence: number;
+  /**
+   * How long a server may stay unreachable (reconnecting with backoff) before it counts as
+   * down: its jobs then move to another server, the fallback, or fail with NO_BACKEND.
+   */
+  readonly reconnect: number;
 }
 
 /** How to start a local ComfyUI when it is not up (issue 6). */
@@ -87,6 +92,7 @@ export const SETTING_KEYS = [
   'timeouts.queue',
   'timeouts.start',
   'timeouts.nodeSilence',
+  'timeouts.reconnect',
   'exports',
   'comfyui.launch',
   'serve.apiKeys',

@@ -27,6 +27,7 @@ const SETTABLE = {
   'timeouts.queue': { list: false, number: true },
   'timeouts.start': { list: false, number: true },
   'timeouts.nodeSilence': { list: false, number: true },
+  'timeouts.reconnect': { list: false, number: true },
   exports: { list: true },
   'comfyui.launch.command': { list: false },
   'comfyui.launch.args': { list: true },

@@ -65,17 +65,42 @@ export function templatesCheck(templates: readonly Template[], problems: readonl
   return result('templates', 'Templates', 'ok', `${templates.length} templates: ${templates.map((t) => `${t.id}@${t.version}`).join(', ')}`);
 }
 
+/**
+ * A server by its name, with its URL when the name does not already say it (a name defaults
+ * to the URL's host:port).
+ */
+export function serverTitle(server: { readonly name: string; readonly url: string }): string {
+  return server.url === `http://${server.name}` ? server.name : `${server.name} (${server.url})`;
+}
+
+/**
+ * One ComfyUI server: up, with its version (`/system_stats` → `system.comfyui_version`),
+ * device and VRAM; or down, with why. A server that is down fails the check only when it is
+ * `required`: nothing else (another server, or the SD API fallback) can do its work.
+ */
 export function serverCheck(probe: ComfyProbe, required: boolean): CheckResult {
   const id = `server:${probe.server.name}`;
+  const title = serverTitle(probe.server);
   if (!probe.ok) {
     const fix = probe.error.hint ?? (probe.error.code === 'SERVER_AUTH' ? "set this server's auth or headers in comic.config.yaml" : 'start ComfyUI there, or fix the URL (--server or `servers` in comic.config.yaml)');
     // The message names the server with its URL already.
-    return result(id, probe.server.name, required ? 'failed' : 'warning', probe.error.message, fix, probe.error.code);
+    return result(id, title, required ? 'failed' : 'warning', probe.error.message, fix, probe.error.code);
   }
-  const parts = [probe.version ? `ComfyUI ${probe.version}` : 'ComfyUI (version unknown)'];
+  const parts = ['up', probe.version ? `ComfyUI ${probe.version}` : 'ComfyUI version unknown'];
   if (probe.device) parts.push(probe.device);
   if (probe.vram && probe.vram.total > 0) parts.push(`VRAM ${formatBytes(probe.vram.free)} free of ${formatBytes(probe.vram.total)}`);
-  return result(id, probe.label, 'ok', parts.join(', '));
+  return result(id, title, 'ok', parts.join(', '));
+}
+
+/**
+ * A check in one line, as doctor lists it: `title: message` (first line only for a warning,
+ * whose whole text is repeated below the verdict), or for a server that answers
+ * `127.0.0.1:8188 up, ComfyUI 0.8.0, …`.
+ */
+export function headline(check: CheckResult): string {
+  if (check.id.startsWith('server:') && check.status === 'ok') return `${check.title} ${check.message}`;
+  const message = check.status === 'warning' ? check.message.split('\n')[0]! : check.message;
+  return `${check.title}: ${message}`;
 }
 
 /** What each template lacks on one reachable server; empty lists for the templates it can run. */
@@ -203,6 +228,11 @@ export function verdict(findings: Findings): CheckResult {
   for (const id of ['output', 'cache', 'disk']) {
     const check = checks.find((c) => c.id === id);
     if (check?.status === 'failed') block(check.code ?? 'INTERNAL', check.message, check.fix ?? '');
+  }
+  // Whatever else failed blocks too: a run never starts over a check shown as failed, so
+  // doctor's exit code always follows the lines above it.
+  if (blockers.length === 0) {
+    for (const check of checks.filter((c) => c.status === 'failed')) block(check.code ?? 'INTERNAL', check.message, check.fix ?? '');
   }
   const first = blockers[0];
   if (first) {

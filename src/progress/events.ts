@@ -4,12 +4,24 @@
  * and nothing else. The JSON renderer writes them as-is, so changing a field is a schema
  * change: bump EVENT_SCHEMA and update docs/events.md.
  */
-import type { BackendName } from '../backends/types.js';
+import type { BackendName, ServerState } from '../backends/types.js';
 import type { ErrorCode, SourceLocation } from '../errors.js';
 
 export const EVENT_SCHEMA = 'comic.event/1';
 
-export type JobStatus = 'done' | 'cached' | 'failed' | 'skipped';
+/**
+ * What became of a job of the plan, as report.json records it (docs/events.md): made in
+ * this run, served from the cache, failed, skipped because a job it needs did not finish,
+ * cut short by a cancel while it ran, or never started (cancelled first, or no backend).
+ */
+export type JobStatus = 'done' | 'cached' | 'failed' | 'skipped' | 'cancelled' | 'not-run';
+
+/** A switch of backends during a run (the `fallback` event's fields). */
+export interface FallbackSwitch {
+  readonly from: BackendName;
+  readonly to: BackendName;
+  readonly reason: string;
+}
 
 export interface JobError {
   readonly code: ErrorCode;
@@ -30,7 +42,7 @@ export type RunEvent =
   | { readonly type: 'job-failed'; readonly job: string; readonly error: JobError; readonly location?: SourceLocation }
   | { readonly type: 'job-skipped'; readonly job: string; readonly reason: string }
   | { readonly type: 'fallback'; readonly from: BackendName; readonly to: BackendName; readonly reason: string }
-  | { readonly type: 'server'; readonly server: string; readonly state: 'up' | 'down'; readonly reason: string }
+  | { readonly type: 'server'; readonly server: string; readonly state: ServerState; readonly reason: string }
   | { readonly type: 'vram'; readonly server: string; readonly used: number; readonly total: number }
   | { readonly type: 'warning'; readonly message: string; readonly job: string | null }
   | { readonly type: 'run-finished'; readonly summary: RunSummary };
@@ -43,8 +55,18 @@ export interface RunSummary {
   readonly cached: number;
   readonly failed: number;
   readonly skipped: number;
+  /** Jobs that were running when the run was cancelled. */
+  readonly cancelled: number;
+  /** Jobs that never started: the run was cancelled or found no backend first. */
+  readonly notRun: number;
+  /** Warnings of the run, retries included (each is in report.json). */
+  readonly warnings: number;
   readonly ms: number;
   readonly fallback: boolean;
+  /** The switch behind `fallback: true`: which backends, and why; null when there was none. */
+  readonly fellBack: FallbackSwitch | null;
+  /** What to do next, in one sentence (resume, start a server, retry failures); null when all went well. */
+  readonly next: string | null;
 }
 
 export type RunEventListener = (event: RunEvent) => void;

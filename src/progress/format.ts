@@ -2,7 +2,7 @@
  * Words and numbers the human renderers (plain lines and the dashboard) share, so both say
  * the same thing the same way.
  */
-import type { RunSummary } from './events.js';
+import type { FallbackSwitch, RunSummary } from './events.js';
 
 /** `850ms`, `7.1s`, `3m12s`, `2h05m`. */
 export function formatDuration(ms: number): string {
@@ -33,11 +33,13 @@ export function clockTime(ms: number): string {
   return [date.getHours(), date.getMinutes(), date.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
 }
 
-/** `57 jobs in 3m12s: 40 rendered, 15 cached, 1 failed, 1 skipped`. */
+/** `57 jobs in 3m12s: 40 rendered, 15 cached, 1 failed, 1 skipped` (and `2 cancelled, 9 not run` after a Ctrl-C). */
 export function summaryText(summary: RunSummary): string {
   const parts = [`${summary.done} rendered`, `${summary.cached} cached`];
   if (summary.failed > 0) parts.push(`${summary.failed} failed`);
   if (summary.skipped > 0) parts.push(`${summary.skipped} skipped`);
+  if (summary.cancelled > 0) parts.push(`${summary.cancelled} cancelled`);
+  if (summary.notRun > 0) parts.push(`${summary.notRun} not run`);
   return `${plural(summary.total, 'job')} in ${formatDuration(summary.ms)}: ${parts.join(', ')}`;
 }
 
@@ -45,6 +47,42 @@ export function summaryText(summary: RunSummary): string {
 export function outcomeWord(summary: RunSummary): string {
   if (summary.exitCode === 130) return 'cancelled';
   return summary.ok || summary.done + summary.cached + summary.failed + summary.skipped > 0 ? 'finished' : 'failed';
+}
+
+/** `fell back from comfyui to sdapi: every ComfyUI server is down`, on one line. */
+export function fallbackText(change: FallbackSwitch): string {
+  return `fell back from ${change.from} to ${change.to}: ${oneLine(change.reason)}`;
+}
+
+/** The run's closing line after its outcome word, shared by plain lines and the dashboard: counts, fallback, exit code. */
+export function summaryLine(summary: RunSummary): string {
+  const fallback = summary.fellBack ? `; ${fallbackText(summary.fellBack)}` : '';
+  return `${summaryText(summary)}${fallback} (exit code ${summary.exitCode})`;
+}
+
+/** Said after a cancel: the manifest and the cache make a rerun pick up where this one stopped. */
+export const RESUME_HINT = 'run the same command again to resume; jobs already done come from the cache';
+/** Said when no backend could get ready and the error brought no hint of its own. */
+export const NO_BACKEND_HINT = 'start a ComfyUI server (or pass --server URL), or configure a fallback (--fallback URL or fallback.url)';
+
+/**
+ * What to do after a run, in one sentence, or null when there is nothing to do. `stoppedBy`
+ * is what kept jobs from running (a cancel, no backend), with its hint if it has one.
+ */
+export function nextStep(
+  outcome: Pick<RunSummary, 'exitCode' | 'failed' | 'skipped'>,
+  stoppedBy: { readonly code: string; readonly hint?: string | undefined } | null,
+): string | null {
+  if (outcome.exitCode === 130 || stoppedBy?.code === 'CANCELLED') return RESUME_HINT;
+  if (stoppedBy !== null) return `${stoppedBy.hint ?? (stoppedBy.code === 'NO_BACKEND' ? NO_BACKEND_HINT : 'fix what stopped the run')}; then run the same command again`;
+  if (outcome.exitCode === 3) return `${NO_BACKEND_HINT}; then run the same command again to render what is missing`;
+  if (outcome.failed + outcome.skipped > 0) return 'see report.md for what failed, then run the same command again to retry it';
+  return null;
+}
+
+/** A multi-line message (a pool's per-server reasons) folded onto one line. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 /** A place in a server's queue: `next`, or how many prompts are ahead. */

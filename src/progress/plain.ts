@@ -7,7 +7,7 @@
 import type { CliIO } from '../cli/io.js';
 import { colourAllowed, painter, type Colour, type Paint } from './color.js';
 import type { RunEvent, RunSummary } from './events.js';
-import { clockTime, formatDuration, outcomeWord, queuePosition, summaryText } from './format.js';
+import { clockTime, formatDuration, outcomeWord, queuePosition, summaryLine } from './format.js';
 import type { JobFailure } from './json.js';
 import { rendererContext, type Renderer, type RendererContext, type RendererOptions } from './types.js';
 
@@ -74,7 +74,7 @@ export class PlainRenderer implements Renderer {
       case 'fallback':
         return this.#line('fallback', 'yellow', `${event.from} → ${event.to}: ${event.reason}`);
       case 'server':
-        return this.#line('server', event.state === 'up' ? 'green' : 'red', `${event.server} ${event.state}: ${event.reason}`);
+        return this.#line('server', event.state === 'up' ? 'green' : event.state === 'reconnecting' ? 'yellow' : 'red', `${event.server} ${event.state}: ${event.reason}`);
       case 'warning':
         return this.#line('warning', 'yellow', event.job === null ? event.message : `${event.job}: ${event.message}`);
       case 'job-preview':
@@ -88,13 +88,14 @@ export class PlainRenderer implements Renderer {
   async finish(summary: RunSummary): Promise<void> {
     if (this.#finished) return;
     this.#finished = true;
-    const fallback = summary.fallback ? '; fell back to the SD API' : '';
-    this.#line(outcomeWord(summary), summary.ok ? 'green' : 'red', `${summaryText(summary)}${fallback} (exit code ${summary.exitCode})`);
+    this.#line(outcomeWord(summary), summary.ok ? 'green' : 'red', summaryLine(summary));
     for (const failure of this.#failures) {
       this.#write(`  ${this.#paint('red', '✗')} ${failure.job}: ${failure.code}: ${indent(failure.message)}\n`);
     }
     const unlisted = this.#failureCount - this.#failures.length;
     if (unlisted > 0) this.#write(`  … and ${unlisted} more failed (see report.json)\n`);
+    // Last, so it is the line a reader (or `tail -1`) sees: resume, start a server, retry.
+    if (summary.next !== null) this.#write(`  → ${indent(summary.next)}\n`);
   }
 
   #jobLine(job: string, label: string, colour: Colour, detail: string): void {

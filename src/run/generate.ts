@@ -4,6 +4,7 @@
  * missing is rendered, cached, then copied into the output folder, and recorded in the run
  * manifest the moment it is done, so a rerun after a crash or Ctrl-C picks up exactly where
  * this one stopped. Pages are composed from cached panels; exports are made from pages.
+ * Whatever happens, the report lists every job of the plan, with every warning of the run.
  */
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile } from 'node:fs/promises';
@@ -12,9 +13,10 @@ import { composePageDetailed } from '../compose/page.js';
 import { exportAll, slugify, type ExportPage } from '../compose/export/index.js';
 import type { LetteringBox } from '../compose/types.js';
 import type { Backend, BackendName, RenderEvent, RenderInput } from '../backends/types.js';
-import { ComicError, ExitCode } from '../errors.js';
+import { ComicError, ExitCode, isComicError } from '../errors.js';
 import { isImageJob, type ExportJob, type ImageJob, type Job, type PageJob } from '../graph/index.js';
-import type { EventBus, RunSummary } from '../progress/events.js';
+import type { EventBus, FallbackSwitch, JobStatus, RunSummary } from '../progress/events.js';
+import { nextStep, RESUME_HINT } from '../progress/format.js';
 import type { TemplateRegistry } from '../templates/index.js';
 import { copyFileAtomic, sweepTempFiles, writeFileAtomic } from '../util/fs.js';
 import { fileHasher } from '../util/hash.js';
@@ -24,7 +26,7 @@ import { RunManifest } from './manifest.js';
 import { imageOutputPath, pageOutputPath } from './outputs.js';
 import { shotFor } from './shot.js';
 import type { PreparedScript } from './prepare.js';
-import { buildReport, reportMarkdown, type JobRecord, type RunReport } from './report.js';
+import { buildReport, reportMarkdown, type JobRecord, type RunReport, type RunWarning } from './report.js';
 
 export interface GenerateOptions {
   readonly scripts: readonly PreparedScript[];
@@ -46,6 +48,8 @@ export interface GenerateOptions {
 export interface GenerateResult {
   readonly summary: RunSummary;
   readonly reports: readonly RunReport[];
+  /** What ended the run before every job had its turn: a cancel (CANCELLED), or null. */
+  readonly stopped: ComicError | null;
 }
 
 /** One script's run: its graph, where its files go, what has been recorded so far. */
@@ -69,7 +73,7 @@ interface RunNode {
 }
 
 export async function generate(options: GenerateOptions): Promise<GenerateResult> {
-  const started = Date.now();
+  const startedAt = Date.now();
   const many = options.scripts.length > 1;
   const runs: ScriptRun[] = [];
   const nodes: RunNode[] = [];
@@ -98,30 +102,54 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const facts = collectFacts(options.bus);
   options.bus.emit({ type: 'run-started', scripts: options.scripts.map((s) => s.path), jobs: nodes.length, backend: options.backend.name });
 
-  let cancelled = false;
+  /** Jobs handed to execute(): one without a record at the end was cut short by a cancel. */
+  const begun = new Set<string>();
+  /** What kept jobs from running: a cancel, or a backend that could not get ready. */
+  let stopped: ComicError | null = null;
+  let ready = false;
   try {
     // After the listeners are on the bus: getting ready may already mean falling back.
     await options.backend.ready(options.signal);
-    await runDag(nodes, (node, signal) => execute(node, options, signal), {
-      signal: options.signal,
-      lane: (node) => (isImageJob(node.job) ? 'render' : node.job.kind),
-      limits: { page: options.composeConcurrency ?? 2, export: 1 },
-      onOutcome: (node, outcome) => settle(node, outcome, options.bus),
-    });
+    ready = true;
+    await runDag(
+      nodes,
+      (node, signal) => {
+        begun.add(node.id);
+        return execute(node, options, signal);
+      },
+      {
+        signal: options.signal,
+        lane: (node) => (isImageJob(node.job) ? 'render' : node.job.kind),
+        limits: { page: options.composeConcurrency ?? 2, export: 1 },
+        onOutcome: (node, outcome) => settle(node, outcome, options.bus),
+      },
+    );
     // Best effort: a server that is gone by now must not turn a finished run into a failure.
     await options.backend.endBatch?.(options.signal).catch((error: unknown) =>
       options.bus.emit({ type: 'warning', job: null, message: `after the run: ${error instanceof Error ? error.message : String(error)}` }),
     );
   } catch (error) {
-    if (!(error instanceof ComicError && error.code === 'CANCELLED')) throw error;
-    cancelled = true;
+    // Anything but a cancel or a ComicError from getting ready (NO_BACKEND, SERVER_AUTH…) is a bug: no report for it.
+    // A cancel while getting ready may surface as the backend's own abort error.
+    if ((isComicError(error) && error.code === 'CANCELLED') || (!ready && options.signal.aborted)) {
+      stopped = new ComicError('CANCELLED', 'the run was cancelled (Ctrl-C or SIGTERM)', { hint: RESUME_HINT });
+    } else if (isComicError(error) && !ready) {
+      stopped = error;
+    } else {
+      throw error;
+    }
   } finally {
     facts.stop();
     await Promise.all(runs.map((run) => run.manifest.close()));
   }
 
-  const reports = await Promise.all(runs.map((run) => writeReport(run, facts, started)));
-  const counts = { done: 0, cached: 0, failed: 0, skipped: 0 };
+  // Every job of the plan gets a record: those the run never settled say why.
+  for (const node of nodes) {
+    if (node.run.records.has(node.job.id)) continue;
+    node.run.records.set(node.job.id, unfinishedRecord(node.job, begun.has(node.id) ? 'cancelled' : 'not-run', stopped));
+  }
+
+  const counts: Record<JobStatus, number> = { done: 0, cached: 0, failed: 0, skipped: 0, cancelled: 0, 'not-run': 0 };
   let noBackend = false;
   for (const run of runs) {
     for (const record of run.records.values()) {
@@ -129,23 +157,37 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       if (record.error?.code === 'NO_BACKEND') noBackend = true;
     }
   }
-  const exitCode = cancelled
-    ? ExitCode.cancelled
-    : noBackend
-      ? ExitCode.noBackend
-      : counts.failed + counts.skipped > 0
-        ? ExitCode.jobsFailed
-        : ExitCode.ok;
+  const exitCode =
+    stopped !== null
+      ? stopped.exitCode
+      : noBackend
+        ? ExitCode.noBackend
+        : counts.failed + counts.skipped > 0
+          ? ExitCode.jobsFailed
+          : ExitCode.ok;
+  const outcome = { exitCode, failed: counts.failed, skipped: counts.skipped };
   const summary: RunSummary = {
     ok: exitCode === ExitCode.ok,
     exitCode,
     total: nodes.length,
-    ...counts,
-    ms: Date.now() - started,
+    done: counts.done,
+    cached: counts.cached,
+    failed: counts.failed,
+    skipped: counts.skipped,
+    cancelled: counts.cancelled,
+    notRun: counts['not-run'],
+    warnings: facts.warnings.length,
+    ms: Date.now() - startedAt,
     fallback: facts.fallback !== null,
+    fellBack: facts.fallback,
+    next: nextStep(outcome, stopped),
   };
+  const reports = await Promise.all(runs.map((run) => writeReport(run, facts, startedAt, summary, stopped)));
   options.bus.emit({ type: 'run-finished', summary });
-  return { summary, reports };
+  // A backend that never got ready is the run's error (exit code and message on stderr, as
+  // before), now with its report written and its summary on the bus for the renderers.
+  if (stopped !== null && stopped.code !== 'CANCELLED') throw stopped;
+  return { summary, reports, stopped };
 }
 
 /** The jobs to run: all of them, or the named ones with everything they need. */
@@ -212,7 +254,7 @@ async function renderImage(eventId: string, job: ImageJob, run: ScriptRun, optio
   };
   await cache.put(staging, meta, { move: true });
   await copyFileAtomic(cache.imagePath(job.key), output);
-  for (const what of result.dropped) bus.emit({ type: 'warning', job: eventId, message: `${result.backend} could not honour ${what}` });
+  for (const what of result.dropped) bus.emit({ type: 'warning', job: eventId, message: droppedWarning(result.backend, what) });
   await record(run, job, 'done', output, meta);
   bus.emit({ type: 'job-done', job: eventId, backend: result.backend, server: result.server, ms: result.timings.runMs, output });
   return 'done';
@@ -225,6 +267,7 @@ async function fromCache(eventId: string, job: ImageJob | PageJob, output: strin
   if (!run.manifest.finished(job.id, job.key) || !(await exists(output))) await copyFileAtomic(entry.image, output);
   if (job.kind === 'page') run.lettering.set(job.id, lettering(entry.meta));
   await record(run, job, 'cached', output, entry.meta);
+  for (const message of cachedWarnings(entry.meta)) options.bus.emit({ type: 'warning', job: eventId, message });
   options.bus.emit({ type: 'job-cached', job: eventId, output });
   return true;
 }
@@ -267,8 +310,9 @@ async function composePageJob(eventId: string, job: PageJob, run: ScriptRun, opt
     createdAt: new Date().toISOString(),
     timings: { queuedMs: 0, runMs: Date.now() - began },
     dropped: [],
-    // The webtoon slicer needs to know where balloons are, also when the page comes from the cache.
-    detail: { lettering: composed.lettering },
+    // The webtoon slicer needs to know where balloons are, also when the page comes from the
+    // cache; the warnings are said again when it does (a cached page is still the same page).
+    detail: { lettering: composed.lettering, warnings: composed.warnings } satisfies PageDetail,
   };
   await options.cache.put(staging, meta, { move: true });
   await copyFileAtomic(options.cache.imagePath(job.key), output);
@@ -332,18 +376,30 @@ function jobRecord(
     dropped: meta?.dropped ?? [],
     output,
     error: null,
+    reason: null,
   };
+}
+
+/** A job the run never settled: cut short by a cancel, or never started (cancel, no backend). */
+function unfinishedRecord(job: Job, status: 'cancelled' | 'not-run', stopped: ComicError | null): JobRecord {
+  const cancelled = stopped === null || stopped.code === 'CANCELLED';
+  const reason = cancelled
+    ? status === 'cancelled'
+      ? 'the run was cancelled while it ran; a rerun does it again'
+      : 'the run was cancelled before it started'
+    : stopped.message;
+  return { ...emptyRecord(job), status, reason, error: { code: stopped?.code ?? 'CANCELLED', message: cancelled ? 'the run was cancelled' : stopped.message } };
 }
 
 function settle(node: RunNode, outcome: NodeOutcome, bus: EventBus): void {
   const { job, run } = node;
   if (outcome.status === 'failed') {
-    run.records.set(job.id, { ...emptyRecord(job), status: 'failed', error: { code: outcome.code, message: outcome.message } });
+    run.records.set(job.id, { ...emptyRecord(job), status: 'failed', error: { code: outcome.code, message: outcome.message }, reason: outcome.message });
     // Where the script asked for the job, so CI annotations can point at the line.
     const location = job.kind === 'export' ? undefined : run.script.comic.locate(job.origin);
     bus.emit({ type: 'job-failed', job: node.id, error: { code: outcome.code, message: outcome.message }, ...(location && { location }) });
   } else if (outcome.status === 'skipped') {
-    run.records.set(job.id, { ...emptyRecord(job), status: 'skipped', error: null });
+    run.records.set(job.id, { ...emptyRecord(job), status: 'skipped', error: null, reason: outcome.reason });
     bus.emit({ type: 'job-skipped', job: node.id, reason: outcome.reason });
   } else if (job.kind === 'export') {
     const record = run.records.get(job.id)!;
@@ -367,26 +423,68 @@ function emptyRecord(job: Job): JobRecord {
     dropped: [],
     output: null,
     error: null,
+    reason: null,
   };
 }
 
-function lettering(meta: CacheMeta): readonly LetteringBox[] {
-  const detail = meta.detail as { lettering?: LetteringBox[] } | null;
-  return detail?.lettering ?? [];
+/** What a composed page keeps in its cache meta. Entries written before `warnings` existed have none. */
+interface PageDetail {
+  readonly lettering?: readonly LetteringBox[];
+  readonly warnings?: readonly string[];
 }
 
-async function writeReport(run: ScriptRun, facts: RunFacts, started: number): Promise<RunReport> {
+function lettering(meta: CacheMeta): readonly LetteringBox[] {
+  return (meta.detail as PageDetail | null)?.lettering ?? [];
+}
+
+/**
+ * The warnings a cached result still carries: a page's lettering problems, an image's
+ * parameters its backend could not honour. Said again on every run that uses it, so a
+ * cached rerun reports what the files in the output folder actually are.
+ */
+function cachedWarnings(meta: CacheMeta): string[] {
+  const page = (meta.detail as PageDetail | null)?.warnings ?? [];
+  return [...page, ...meta.dropped.map((what) => droppedWarning(meta.backend, what))];
+}
+
+function droppedWarning(backend: string, what: string): string {
+  return `${backend} could not honour ${what}`;
+}
+
+async function writeReport(run: ScriptRun, facts: RunFacts, started: number, summary: RunSummary, stopped: ComicError | null): Promise<RunReport> {
   const records = [...run.records.values()].map((r) => ({ ...r, retries: facts.retries.get(run.prefix + r.id) ?? 0 }));
-  const report = buildReport({ script: run.script, records, fallback: facts.fallback, vram: facts.vram, started, finished: Date.now() });
+  const report = buildReport({
+    script: run.script,
+    records,
+    fallback: facts.fallback,
+    vram: facts.vram,
+    started,
+    finished: Date.now(),
+    exitCode: summary.exitCode,
+    stopped: stopped && { code: stopped.code, message: stopped.message },
+    next: summary.next,
+    warnings: warningsOf(run, facts.warnings),
+  });
   await mkdir(run.outDir, { recursive: true });
   await writeFileAtomic(join(run.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFileAtomic(join(run.outDir, 'report.md'), reportMarkdown(report));
   return report;
 }
 
+/** This script's warnings, job ids as in its plan; those about the run as a whole go in every report. */
+function warningsOf(run: ScriptRun, warnings: readonly RunWarning[]): RunWarning[] {
+  return warnings.flatMap((w) => {
+    if (w.job === null) return [w];
+    if (!w.job.startsWith(run.prefix)) return [];
+    return [{ job: w.job.slice(run.prefix.length), message: w.message }];
+  });
+}
+
 interface RunFacts {
-  fallback: { readonly from: string; readonly to: string; readonly reason: string } | null;
+  fallback: FallbackSwitch | null;
   readonly retries: Map<string, number>;
+  /** Every warning of the run in order, retries included; job ids as in events. */
+  readonly warnings: RunWarning[];
   /** First and last VRAM reading per server. */
   readonly vram: Map<string, { before: { used: number; total: number }; after: { used: number; total: number } }>;
   stop(): void;
@@ -396,13 +494,17 @@ function collectFacts(bus: EventBus): RunFacts {
   const facts: RunFacts = {
     fallback: null,
     retries: new Map(),
+    warnings: [],
     vram: new Map(),
     stop: () => off(),
   };
   const off = bus.on((event) => {
     if (event.type === 'fallback') facts.fallback ??= { from: event.from, to: event.to, reason: event.reason };
-    else if (event.type === 'job-retry') facts.retries.set(event.job, (facts.retries.get(event.job) ?? 0) + 1);
-    else if (event.type === 'vram') {
+    else if (event.type === 'warning') facts.warnings.push({ job: event.job, message: event.message });
+    else if (event.type === 'job-retry') {
+      facts.retries.set(event.job, (facts.retries.get(event.job) ?? 0) + 1);
+      facts.warnings.push({ job: event.job, message: `retried (attempt ${event.attempt}) after a failure on ${event.server}: ${event.reason}` });
+    } else if (event.type === 'vram') {
       const reading = { used: event.used, total: event.total };
       const seen = facts.vram.get(event.server);
       facts.vram.set(event.server, { before: seen?.before ?? reading, after: reading });

@@ -1,12 +1,16 @@
 /**
- * The run report: `<out>/report.json` for tools (one entry per job, ids as in `comic plan`)
- * and a short `report.md` for people. It says which backend and server made every image,
- * so a run that fell back to the SD API shows exactly which images came from where.
+ * The run report: `<out>/report.json` for tools (one entry per job of the plan, ids as in
+ * `comic plan`, also for jobs a cancel or a missing backend kept from running) and a short
+ * `report.md` for people. It says which backend and server made every image, so a run that
+ * fell back to the SD API shows exactly which images came from where; what stopped the run,
+ * what to do next, and every warning (lettering, parameters not honoured, retries).
+ * Documented field by field in docs/events.md.
  */
 import type { BackendName } from '../backends/types.js';
 import type { ErrorCode } from '../errors.js';
 import type { JobKind } from '../graph/index.js';
 import type { JobStatus } from '../progress/events.js';
+import { oneLine } from '../progress/format.js';
 import type { PreparedScript } from './prepare.js';
 
 export const REPORT_SCHEMA = 'comic.report/1';
@@ -26,7 +30,16 @@ export interface JobRecord {
   /** Parameters the backend could not honour. */
   readonly dropped: readonly string[];
   readonly output: string | null;
+  /** The error that decided the job: its own failure, or what stopped the run (CANCELLED, NO_BACKEND). */
   readonly error: { readonly code: ErrorCode; readonly message: string } | null;
+  /** Why the job did not finish, in words (any status but done and cached); null otherwise. */
+  readonly reason: string | null;
+}
+
+/** A warning of the run, with the job it concerns (null: the run as a whole). */
+export interface RunWarning {
+  readonly job: string | null;
+  readonly message: string;
 }
 
 interface VramReading {
@@ -41,8 +54,16 @@ export interface RunReport {
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly ms: number;
+  /** The exit code of the whole run (with several scripts, shared by their reports). */
+  readonly exitCode: number;
+  /** What ended the run before every job had its turn (a cancel, no backend); null when none did. */
+  readonly stopped: { readonly code: ErrorCode; readonly message: string } | null;
+  /** What to do next, in one sentence; null when all went well. */
+  readonly next: string | null;
   readonly fallback: { readonly from: string; readonly to: string; readonly reason: string } | null;
+  /** `jobs`: every job of the plan; one count per status, keyed by the status word. */
   readonly totals: Readonly<Record<JobStatus, number>> & { readonly jobs: number; readonly byBackend: Readonly<Record<string, number>> };
+  readonly warnings: readonly RunWarning[];
   readonly vram: Readonly<Record<string, { readonly before: VramReading; readonly after: VramReading }>>;
   readonly jobs: readonly JobRecord[];
 }
@@ -54,11 +75,15 @@ export function buildReport(input: {
   vram: ReadonlyMap<string, { before: VramReading; after: VramReading }>;
   started: number;
   finished: number;
+  exitCode: number;
+  stopped: RunReport['stopped'];
+  next: string | null;
+  warnings: readonly RunWarning[];
 }): RunReport {
   // Report jobs in plan order, whatever order they finished in.
   const order = new Map(input.script.graph.jobs.map((job, i) => [job.id, i]));
   const jobs = [...input.records].sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
-  const totals = { done: 0, cached: 0, failed: 0, skipped: 0 };
+  const totals: Record<JobStatus, number> = { done: 0, cached: 0, failed: 0, skipped: 0, cancelled: 0, 'not-run': 0 };
   const byBackend: Record<string, number> = {};
   for (const job of jobs) {
     totals[job.status]++;
@@ -71,8 +96,12 @@ export function buildReport(input: {
     startedAt: new Date(input.started).toISOString(),
     finishedAt: new Date(input.finished).toISOString(),
     ms: input.finished - input.started,
+    exitCode: input.exitCode,
+    stopped: input.stopped,
+    next: input.next,
     fallback: input.fallback,
     totals: { ...totals, jobs: jobs.length, byBackend },
+    warnings: input.warnings,
     vram: Object.fromEntries(input.vram),
     jobs,
   };
@@ -80,18 +109,28 @@ export function buildReport(input: {
 
 export function reportMarkdown(report: RunReport): string {
   const t = report.totals;
-  const lines = [
-    `# ${report.title}`,
-    '',
-    `${t.jobs} jobs in ${(report.ms / 1000).toFixed(1)} s: ${t.done} rendered, ${t.cached} from cache, ${t.failed} failed, ${t.skipped} skipped.`,
-  ];
+  const lines = [`# ${report.title}`, ''];
+  // What happened to the run as a whole comes first: it decides how to read the rest.
+  if (report.stopped?.code === 'CANCELLED') {
+    lines.push(`**Cancelled** (Ctrl-C or SIGTERM) with ${t.jobs - t.cancelled - t['not-run']} of ${t.jobs} jobs settled: ${t.cancelled} cut short, ${t['not-run']} not started.`, '');
+  } else if (report.stopped) {
+    lines.push(`**No job ran (${report.stopped.code}):** ${oneLine(report.stopped.message)}`, '');
+  }
+  if (report.fallback) lines.push(`**Fell back from ${report.fallback.from} to ${report.fallback.to}:** ${oneLine(report.fallback.reason)}`, '');
+  const counts = `${t.done} rendered, ${t.cached} from cache, ${t.failed} failed, ${t.skipped} skipped`;
+  const unfinished = [...(t.cancelled > 0 ? [`${t.cancelled} cancelled`] : []), ...(t['not-run'] > 0 ? [`${t['not-run']} not run`] : [])];
+  lines.push(`${t.jobs} jobs in ${(report.ms / 1000).toFixed(1)} s: ${[counts, ...unfinished].join(', ')}.`);
   const backends = Object.entries(t.byBackend).map(([name, n]) => `${name} ${n}`);
   if (backends.length) lines.push(`Made by: ${backends.join(', ')}.`);
-  if (report.fallback) lines.push('', `**Fell back from ${report.fallback.from} to ${report.fallback.to}:** ${report.fallback.reason}`);
-  const problems = report.jobs.filter((j) => j.status === 'failed' || j.status === 'skipped');
+  if (report.next) lines.push('', `**Next:** ${report.next}.`);
+  const problems = report.jobs.filter((j) => j.status !== 'done' && j.status !== 'cached');
   if (problems.length) {
     lines.push('', '## Not done', '', '| job | status | why |', '|---|---|---|');
-    for (const job of problems) lines.push(`| ${job.id} | ${job.status} | ${job.error ? `${job.error.code}: ${escapeCell(job.error.message)}` : ''} |`);
+    for (const job of problems) lines.push(`| ${job.id} | ${job.status} | ${escapeCell(why(job))} |`);
+  }
+  if (report.warnings.length) {
+    lines.push('', '## Warnings', '');
+    for (const warning of report.warnings) lines.push(`- ${warning.job === null ? '' : `${warning.job}: `}${oneLine(warning.message)}`);
   }
   const dropped = report.jobs.filter((j) => j.dropped.length > 0);
   if (dropped.length) {
@@ -104,6 +143,11 @@ export function reportMarkdown(report: RunReport): string {
     lines.push(`| ${job.id} | ${job.status} | ${job.backend ?? ''} | ${job.server ?? ''} |`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+function why(job: JobRecord): string {
+  if (job.status === 'failed' && job.error) return `${job.error.code}: ${job.error.message}`;
+  return job.reason ?? (job.error ? `${job.error.code}: ${job.error.message}` : '');
 }
 
 function escapeCell(text: string): string {

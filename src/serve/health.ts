@@ -4,12 +4,13 @@
  * taken over, and the queue.
  */
 import type { BackendKind } from '../config/index.js';
+import type { ServerState } from '../backends/types.js';
 import type { RunEvent } from '../progress/events.js';
 
 export interface ServerHealth {
   readonly name: string;
   /** `unknown` until the server has been tried. */
-  readonly state: 'up' | 'down' | 'unknown';
+  readonly state: ServerState | 'unknown';
   readonly reason: string | null;
   readonly since: string | null;
   readonly vram: { readonly used: number; readonly total: number } | null;
@@ -46,7 +47,7 @@ export class HealthTracker {
       this.#servers.set(event.server, {
         name: event.server,
         state: event.state,
-        reason: event.state === 'down' ? event.reason : null,
+        reason: event.state === 'up' ? null : event.reason,
         since: known?.state === event.state ? known.since : new Date().toISOString(),
         vram: known?.vram ?? null,
       });
@@ -72,7 +73,7 @@ export class HealthTracker {
     const status =
       this.#unavailable !== null
         ? 'down'
-        : this.#fallback.active || servers.some((s) => s.state === 'down')
+        : this.#fallback.active || servers.some((s) => s.state === 'down' || s.state === 'reconnecting')
           ? 'degraded'
           : 'ok';
     return {

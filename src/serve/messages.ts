@@ -3,6 +3,7 @@
  * union of messages, mapped from the run's RunEvents (the same events the CLI renders).
  * Paths never appear: outputs are URLs under /api/files/.
  */
+import type { ServerState } from '../backends/types.js';
 import type { RunEvent } from '../progress/events.js';
 import type { ErrorCode } from '../errors.js';
 
@@ -46,7 +47,7 @@ export type ServeMessage =
   | { readonly type: 'warning'; readonly job: string | null; readonly message: string }
   /** Every later render goes to `to`; sent to every client. */
   | { readonly type: 'fallback'; readonly from: string; readonly to: string; readonly reason: string }
-  | { readonly type: 'server'; readonly server: string; readonly state: 'up' | 'down'; readonly reason: string };
+  | { readonly type: 'server'; readonly server: string; readonly state: ServerState; readonly reason: string };
 
 /** Messages about one job carry its id; the rest concern every client. */
 export function messageJob(message: ServeMessage): string | null {

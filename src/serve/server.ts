@@ -94,7 +94,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     if (!message) return;
     hub.publish(message);
     if (message.type === 'fallback') log.warn(`falling back from ${message.from} to ${message.to}: ${message.reason}`);
-    else if (message.type === 'server') log.info(`server ${message.server} is ${message.state}${message.state === 'down' ? `: ${message.reason}` : ''}`);
+    else if (message.type === 'server') log.info(`server ${message.server} is ${message.state}${message.state === 'up' ? '' : `: ${message.reason}`}`);
   };
   bus.on(onServerEvent);
   queue.on((message) => {

@@ -1,8 +1,12 @@
 /**
- * A manifest skeleton for an imported workflow: parameters guessed from the graph (the
- * prompts a sampler is fed, its seed and settings, the latent size, the checkpoint, LoRAs,
- * loaded images), for the user to review and edit. Guesses follow links rather than trust
- * titles alone: the positive prompt is what reaches a sampler's `positive` input.
+ * A manifest skeleton for an imported workflow, for the user to review and edit. When the
+ * workflow has an App mode (the frontend's `extra.linearData.inputs`: the widgets its author
+ * chose to expose), those become the parameters first, named after their widgets and aimed
+ * at the inputs they land on in the API workflow (through subgraphs, for promoted widgets).
+ * Then parameters are guessed from the graph (the prompts a sampler is fed, its seed and
+ * settings, the latent size, the checkpoint, LoRAs, loaded images) for what App mode did
+ * not cover. Guesses follow links rather than trust titles alone: the positive prompt is
+ * what reaches a sampler's `positive` input; nodes are addressed by their titles.
  */
 import type { Manifest, ModelFamily, ParamSpec, SdapiSource } from './manifest.js';
 import { isLink, nodeTitle, type ApiWorkflow } from './workflow.js';
@@ -37,9 +41,18 @@ const SDAPI_FIELDS: Readonly<Record<string, string>> = {
   checkpoint: 'override_settings.sd_model_checkpoint',
 };
 
-export function manifestSkeleton(workflow: ApiWorkflow, options: { id: string; source: string }): Skeleton {
+/** An App-mode input resolved to the API workflow (convert.ts `AppInputTarget`). */
+export interface SkeletonAppInput {
+  readonly widget: string;
+  readonly label: string;
+  readonly targets: readonly { readonly node: string; readonly input: string }[];
+}
+
+export function manifestSkeleton(workflow: ApiWorkflow, options: { id: string; source: string; appInputs?: readonly SkeletonAppInput[] }): Skeleton {
   const notes: string[] = [];
   const params: Record<string, ParamSpec> = {};
+  /** "node\u0000input" of every target a parameter already injects into. */
+  const covered = new Set<string>();
   const ids = Object.keys(workflow).sort(byNodeId);
   const ref = (id: string): string => {
     const title = nodeTitle(workflow[id]!);
@@ -56,9 +69,30 @@ export function manifestSkeleton(workflow: ApiWorkflow, options: { id: string; s
     return value === undefined || isLink(value) ? undefined : value;
   };
   const add = (name: string, spec: ParamSpec, why: string): void => {
+    if (spec.inject.some((t) => covered.has(`${t.node}\u0000${t.input}`)) || Object.hasOwn(params, name)) return;
     params[name] = spec;
+    for (const t of spec.inject) covered.add(`${t.node}\u0000${t.input}`);
     notes.push(`${name}: ${why}`);
   };
+
+  for (const input of options.appInputs ?? []) {
+    const targets = input.targets.filter((t) => literal(t.node, t.input) !== undefined);
+    if (targets.length === 0) {
+      notes.push(`App mode input "${input.widget}" of "${input.label}" does not land on a value in the API workflow (it is linked); add it by hand if needed`);
+      continue;
+    }
+    const value = literal(targets[0]!.node, targets[0]!.input);
+    const type = appParamType(value, targets[0]!.input);
+    if (type === null) continue;
+    let name = identifier(input.widget);
+    if (Object.hasOwn(params, name)) name = identifier(`${input.label}_${input.widget}`);
+    for (let n = 2; Object.hasOwn(params, name); n++) name = `${identifier(input.widget)}_${n}`;
+    const inject = targets.map((t) => ({ node: ref(t.node), input: t.input }));
+    const description = `App mode input "${input.widget}" of "${input.label}".`;
+    const withDefault = type.type !== 'image' && !(type.type === 'model' && value === '');
+    const spec = { ...type, ...(withDefault ? { default: value } : {}), description, inject } as unknown as ParamSpec;
+    add(name, spec, `App mode input "${input.widget}" of "${input.label}" (${targets.map((t) => `${t.input} of ${label(t.node)}`).join(', ')})`);
+  }
 
   const samplers = ids.filter((id) => SAMPLERS.has(workflow[id]!.class_type));
   const first = samplers[0];
@@ -178,6 +212,40 @@ function promptEncoder(workflow: ApiWorkflow, link: unknown, depth = 0): string 
     if (found !== undefined) return found;
   }
   return undefined;
+}
+
+/** The parameter an App-mode input becomes, from the value it holds; null when none fits. */
+function appParamType(value: unknown, input: string): Record<string, unknown> | null {
+  if (typeof value === 'boolean') return { type: 'boolean' };
+  if (typeof value === 'number') {
+    return (Number.isInteger(value) && !/cfg|strength|denoise|scale|shift|weight/i.test(input)
+      ? { type: 'int', ...(input === 'seed' || input === 'noise_seed' ? { min: 0, max: SAFE_SEED_MAX } : {}) }
+      : { type: 'float' });
+  }
+  if (typeof value !== 'string') return null;
+  if (input === 'image') return { type: 'image', description: 'An input image (comic uploads it).' };
+  const folder = MODEL_INPUTS[input];
+  if (folder) return { type: 'model', folder };
+  return { type: 'string' };
+}
+
+/** Model inputs of the core loaders and the folder each reads from. */
+const MODEL_INPUTS: Readonly<Record<string, string>> = {
+  ckpt_name: 'checkpoints',
+  unet_name: 'diffusion_models',
+  clip_name: 'text_encoders',
+  clip_name1: 'text_encoders',
+  clip_name2: 'text_encoders',
+  vae_name: 'vae',
+  lora_name: 'loras',
+  control_net_name: 'controlnet',
+  model_name: 'upscale_models',
+};
+
+/** A parameter name (an identifier) made from a widget name or title. */
+function identifier(text: string): string {
+  const cleaned = text.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+  return /^[a-z]/.test(cleaned) ? cleaned : `p_${cleaned || 'input'}`;
 }
 
 function guessFamily(checkpoint: string): ModelFamily {

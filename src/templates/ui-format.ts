@@ -1,8 +1,18 @@
 /**
- * Reading the editor's (UI) workflow format: v0.4 (`links` as 6-tuples) and v1 (`links` as
- * objects), subgraph definitions (`definitions.subgraphs`) and legacy group nodes
- * (`extra.groupNodes`). This module only normalises the JSON into small typed records;
- * flatten.ts and convert.ts give them meaning.
+ * Reading the editor's (UI) workflow format into small typed records; flatten.ts and
+ * convert.ts give them meaning. Both schemas the ComfyUI frontend writes are read:
+ *
+ * - 0.4: `links` as tuples `[id, origin, originSlot, target, targetSlot, type]`, native
+ *   reroutes (if any) under `extra.reroutes`;
+ * - 1: `links` as objects `{id, origin_id, origin_slot, target_id, target_slot, type}`,
+ *   reroutes and floating links at the top level.
+ *
+ * Either may carry subgraph definitions (`definitions.subgraphs`, whose own links are
+ * objects) and legacy group nodes (`extra.groupNodes`). Native reroutes are drawing aids:
+ * a link keeps its real origin and target (`parentId` only names the reroute), so they need
+ * no resolving. Frontend references: src/platform/workflow/validation/schemas/workflowSchema.ts
+ * (both schemas), src/lib/litegraph/src/LLink.ts and src/lib/litegraph/src/subgraph/
+ * (Comfy-Org/ComfyUI_frontend).
  */
 import { ComicError } from '../errors.js';
 import { isRecord } from './object-info.js';
@@ -23,12 +33,18 @@ export interface UiInput {
   readonly widget: string | null;
 }
 
+export interface UiOutput {
+  readonly name: string;
+  readonly type: string;
+}
+
 export interface UiNode {
   readonly id: string;
   readonly type: string;
   readonly mode: number;
   readonly title: string | null;
   readonly inputs: readonly UiInput[];
+  readonly outputs: readonly UiOutput[];
   readonly widgets: readonly unknown[] | Readonly<Record<string, unknown>> | null;
   readonly properties: Readonly<Record<string, unknown>>;
 }
@@ -58,17 +74,25 @@ export interface SubgraphDef extends UiGraph {
 export interface GroupNodeDef {
   readonly name: string;
   readonly nodes: readonly UiNode[];
-  /** [originIndex, originSlot, targetIndex, targetSlot]. */
+  /** [originIndex, originSlot, targetIndex, targetSlot]; links from outside the group (a null origin) are left out. */
   readonly links: readonly (readonly [number, number, number, number])[];
   /** Outputs also used outside the group: [nodeIndex, slot]. */
   readonly external: readonly (readonly [number, number])[];
   readonly config: Readonly<Record<string, unknown>>;
 }
 
+/** One App-mode input (`extra.linearData.inputs`): a node of the root graph and one of its widgets. */
+export interface AppInput {
+  readonly node: string;
+  readonly widget: string;
+}
+
 export interface UiWorkflow extends UiGraph {
   readonly version: string;
   readonly subgraphs: ReadonlyMap<string, SubgraphDef>;
   readonly groupNodes: ReadonlyMap<string, GroupNodeDef>;
+  /** The inputs the workflow's App mode exposes, in order (empty when it has none). */
+  readonly appInputs: readonly AppInput[];
 }
 
 export function parseUiWorkflow(json: unknown, file: string): UiWorkflow {
@@ -105,13 +129,25 @@ export function parseUiWorkflow(json: unknown, file: string): UiWorkflow {
       links: (Array.isArray(def.links) ? def.links : []).flatMap((l) =>
         Array.isArray(l) && [l[0], l[1], l[2], l[3]].every(Number.isInteger) ? [[l[0], l[1], l[2], l[3]] as [number, number, number, number]] : [],
       ),
-      external: (Array.isArray(def.external) ? def.external : []).flatMap((e) =>
-        Array.isArray(e) && Number.isInteger(e[0]) && Number.isInteger(e[1]) ? [[e[0], e[1]] as [number, number]] : [],
-      ),
+      // Saved as [nodeIndex, slot, type], or with the whole node object (carrying `index`) in place of the index.
+      external: (Array.isArray(def.external) ? def.external : []).flatMap((e) => {
+        if (!Array.isArray(e) || !Number.isInteger(e[1])) return [];
+        const index = Number.isInteger(e[0]) ? (e[0] as number) : isRecord(e[0]) && Number.isInteger(e[0].index) ? (e[0].index as number) : null;
+        return index === null ? [] : [[index, e[1]] as [number, number]];
+      }),
       config: isRecord(def.config) ? def.config : {},
     });
   }
-  return { version: String(root.version ?? '0.4'), ...graph, subgraphs, groupNodes };
+
+  // App mode (src/stores/appModeStore.ts): `extra.linearData.inputs` is a list of
+  // [nodeId, widgetName] (a third element, when present, is display configuration).
+  const linear = isRecord(extra.linearData) ? extra.linearData : {};
+  const appInputs = (Array.isArray(linear.inputs) ? linear.inputs : []).flatMap((entry): AppInput[] =>
+    Array.isArray(entry) && (typeof entry[0] === 'number' || typeof entry[0] === 'string') && typeof entry[1] === 'string'
+      ? [{ node: String(entry[0]), widget: entry[1] }]
+      : [],
+  );
+  return { version: String(root.version ?? '0.4'), ...graph, subgraphs, groupNodes, appInputs };
 }
 
 function parseGraph(raw: Record<string, unknown>, where: string, fail: (m: string) => never): UiGraph {
@@ -134,10 +170,14 @@ function parseNode(raw: unknown, where: string, fail: (m: string) => never): UiN
     if (!isRecord(input) || typeof input.name !== 'string') continue;
     inputs.push({
       name: input.name,
-      type: typeof input.type === 'string' ? input.type : '*',
+      type: slotType(input.type),
       link: input.link === null || input.link === undefined ? null : String(input.link),
       widget: isRecord(input.widget) && typeof input.widget.name === 'string' ? input.widget.name : null,
     });
+  }
+  const outputs: UiOutput[] = [];
+  for (const output of Array.isArray(node.outputs) ? node.outputs : []) {
+    outputs.push({ name: isRecord(output) && typeof output.name === 'string' ? output.name : '', type: isRecord(output) ? slotType(output.type) : '*' });
   }
   const widgets = Array.isArray(node.widgets_values) || isRecord(node.widgets_values) ? (node.widgets_values as UiNode['widgets']) : null;
   return {
@@ -146,9 +186,15 @@ function parseNode(raw: unknown, where: string, fail: (m: string) => never): UiN
     mode: typeof node.mode === 'number' ? node.mode : 0,
     title: typeof node.title === 'string' ? node.title : null,
     inputs,
+    outputs,
     widgets,
     properties: isRecord(node.properties) ? node.properties : {},
   };
+}
+
+/** Slot types are strings; litegraph's old "any" encodings (0, -1, "") read as "*". */
+function slotType(raw: unknown): string {
+  return typeof raw === 'string' && raw !== '' ? raw : '*';
 }
 
 /** A v0.4 tuple `[id, origin, originSlot, target, targetSlot, type]` or a v1 object. */
@@ -173,7 +219,7 @@ function parseLink(raw: unknown): UiLink | null {
 function slots(raw: unknown): { name: string; type: string }[] {
   return (Array.isArray(raw) ? raw : []).map((slot, i) => ({
     name: isRecord(slot) && typeof slot.name === 'string' ? slot.name : `slot ${i}`,
-    type: isRecord(slot) && typeof slot.type === 'string' ? slot.type : '*',
+    type: isRecord(slot) ? slotType(slot.type) : '*',
   }));
 }
 

@@ -159,7 +159,7 @@ describe('ComfyClient against the emulator', () => {
   });
 
   it('reconnect: a prompt that vanished (server restarted) is resubmitted under the same prompt_id', async () => {
-    const client = await connected({ unreachable: 60_000 }, emulator, { downAfterFailures: 1_000 });
+    const client = await connected({ reconnect: 60_000 }, emulator, { downAfterFailures: 1_000 });
     const seen = recorder<JobEvent>();
     const handle = client.submit(slowWorkflow({ steps: 200, seed: 4 }), { signal: live(), onEvent: seen.onEvent });
     await seen.seen((e) => e.type === 'progress');

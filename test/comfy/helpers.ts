@@ -10,7 +10,7 @@ export const FAST: Partial<Timeouts> = {
   connect: 5_000,
   request: 10_000,
   poll: 150,
-  unreachable: 5_000,
+  reconnect: 5_000,
   cancel: 5_000,
   ping: 2_000,
   pong: 2_000,

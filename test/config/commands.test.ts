@@ -31,7 +31,7 @@ describe('comic config list', () => {
     expect(parsed.files).toEqual({ project: null, user: userFile(box.userDir) });
     expect(parsed.settings.backend).toEqual({ value: 'sdapi', source: { kind: 'env', variable: 'COMIC_BACKEND' } });
     expect(parsed.settings['timeouts.connect']).toEqual({ value: 30_000, source: { kind: 'default' } });
-    expect(Object.keys(parsed.settings)).toHaveLength(16);
+    expect(Object.keys(parsed.settings)).toHaveLength(17);
   });
 
   it('fails with exit 2 and the file position when the project config is invalid', async () => {
@@ -67,7 +67,7 @@ describe('comic config get', () => {
     const box = await sandbox();
     const file = await box.write('comic.config.yaml', 'timeouts: { start: 90s }\n');
     const group = await box.run(['config', 'get', 'timeouts']);
-    expect(JSON.parse(group.stdout)).toEqual({ connect: 30_000, queue: 1_800_000, start: 90_000, nodeSilence: 600_000 });
+    expect(JSON.parse(group.stdout)).toEqual({ connect: 30_000, queue: 1_800_000, start: 90_000, nodeSilence: 600_000, reconnect: 10_000 });
     const json = await box.run(['config', 'get', 'timeouts.start', '--json']);
     expect(JSON.parse(json.stdout)).toEqual({ key: 'timeouts.start', value: 90_000, sources: { 'timeouts.start': { kind: 'project', file } } });
   });

@@ -74,7 +74,7 @@ describe('config validation: every problem with file:line:column', () => {
     const box = await sandbox();
     await box.write('comic.config.yaml', 'timeouts: { connect: 1500, queue: "1.5h", start: 90s, nodeSilence: "250ms" }\n');
     const config = await loadConfig({ cwd: box.home, env: box.env() });
-    expect(config.timeouts).toEqual({ connect: 1500, queue: 5_400_000, start: 90_000, nodeSilence: 250 });
+    expect(config.timeouts).toEqual({ connect: 1500, queue: 5_400_000, start: 90_000, nodeSilence: 250, reconnect: 10_000 });
   });
 
   it('a server URL that is not http(s)', async () => {

@@ -78,7 +78,10 @@ describe('interactive renderer', () => {
     await renderer.finish(FINAL_SUMMARY);
     expect(screen(stdout)).toEqual([
       '✖ comic finished: 6 jobs in 42.0s: 3 rendered, 1 cached, 1 failed, 1 skipped (exit code 1)',
+      '  ⚠ fell back from comfyui to sdapi: every ComfyUI server is down',
       '  ✗ panel:1-2: JOB_FAILED: node 3 (KSampler) failed: CUDA out of memory',
+      '  2 warnings (see report.md)',
+      '  → see report.md for what failed, then run the same command again to retry it',
     ]);
   });
 });

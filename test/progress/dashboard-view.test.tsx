@@ -98,9 +98,10 @@ describe('dashboard frames', () => {
       '✖ comic finished: 6 jobs in 42.0s: 3 rendered, 1 cached, 1 failed, 1 skipped (exit code 1)',
       '  ⚠ fell back from comfyui to sdapi: every ComfyUI server is down',
       '  ✗ panel:1-2: JOB_FAILED: node 3 (KSampler) failed: CUDA out of memory',
-      '  1 warning (see report.json)',
+      '  2 warnings (see report.md)',
+      '  → see report.md for what failed, then run the same command again to retry it',
     ]);
-    const ok = finish(stateOf(started), { ...FINAL_SUMMARY, ok: true, exitCode: 0, failed: 0, skipped: 0, fallback: false });
+    const ok = finish(stateOf(started), { ...FINAL_SUMMARY, ok: true, exitCode: 0, failed: 0, skipped: 0, warnings: 0, fallback: false, fellBack: null, next: null });
     expect(frame(ok)).toEqual(['✔ comic finished: 6 jobs in 42.0s: 3 rendered, 1 cached (exit code 0)']);
   });
 

@@ -32,7 +32,22 @@ export const SAMPLE_EVENTS: { readonly [K in RunEvent['type']]: Extract<RunEvent
   warning: { type: 'warning', message: 'sdapi could not honour reference', job: 'panel:1-3' },
   'run-finished': {
     type: 'run-finished',
-    summary: { ok: false, exitCode: 1, total: 6, done: 3, cached: 1, failed: 1, skipped: 1, ms: 42_000, fallback: true },
+    summary: {
+      ok: false,
+      exitCode: 1,
+      total: 6,
+      done: 3,
+      cached: 1,
+      failed: 1,
+      skipped: 1,
+      cancelled: 0,
+      notRun: 0,
+      warnings: 2,
+      ms: 42_000,
+      fallback: true,
+      fellBack: { from: 'comfyui', to: 'sdapi', reason: 'every ComfyUI server is down' },
+      next: 'see report.md for what failed, then run the same command again to retry it',
+    },
   },
 };
 

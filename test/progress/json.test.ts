@@ -58,7 +58,7 @@ describe('JSON renderer', () => {
     const { io, stdout } = captureIO();
     const renderer = new JsonRenderer(io);
     renderer.onEvent(SAMPLE_EVENTS['run-started']);
-    const summary = { ok: false, exitCode: 3, total: 0, done: 0, cached: 0, failed: 0, skipped: 0, ms: 0, fallback: false };
+    const summary = { ...FINAL_SUMMARY, exitCode: 3, total: 0, done: 0, cached: 0, failed: 0, skipped: 0, fallback: false, fellBack: null, next: 'start a ComfyUI server' };
     const error = new ComicError('NO_BACKEND', 'no backend is available: comfyui: ECONNREFUSED', { hint: 'start a ComfyUI server' });
     await renderer.finish(summary, error);
     await renderer.finish(summary, error);

@@ -41,8 +41,10 @@ describe('plain renderer', () => {
         'warning  panel:1-3: sdapi could not honour reference',
         'done     panel:1-3 in 2.5s on http://127.0.0.1:7861',
         'done     export:pdf in 300ms',
-        'finished 6 jobs in 42.0s: 3 rendered, 1 cached, 1 failed, 1 skipped; fell back to the SD API (exit code 1)',
+        'finished 6 jobs in 42.0s: 3 rendered, 1 cached, 1 failed, 1 skipped; fell back from comfyui to sdapi: every ComfyUI server is down (exit code 1)',
         '  ✗ panel:1-2: JOB_FAILED: node 3 (KSampler) failed: CUDA out of memory',
+        // What to do next closes the output: the line a reader sees last.
+        '  → see report.md for what failed, then run the same command again to retry it',
         '',
       ].join('\n'),
     );

@@ -8,7 +8,7 @@ import type { EventBus, RunSummary } from '../../src/progress/events.js';
 import { JobQueue, type JobSpec } from '../../src/serve/jobs.js';
 import type { ServeMessage } from '../../src/serve/messages.js';
 
-const OK: RunSummary = { ok: true, exitCode: 0, total: 1, done: 1, cached: 0, failed: 0, skipped: 0, ms: 1, fallback: false };
+const OK: RunSummary = { ok: true, exitCode: 0, total: 1, done: 1, cached: 0, failed: 0, skipped: 0, cancelled: 0, notRun: 0, warnings: 0, ms: 1, fallback: false, fellBack: null, next: null };
 
 /** A run that waits until the test releases it, and sees its signal. */
 function controlled() {

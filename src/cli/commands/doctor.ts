@@ -6,7 +6,7 @@
  * and cache folders; free disk. Exit code 0 only when `generate` can run; otherwise the
  * exit code of the blocking problem (3 no backend, 2 invalid setup, 1 disk full).
  */
-import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
+import { Listr, ListrLogger, ProcessOutput, SilentRenderer, type ListrRendererFactory, type ListrTask } from 'listr2';
 import { loadConfig, type ResolvedConfig } from '../../config/index.js';
 import { configFlags, sharedOption, type CommonFlags } from '../options.js';
 import { isComicError } from '../../errors.js';
@@ -17,8 +17,10 @@ import {
   diskCheck,
   fallbackCheck,
   folderCheck,
+  headline,
   serverCheck,
   serverTemplatesCheck,
+  serverTitle,
   templateProblemsOn,
   templatesCheck,
   verdict,
@@ -27,6 +29,7 @@ import {
   type DiskLimits,
 } from '../../doctor/checks.js';
 import { deviceOf, probeComfy, probeDisk, probeFallback, probeFolder, type ComfyProbe, type DiskProbe, type FallbackProbe } from '../../doctor/probes.js';
+import { ICONS, plainRenderer, TERMINAL_ICONS, terminalRenderer, type CheckStatuses } from '../../doctor/render.js';
 import { loadTemplateRegistry, type Template } from '../../templates/index.js';
 import type { CliContext } from '../io.js';
 import type { RegisterCommand } from './index.js';
@@ -60,170 +63,199 @@ export const registerDoctor: RegisterCommand = createDoctorCommand();
 
 /** What the tasks learn, in the order they learn it. */
 interface DoctorState {
-  config: ResolvedConfig | null;
   templates: Template[];
-  servers: Map<string, Promise<ComfyProbe>>;
+  /** Every server's answer, in the configured order. */
   probed: ComfyProbe[];
   templateProblems: Map<string, ReadonlyMap<Template, readonly string[]>>;
-  fallback: Promise<FallbackProbe | null>;
   fallbackProbe: FallbackProbe | null;
   checks: CheckResult[];
 }
 
 async function runDoctor(ctx: CliContext, flags: DoctorFlags, options: DoctorOptions): Promise<number> {
   const { io } = ctx;
-  const state: DoctorState = {
-    config: null,
-    templates: [],
-    servers: new Map(),
-    probed: [],
-    templateProblems: new Map(),
-    fallback: Promise.resolve(null),
-    fallbackProbe: null,
-    checks: [],
-  };
+  const state: DoctorState = { templates: [], probed: [], templateProblems: new Map(), fallbackProbe: null, checks: [] };
+  const statuses: CheckStatuses = new Map();
   const record = (check: CheckResult): CheckResult => {
     state.checks.push(check);
     return check;
   };
-  const configured = () => state.config !== null;
+  /** Shows a finding on its task (title, icon by status) and keeps it for the verdict. */
+  const show = (task: TaskLike, check: CheckResult): void => {
+    record(check);
+    statuses.set(task.task.id, check.status);
+    switch (check.status) {
+      case 'ok':
+      case 'warning':
+        task.title = headline(check);
+        return;
+      case 'skipped':
+        return task.skip(headline(check));
+      case 'failed':
+        throw new Error(describe(check));
+    }
+  };
 
-  const tasks: ListrTask[] = [
-    {
-      title: 'Configuration',
-      task: async (_, task) => {
-        try {
-          state.config = await loadConfig({ cwd: io.cwd, env: io.env, flags: configFlags(flags) });
-        } catch (error) {
-          if (!isComicError(error)) throw error;
-          return show(task, record(configFailure(error)));
-        }
-        const config = state.config;
-        // Every server and the fallback are asked at once; the tasks below wait for their answers.
-        for (const server of config.servers) state.servers.set(server.name, probeComfy(server, config.timeouts.connect));
-        if (config.fallback) state.fallback = probeFallback(config.fallback, config.timeouts.connect);
-        show(task, record(configCheck(config)));
-      },
-    },
-    {
-      title: 'Templates',
-      skip: () => !configured(),
-      task: async (_, task) => {
-        const registry = await loadTemplateRegistry({ dirs: [...state.config!.templates], strict: false });
-        state.templates = registry.ids().map((id) => registry.get(id));
-        show(task, record(templatesCheck(state.templates, registry.problems)));
-      },
-    },
-    {
-      title: 'ComfyUI servers',
-      skip: () => !configured(),
-      task: (_, task) =>
-        task.newListr(
-          [...state.servers].map(([name, pending]) => ({
-            title: name,
-            task: async (_ctx, sub) => {
-              const probe = await pending;
-              // A server that is down matters most when it is the only hope: wait for the others to say.
-              const others = probe.ok ? [] : await Promise.all([...state.servers].filter(([n]) => n !== name).map(([, p]) => p));
-              state.probed.push(probe);
-              const required = state.config!.backend === 'comfyui' && !others.some((o) => o.ok);
-              show(sub, record(serverCheck(probe, required)));
-            },
-          })),
-          { concurrent: true, exitOnError: false },
-        ),
-    },
-    {
-      title: 'Templates on each server',
-      skip: () => (!configured() ? true : state.probed.some((p) => p.ok) ? false : 'Templates on each server: no ComfyUI server answers'),
-      task: (_, task) => {
-        // All at once (it is quick and local), so each server's finding can say whether another server covers for it.
-        for (const probe of state.probed.filter(isUp)) state.templateProblems.set(probe.server.name, templateProblemsOn(probe, state.templates));
-        return task.newListr(
-          state.probed.filter(isUp).map((probe) => ({
-            title: probe.server.name,
-            task: (_ctx, sub) => show(sub, record(serverTemplatesCheck(probe, state.templateProblems))),
-          })),
-          { exitOnError: false },
-        );
-      },
-    },
-    {
-      title: 'SD API fallback',
-      skip: () => !configured(),
-      task: async (_, task) => {
-        state.fallbackProbe = await state.fallback;
-        show(task, record(fallbackCheck(state.config!, state.fallbackProbe)));
-      },
-    },
-    {
-      title: 'Output and cache folders',
-      skip: () => !configured(),
-      task: async (_, task) => {
-        const config = state.config!;
-        const output = folderCheck('output', await probeFolder(config.output));
-        const cache = folderCheck('cache', await probeFolder(config.cache));
-        record(output);
-        record(cache);
-        const failed = [output, cache].filter((c) => c.status === 'failed');
-        if (failed.length > 0) throw new Error(failed.map(describe).join('\n'));
-        task.title = `${output.title}: ${output.message}; ${cache.title}: ${cache.message}`;
-      },
-    },
-    {
-      title: 'Free disk',
-      skip: () => !configured(),
-      task: async (_, task) => {
-        show(task, record(diskCheck(await disks([state.config!.output, state.config!.cache]), options.disk ?? DEFAULT_DISK_LIMITS)));
-      },
-    },
-  ];
+  // The config says which servers there are, so it is read before the task list is made:
+  // one task per check, flat, so that no task's icon stands for several verdicts.
+  let config: ResolvedConfig | null = null;
+  let configResult: CheckResult;
+  try {
+    config = await loadConfig({ cwd: io.cwd, env: io.env, flags: configFlags(flags) });
+    configResult = configCheck(config);
+  } catch (error) {
+    if (!isComicError(error)) throw error;
+    configResult = configFailure(error);
+  }
 
-  const listr = new Listr(tasks, {
+  const tasks: ListrTask[] = [{ title: 'Configuration', task: (_, task) => show(task, configResult) }];
+  if (config === null) {
+    for (const title of ['Templates', 'ComfyUI servers', 'SD API fallback', 'Output and cache folders', 'Free disk']) {
+      tasks.push({ title, task: (_, task) => task.skip(`${title}: not checked (the configuration is invalid)`) });
+    }
+  } else {
+    tasks.push(...checkTasks(config, state, show, options));
+  }
+
+  const listr = new Listr<unknown, ListrRendererFactory, ListrRendererFactory>(tasks, {
     exitOnError: false,
     registerSignalListeners: false,
-    renderer: flags.json ? 'silent' : io.stdout.isTTY ? 'default' : 'simple',
-    fallbackRenderer: 'simple',
-    rendererOptions: { logger: new ListrLogger({ processOutput: new ProcessOutput(io.stdout as NodeJS.WriteStream, io.stderr as NodeJS.WriteStream) }) },
+    ...rendererFor(io, flags, statuses),
   });
   await listr.run();
 
-  const final = state.config
-    ? verdict({ config: state.config, checks: state.checks, servers: state.probed, templateProblems: state.templateProblems, fallback: state.fallbackProbe })
-    : { ...state.checks[0]!, id: 'generate', title: 'Ready for comic generate', message: `comic generate cannot run: ${state.checks[0]!.message}` };
+  const final = config
+    ? verdict({ config, checks: state.checks, servers: state.probed, templateProblems: state.templateProblems, fallback: state.fallbackProbe })
+    : { ...configResult, id: 'generate', title: 'Ready for comic generate', message: `comic generate cannot run: ${configResult.message}` };
   const exitCode = verdictExitCode(final);
   if (flags.json) {
     io.stdout.write(`${JSON.stringify({ schema: 'comic.doctor/1', ok: exitCode === 0, exitCode, checks: [...state.checks, final] }, null, 2)}\n`);
   } else {
-    io.stdout.write(`\n${final.status === 'failed' ? '✖' : final.status === 'warning' ? '⚠' : '✔'} ${final.message}\n`);
+    io.stdout.write(`\n${ICONS[final.status]} ${final.message}\n`);
     if (final.status === 'failed') io.stdout.write(`  error code ${final.code ?? 'INTERNAL'} (docs/errors.md)${final.fix ? `\n  → ${final.fix}` : ''}\n`);
-    for (const warning of state.checks.filter((c) => c.status === 'warning')) io.stdout.write(`⚠ ${warning.title}: ${warning.message}${warning.fix ? `\n  → ${warning.fix}` : ''}\n`);
+    for (const warning of state.checks.filter((c) => c.status === 'warning')) io.stdout.write(`${ICONS.warning} ${warning.title}: ${warning.message}${warning.fix ? `\n  → ${warning.fix}` : ''}\n`);
   }
   return exitCode;
 }
 
-const isUp = (probe: ComfyProbe): probe is Extract<ComfyProbe, { ok: true }> => probe.ok;
+/** The checks after the config's, in the order they are shown. Every probe is started at once; each task waits for the answers it needs. */
+function checkTasks(config: ResolvedConfig, state: DoctorState, show: (task: TaskLike, check: CheckResult) => void, options: DoctorOptions): ListrTask[] {
+  const pending = config.servers.map((server) => probeComfy(server, config.timeouts.connect));
+  const fallback = config.fallback ? probeFallback(config.fallback, config.timeouts.connect) : Promise.resolve(null);
+  const allServers = Promise.all(pending).then((probed) => (state.probed = probed));
+  // Per server, what each template lacks there: all at once (it is quick and local), so each
+  // server's finding can say whether another server covers for it.
+  let problems: Promise<void> | null = null;
+  const templateProblems = () =>
+    (problems ??= allServers.then((probed) => {
+      for (const probe of probed.filter(isUp)) state.templateProblems.set(probe.server.name, templateProblemsOn(probe, state.templates));
+    }));
 
-type TaskLike = { title: string; skip(message?: string): void };
-
-/** Shows a finding on its task: the title says what was found; a failure fails the task with what to do. */
-function show(task: TaskLike, check: CheckResult): void {
-  switch (check.status) {
-    case 'ok':
-      task.title = `${check.title}: ${check.message}`;
-      return;
-    case 'warning':
-      task.title = `${check.title}: ⚠ ${check.message.split('\n')[0]}`;
-      return;
-    case 'skipped':
-      return task.skip(`${check.title}: ${check.message}`);
-    case 'failed':
-      throw new Error(describe(check));
-  }
+  return [
+    {
+      title: 'Templates',
+      task: async (_, task) => {
+        const registry = await loadTemplateRegistry({ dirs: [...config.templates], strict: false });
+        state.templates = registry.ids().map((id) => registry.get(id));
+        show(task, templatesCheck(state.templates, registry.problems));
+      },
+    },
+    ...config.servers.map(
+      (server, i): ListrTask => ({
+        title: `ComfyUI ${serverTitle(server)}`,
+        task: async (_, task) => {
+          const probe = await pending[i]!;
+          // A server that is down fails the check only when nothing can do its work instead:
+          // no other server answers and neither does the SD API fallback.
+          let required = false;
+          if (!probe.ok && config.backend === 'comfyui') {
+            const [others, fallbackProbe] = await Promise.all([Promise.all(pending.filter((_p, j) => j !== i)), fallback]);
+            required = !others.some((o) => o.ok) && fallbackProbe?.ok !== true;
+          }
+          show(task, serverCheck(probe, required));
+        },
+      }),
+    ),
+    ...config.servers.map(
+      (server, i): ListrTask => ({
+        title: `${server.name}: templates`,
+        task: async (_, task) => {
+          const probe = await pending[i]!;
+          if (!probe.ok) return task.skip(`${server.name}: templates: not checked (the server does not answer)`);
+          await templateProblems();
+          show(task, serverTemplatesCheck(probe, state.templateProblems));
+        },
+      }),
+    ),
+    {
+      title: 'SD API fallback',
+      task: async (_, task) => {
+        state.fallbackProbe = await fallback;
+        show(task, fallbackCheck(config, state.fallbackProbe));
+      },
+    },
+    {
+      title: 'Output folder',
+      task: async (_, task) => show(task, folderCheck('output', await probeFolder(config.output))),
+    },
+    {
+      title: 'Cache folder',
+      task: async (_, task) => show(task, folderCheck('cache', await probeFolder(config.cache))),
+    },
+    {
+      title: 'Free disk',
+      task: async (_, task) => {
+        // Every server is awaited before the list ends, so the verdict sees them all.
+        await allServers;
+        show(task, diskCheck(await disks([config.output, config.cache]), options.disk ?? DEFAULT_DISK_LIMITS));
+      },
+    },
+  ];
 }
 
+/**
+ * On a terminal, listr2's default renderer; off one, doctor's plain lines; the same icons and
+ * verdicts either way (src/doctor/render.ts). A pseudo-terminal that reports no size (`script`
+ * without a terminal of its own) would wrap every character onto a line of its own and show
+ * no line at all while the checks run: it gets $COLUMNS × $LINES, or 80 × 24 as the dashboard.
+ */
+function rendererFor(io: CliContext['io'], flags: DoctorFlags, statuses: CheckStatuses): { renderer: ListrRendererFactory; fallbackRenderer?: ListrRendererFactory; rendererOptions?: Record<PropertyKey, unknown> } {
+  const plain = plainRenderer(statuses, io.stdout);
+  if (flags.json) return { renderer: SilentRenderer };
+  if (!io.stdout.isTTY || !process.stdout.isTTY) return { renderer: plain, fallbackRenderer: plain };
+  if (!(process.stdout.columns > 0)) process.stdout.columns = Number(io.env.COLUMNS) > 0 ? Number(io.env.COLUMNS) : 80;
+  if (!(process.stdout.rows > 0)) process.stdout.rows = Number(io.env.LINES) > 0 ? Number(io.env.LINES) : 24;
+  return {
+    renderer: terminalRenderer(statuses),
+    fallbackRenderer: plain,
+    rendererOptions: {
+      icon: TERMINAL_ICONS,
+      logger: new ListrLogger({ processOutput: new ProcessOutput(facade(io.stdout), facade(io.stderr)) }),
+    },
+  };
+}
+
+/**
+ * What listr2's ProcessOutput gets instead of the stream itself: it swaps the `write` of what
+ * it is given while it draws, and that must not reach the stream (the process's own, behind
+ * io's closed-safe wrapper, whose `write` calls it: swapped, the two would call each other).
+ */
+function facade(stream: CliContext['io']['stdout']): NodeJS.WriteStream {
+  const size = process.stdout;
+  return {
+    isTTY: true,
+    columns: size.columns,
+    rows: size.rows,
+    write: (chunk: string | Uint8Array, ...rest: unknown[]) => (stream.write as (...args: unknown[]) => boolean)(chunk, ...rest),
+  } as unknown as NodeJS.WriteStream;
+}
+
+const isUp = (probe: ComfyProbe): probe is Extract<ComfyProbe, { ok: true }> => probe.ok;
+
+/** What doctor uses of a listr2 task wrapper. */
+type TaskLike = { title: string; skip(message?: string): void; readonly task: { readonly id: string } };
+
 function describe(check: CheckResult): string {
-  return `${check.title}: ${check.message}${check.code ? ` (${check.code})` : ''}${check.fix ? `\n→ ${check.fix}` : ''}`;
+  return `${headline(check)}${check.code ? ` (${check.code})` : ''}${check.fix ? `\n→ ${check.fix}` : ''}`;
 }
 
 /** One reading per disk: output and cache on the same device are counted once. */

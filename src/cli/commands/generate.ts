@@ -9,9 +9,10 @@ import { Option } from 'commander';
 import { loadConfig, type ResolvedConfig, type Secret } from '../../config/index.js';
 import { commaList, configFlags, positiveInt, sharedOption, type CommonFlags } from '../options.js';
 import { ownSignals } from '../signals.js';
-import { ComicError, ExitCode } from '../../errors.js';
+import { ComicError, ExitCode, isComicError } from '../../errors.js';
 import { chooseMode, createRenderer } from '../../progress/renderer.js';
-import { EventBus } from '../../progress/events.js';
+import { EventBus, type RunSummary } from '../../progress/events.js';
+import { nextStep } from '../../progress/format.js';
 import type { Backend } from '../../backends/types.js';
 import { createBackend } from '../../run/backends.js';
 import { launchIfDown } from '../../run/launch.js';
@@ -115,6 +116,11 @@ export async function runPipeline({ scripts, config, flags, ctx, signal, ...make
   const mode = chooseMode({ flags: { json: flags.json, plain: flags.plain }, io: ctx.io, env: ctx.io.env });
   const renderer = createRenderer(mode, ctx.io, { secrets: [...config.secrets, ...make.secrets] });
   bus.on(renderer.onEvent);
+  // A run that stops with an error (no backend) still ends with its real summary: every job, not run.
+  let finished: RunSummary | null = null;
+  bus.on((event) => {
+    if (event.type === 'run-finished') finished = event.summary;
+  });
   const backend = make.backend(bus);
   const launched =
     make.local && config.backend === 'comfyui' && config.comfyui.launch
@@ -132,11 +138,11 @@ export async function runPipeline({ scripts, config, flags, ctx, signal, ...make
       only: flags.only ?? null,
       force: flags.force ?? false,
     });
-    await renderer.finish(result.summary);
+    await renderer.finish(result.summary, result.stopped ?? undefined);
     return result.summary.exitCode;
   } catch (error) {
     // The renderer still closes its output (the JSON stream ends with its summary line).
-    await renderer.finish(failedSummary(error), error);
+    await renderer.finish(finished ?? failedSummary(error), error);
     throw error;
   } finally {
     await backend.close();
@@ -175,9 +181,11 @@ function withConcurrency(config: ResolvedConfig, n: number): ResolvedConfig {
 }
 
 
-function failedSummary(error: unknown) {
+/** The summary of a run that ended before generate() could say (an error before or outside it). */
+function failedSummary(error: unknown): RunSummary {
   const exitCode = error instanceof ComicError ? error.exitCode : ExitCode.jobsFailed;
-  return { ok: false, exitCode, total: 0, done: 0, cached: 0, failed: 0, skipped: 0, ms: 0, fallback: false };
+  const next = nextStep({ exitCode, failed: 0, skipped: 0 }, isComicError(error) ? error : null);
+  return { ok: false, exitCode, total: 0, done: 0, cached: 0, failed: 0, skipped: 0, cancelled: 0, notRun: 0, warnings: 0, ms: 0, fallback: false, fellBack: null, next };
 }
 
 /**

@@ -4,19 +4,41 @@
  * when something changed (or once a second, for the clock and ETA). On finish the
  * dashboard turns into its compact summary and stays on screen.
  */
-import type { CliIO } from '../../cli/io.js';
+import { closedSafeOf, type CliIO, type ClosedSafe } from '../../cli/io.js';
 import { colourAllowed } from '../color.js';
 import type { RunEvent, RunSummary } from '../events.js';
 import { PlainRenderer } from '../plain.js';
 import { rendererContext, type Renderer, type RendererContext, type RendererOptions } from '../types.js';
 import type { InkApp } from './ink-app.js';
 import { finish, initialState, reduce, type DashboardState } from './state.js';
+import { frameSize } from './terminal.js';
 import type { DashboardProps } from './view.js';
 
 /** Redraw at least this often while running, so the elapsed time and the ETA move. */
 const CLOCK_MS = 1000;
 
 type Resizable = NodeJS.WritableStream & { columns?: number; rows?: number; on?: (event: 'resize', listener: () => void) => unknown; off?: (event: 'resize', listener: () => void) => unknown };
+
+/**
+ * Hands whole lines to `write`; a partial line waits for its end (a frame drawn after half a
+ * line would start in the middle of it). `flush` ends a pending partial line.
+ */
+function lineBuffered(write: (text: string) => void): { write: (text: string) => void; flush: () => void } {
+  let pending = '';
+  return {
+    write(text) {
+      pending += text;
+      const end = pending.lastIndexOf('\n');
+      if (end < 0) return;
+      write(pending.slice(0, end + 1));
+      pending = pending.slice(end + 1);
+    },
+    flush() {
+      if (pending !== '') write(`${pending}\n`);
+      pending = '';
+    },
+  };
+}
 
 export class DashboardRenderer implements Renderer {
   readonly #context: RendererContext;
@@ -31,6 +53,8 @@ export class DashboardRenderer implements Renderer {
   #dirty = true;
   #lastDraw = 0;
   #finished = false;
+  /** stderr while its lines go above the frame (both share the terminal), and what ends that. */
+  #diverted: { stream: ClosedSafe; flush: () => void } | null = null;
 
   constructor(io: CliIO, options: RendererOptions = {}) {
     this.#context = rendererContext(options);
@@ -38,9 +62,19 @@ export class DashboardRenderer implements Renderer {
     this.#stdout = io.stdout as Resizable;
     this.#loaded = import('./ink-app.js').then(
       ({ mountDashboard }) => {
-        this.#app = mountDashboard(io.stdout, io.stderr, this.#props());
+        const app = mountDashboard(io.stdout, io.stderr, this.#props());
+        this.#app = app;
         this.#lastDraw = this.#context.now();
         this.#dirty = false;
+        // A line on stderr ("cancelling…", a server going down) written straight to the
+        // terminal would push the frame down, and the next redraw would erase the line and
+        // leave the frame's top behind. Through ink it lands above the frame instead.
+        const stderr = io.stderr.isTTY === true ? closedSafeOf(io.stderr) : null;
+        if (stderr !== null && !this.#finished) {
+          const lines = lineBuffered(app.writeAbove);
+          stderr.divert(lines.write);
+          this.#diverted = { stream: stderr, flush: lines.flush };
+        }
       },
       (error: unknown) => {
         io.stderr.write(`comic: cannot show the progress dashboard (${String(error)}); printing plain lines instead\n`);
@@ -87,8 +121,17 @@ export class DashboardRenderer implements Renderer {
     await this.#loaded;
     if (this.#plain) return this.#plain.finish(summary);
     this.#state = finish(this.#state, summary);
+    this.#undivert();
     this.#app?.update(this.#props());
     await this.#app?.close();
+  }
+
+  /** stderr goes straight to the terminal again (what follows the summary, e.g. the error). */
+  #undivert(): void {
+    if (this.#diverted === null) return;
+    this.#diverted.flush();
+    this.#diverted.stream.divert(null);
+    this.#diverted = null;
   }
 
   readonly #onResize = (): void => {
@@ -97,11 +140,10 @@ export class DashboardRenderer implements Renderer {
   };
 
   #props(): DashboardProps {
-    const { columns, rows } = this.#stdout;
     return {
       state: this.#cleanState(),
       now: this.#context.now(),
-      size: { columns: columns && columns > 0 ? columns : 80, rows: rows && rows > 0 ? rows : 24 },
+      size: frameSize(this.#stdout),
       colour: this.#colour,
     };
   }

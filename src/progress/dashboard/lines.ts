@@ -5,7 +5,7 @@
  * truncates each line to the terminal's width.
  */
 import type { Colour } from '../color.js';
-import { bar, formatBytes, formatDuration, outcomeWord, queuePosition, summaryText } from '../format.js';
+import { bar, fallbackText, formatBytes, formatDuration, outcomeWord, queuePosition, summaryLine } from '../format.js';
 import { etaMs, laneJobs, waiting, type DashboardState, type Lane } from './state.js';
 
 export interface Line {
@@ -70,6 +70,7 @@ function overall(state: DashboardState, now: number, columns: number): Line {
 function laneLine(state: DashboardState, lane: Lane, columns: number): Line {
   const name = truncate(lane.name, MAX_LANE_NAME).padEnd(laneWidth(state));
   if (lane.state === 'down') return { text: `${name}  ✖ down${lane.reason ? `: ${lane.reason}` : ''}`, colour: 'red' };
+  if (lane.state === 'reconnecting') return { text: `${name}  ↻ reconnecting${lane.reason ? `: ${lane.reason}` : ''}`, colour: 'yellow' };
   const { current, running, queued } = laneJobs(state, lane.name);
   const extra = `${running > 0 ? `  +${running} running` : ''}${queued > 0 ? `  +${queued} queued` : ''}`;
   if (current === null) {
@@ -90,14 +91,17 @@ function laneLine(state: DashboardState, lane: Lane, columns: number): Line {
 
 function summaryLines(state: DashboardState): Line[] {
   const summary = state.summary!;
-  const lines: Line[] = [
-    { text: `${summary.ok ? '✔' : '✖'} comic ${outcomeWord(summary)}: ${summaryText(summary)} (exit code ${summary.exitCode})`, colour: summary.ok ? 'green' : 'red', wrap: true },
-  ];
-  if (state.fallback) lines.push({ text: `  ⚠ fell back from ${state.fallback.from} to ${state.fallback.to}: ${state.fallback.reason}`, colour: 'yellow' });
+  // The fallback has a line of its own here (from the events, which the frame already masks).
+  const line = summaryLine({ ...summary, fellBack: null });
+  const lines: Line[] = [{ text: `${summary.ok ? '✔' : '✖'} comic ${outcomeWord(summary)}: ${line}`, colour: summary.ok ? 'green' : 'red', wrap: true }];
+  const fellBack = state.fallback ?? summary.fellBack;
+  if (fellBack) lines.push({ text: `  ⚠ ${fallbackText(fellBack)}`, colour: 'yellow' });
   for (const failure of state.failures) lines.push({ text: `  ✗ ${failure.job}: ${failure.code}: ${failure.message.split('\n')[0]}`, colour: 'red' });
   const unlisted = summary.failed - state.failures.length;
   if (unlisted > 0) lines.push({ text: `  … and ${unlisted} more failed (see report.json)`, colour: 'red' });
-  if (state.warningCount > 0) lines.push({ text: `  ${state.warningCount} warning${state.warningCount === 1 ? '' : 's'} (see report.json)`, colour: 'yellow' });
+  const warnings = Math.max(summary.warnings, state.warningCount);
+  if (warnings > 0) lines.push({ text: `  ${warnings} warning${warnings === 1 ? '' : 's'} (see report.md)`, colour: 'yellow' });
+  if (summary.next !== null) lines.push({ text: `  → ${summary.next}`, colour: summary.ok ? 'green' : 'yellow', wrap: true });
   return lines;
 }
 

@@ -4,7 +4,7 @@
  * depends on the servers and the jobs in flight, never on how many events arrived (10,000
  * progress events leave it the size it was).
  */
-import type { BackendName } from '../../backends/types.js';
+import type { BackendName, ServerState } from '../../backends/types.js';
 import type { ErrorCode } from '../../errors.js';
 import type { RunEvent, RunSummary } from '../events.js';
 
@@ -14,7 +14,7 @@ export const KEPT_FAILURES = 5;
 
 export interface Lane {
   readonly name: string;
-  readonly state: 'up' | 'down' | 'unknown';
+  readonly state: ServerState | 'unknown';
   /** Why it is down (or how it came up). */
   readonly reason: string | null;
   readonly vram: { readonly used: number; readonly total: number } | null;

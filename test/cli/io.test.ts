@@ -1,0 +1,77 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it, vi } from 'vitest';
+import { closedSafe, closedSafeOf, isClosed } from '../../src/cli/io.js';
+
+/** A stream whose reader goes away after `accepted` writes: later writes fail as a pipe's do. */
+function pipe(accepted: number, code = 'EPIPE') {
+  const received: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (received.length >= accepted) return callback(Object.assign(new Error(`write ${code}`), { code, syscall: 'write' }));
+      received.push(chunk.toString());
+      callback();
+    },
+  });
+  return { stream, received };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('closedSafe', () => {
+  it('swallows the EPIPE of a reader gone away, marks the stream closed and drops later writes', async () => {
+    const { stream, received } = pipe(1);
+    const safe = closedSafe(stream);
+    safe.write('one\n');
+    safe.write('two\n');
+    await tick();
+    expect(safe.closed).toBe(true);
+    expect(isClosed(safe)).toBe(true);
+    const done = vi.fn();
+    expect(safe.write('three\n', done)).toBe(true);
+    await tick();
+    // The callback still comes: ink waits for one before it lets a run end.
+    expect(done).toHaveBeenCalledOnce();
+    expect(received).toEqual(['one\n']);
+  });
+
+  it('is the stream in every other way', () => {
+    const { stream } = pipe(10);
+    const safe = closedSafe(Object.assign(stream, { isTTY: true, columns: 120 }));
+    expect(safe.isTTY).toBe(true);
+    expect(safe.columns).toBe(120);
+    const listener = vi.fn();
+    safe.on('drain', listener);
+    stream.emit('drain');
+    expect(listener).toHaveBeenCalledOnce();
+    expect(isClosed(safe)).toBe(false);
+    expect(isClosed(stream)).toBe(false);
+  });
+
+  it('tells an error other than a reader gone away once, and closes the stream too', async () => {
+    const { stream } = pipe(0, 'ENOSPC');
+    const told = vi.fn();
+    const safe = closedSafe(stream, told);
+    safe.write('a');
+    safe.write('b');
+    await tick();
+    expect(told).toHaveBeenCalledOnce();
+    expect(told.mock.calls[0]![0]).toMatchObject({ code: 'ENOSPC' });
+    expect(safe.closed).toBe(true);
+  });
+
+  it('diverts writes while asked to; what the diversion writes itself reaches the stream', () => {
+    const { stream, received } = pipe(10);
+    const safe = closedSafe(stream);
+    const seen: string[] = [];
+    closedSafeOf(safe)!.divert((text) => {
+      seen.push(text);
+      safe.write(`[${text.trim()}]\n`);
+    });
+    safe.write('cancelling\n');
+    safe.divert(null);
+    safe.write('after\n');
+    expect(seen).toEqual(['cancelling\n']);
+    expect(received).toEqual(['[cancelling]\n', 'after\n']);
+    expect(closedSafeOf(stream)).toBeNull();
+  });
+});
