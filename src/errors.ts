@@ -40,7 +40,7 @@ export const ErrorCodes = {
   NO_BACKEND: { exit: 3, summary: 'No ComfyUI server and no fallback could be reached.' },
   SERVER_UNREACHABLE: { exit: 3, summary: 'A server refused the connection or did not answer in time.' },
   SERVER_AUTH: { exit: 3, summary: 'A server rejected our credentials (401/403).' },
-  SERVER_PROTOCOL: { exit: 1, summary: 'A server answered with something the protocol does not allow (malformed JSON, hostile file name).' },
+  SERVER_PROTOCOL: { exit: 1, summary: 'A server answered with something the protocol does not allow (malformed JSON, hostile file name, an answer over its byte cap, an image cut short, a download not delivered in time).' },
   SERVER_MISSING_CAPABILITY: { exit: 2, summary: 'No server has the node classes or models a workflow needs.' },
   JOB_FAILED: { exit: 1, summary: 'A render job failed on the server.' },
   JOB_TIMEOUT: { exit: 1, summary: 'A job exceeded a silence budget (connect, queue, start, per node).' },

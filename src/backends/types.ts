@@ -32,6 +32,17 @@ export interface RenderRequest {
   readonly shot: Shot;
   /** Where the finished image goes; written atomically. The backend never chooses the name. */
   readonly outputPath: string;
+  /**
+   * Prompts an earlier run sent for this same key (it crashed or was killed): a backend with
+   * server-side queues takes them over instead of rendering the image again.
+   */
+  readonly prior?: readonly SentPrompt[];
+}
+
+/** A prompt handed to a server, by the server's name and the prompt's id there. */
+export interface SentPrompt {
+  readonly server: string;
+  readonly promptId: string;
 }
 
 /** A shot described for people: the draft backend draws it, logs name it. */
@@ -80,6 +91,8 @@ export type RenderEvent =
 export interface RenderOptions {
   readonly signal: AbortSignal;
   readonly onEvent: (event: RenderEvent) => void;
+  /** Awaited before each prompt is sent, so the caller can record it durably first (see `prior`). */
+  readonly onSubmit?: (sent: SentPrompt) => Promise<void>;
 }
 
 export interface Backend {

@@ -39,11 +39,6 @@ export interface ClosedSafe {
 /** The errors that mean "nobody reads this any more", not "this command is broken". */
 const READER_GONE = new Set(['EPIPE', 'ECONNRESET', 'EIO', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
 
-/** Whether a stream is closed-safe and its reader has gone (false for streams we did not wrap). */
-export function isClosed(stream: NodeJS.WritableStream): boolean {
-  return (stream as Partial<ClosedSafe>).closed === true;
-}
-
 /** The closed-safe face of `stream`, if it has one. */
 export function closedSafeOf(stream: NodeJS.WritableStream): ClosedSafe | null {
   const safe = stream as Partial<ClosedSafe>;
@@ -68,7 +63,9 @@ export function closedSafe<T extends NodeJS.WritableStream>(stream: T, onOtherEr
     closed = true;
     if (!READER_GONE.has(error.code ?? '')) onOtherError(error);
   });
-  const isClosed = (): boolean => closed || (stream as { destroyed?: boolean }).destroyed === true;
+  // Destroyed by someone else counts too: a write would only fail with ERR_STREAM_DESTROYED.
+  const gone = (): boolean => closed || (stream as { destroyed?: boolean }).destroyed === true;
+  const divert = (to: ((text: string) => void) | null): void => void (diversion = to);
 
   function write(chunk: Chunk, encoding?: BufferEncoding | WriteCallback, callback?: WriteCallback): boolean {
     const done = typeof encoding === 'function' ? encoding : callback;
@@ -79,7 +76,7 @@ export function closedSafe<T extends NodeJS.WritableStream>(stream: T, onOtherEr
       } finally {
         diverting = false;
       }
-    } else if (!isClosed()) {
+    } else if (!gone()) {
       return typeof encoding === 'function' || encoding === undefined ? stream.write(chunk, done) : stream.write(chunk as string, encoding, done);
     }
     // Callers may wait for this (ink does before it resolves its exit): it always comes.
@@ -87,20 +84,12 @@ export function closedSafe<T extends NodeJS.WritableStream>(stream: T, onOtherEr
     return true;
   }
 
-  const safe: ClosedSafe = {
-    get closed() {
-      return isClosed();
-    },
-    divert(to) {
-      diversion = to;
-    },
-  };
   const bound = new Map<PropertyKey, unknown>();
   return new Proxy(stream, {
     get(target, key) {
       if (key === 'write') return write;
-      if (key === 'closed') return isClosed();
-      if (key === 'divert') return safe.divert;
+      if (key === 'closed') return gone();
+      if (key === 'divert') return divert;
       const value: unknown = Reflect.get(target, key, target);
       if (typeof value !== 'function') return value;
       // Stream methods run on the stream itself (its internal state is not on the proxy).

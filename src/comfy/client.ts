@@ -18,7 +18,7 @@ import { Routes, type QueueSnapshot } from './routes.js';
 import { deadline } from './signals.js';
 import { ComfySocket, type SocketState } from './socket.js';
 import { Transport } from './transport.js';
-import { DEFAULT_TIMEOUTS, type ApiWorkflow, type FileRef, type ObjectInfo, type ServerOptions, type Timeouts, type VramReading } from './types.js';
+import { DEFAULT_TIMEOUTS, type ApiWorkflow, type FileRef, type Limits, type ObjectInfo, type ServerOptions, type Timeouts, type VramReading } from './types.js';
 import { UploadCache, type UploadInput } from './uploads.js';
 
 export interface ClientOptions {
@@ -28,6 +28,8 @@ export interface ClientOptions {
    * the reconnect grace (`timeouts.reconnect`). Unset: only the grace decides.
    */
   readonly downAfterFailures?: number;
+  /** Byte caps on answers and downloads (defaults: DEFAULT_LIMITS). */
+  readonly limits?: Partial<Limits>;
 }
 
 export type ClientState =
@@ -45,6 +47,11 @@ export interface SubmitOptions {
   readonly extraData?: Readonly<Record<string, unknown>>;
   /** Defaults to a fresh uuid v4; pass the same id to resubmit idempotently. */
   readonly promptId?: string;
+  /**
+   * `promptId` was sent by an earlier run of ours: take that prompt over (watch it if queued
+   * or running, collect it if it finished) and send the workflow only if the server lost it.
+   */
+  readonly adopt?: boolean;
   /**
    * Called once, as soon as the server is done with the prompt (its `executing null` or end
    * event), before the outputs are read from history: the pool frees the server's slot here.
@@ -92,7 +99,7 @@ export class ComfyClient {
   ) {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.#downAfterFailures = options.downAfterFailures ?? Number.POSITIVE_INFINITY;
-    this.routes = new Routes(new Transport(server, this.timeouts.request));
+    this.routes = new Routes(new Transport(server, this.timeouts.request, { ...options.limits, downloadMs: this.timeouts.download }));
     this.#uploads = new UploadCache(this.routes);
     this.#socket = new ComfySocket(this.routes, this.clientId, this.timeouts, {
       onMessage: (message) => this.#onMessage(message),
@@ -208,7 +215,7 @@ export class ComfyClient {
       job.abandon(this.#state.error);
     } else {
       this.#jobs.set(promptId, job);
-      job.start(options.signal);
+      job.start(options.signal, options.adopt === true && options.promptId !== undefined ? 'adopt' : 'submit');
     }
     return { promptId, server: this.server.name, result: job.result, events: () => eventStream(job) };
   }
@@ -288,7 +295,8 @@ export class ComfyClient {
         this.#unreachableSince ??= Date.now();
         const error = state.error instanceof ComicError ? state.error : new ComicError('SERVER_UNREACHABLE', `server ${this.label}: ${state.reason}`);
         this.#lastFailure = error.message;
-        if (this.#state.kind === 'up') this.#setState({ kind: 'reconnecting', reason: state.reason });
+        // Also before the first connection: the user sees at once that we are retrying, and why.
+        if (this.#state.kind === 'up' || this.#state.kind === 'connecting') this.#setState({ kind: 'reconnecting', reason: error.message });
         // A refused token will not fix itself; anything else gets the reconnect grace.
         if (error.code === 'SERVER_AUTH' || state.attempts >= this.#downAfterFailures) this.#goDown(error);
         else this.#checkGrace(Date.now());

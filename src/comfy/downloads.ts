@@ -2,14 +2,29 @@
  * Outputs come down from `/view` as a stream into a temp file that is renamed into place,
  * at a path we chose. The server's file name is only ever a query parameter: one that
  * tries to climb out of its folder is refused before any request is made.
+ *
+ * A download is bounded: at most `limits.imageBytes` (a declared length over it is refused
+ * before the first byte, a stream is cut off there) and one total deadline,
+ * `timeouts.download`, for all its attempts together, never restarted by a byte (a server
+ * that drips cannot hold a job). A connection that breaks mid-body or a 5xx is retried, as a
+ * download again: the prompt's outputs are in history, so nothing is rendered twice. When a
+ * reachable server still does not deliver, the error is SERVER_PROTOCOL, so the pool does not
+ * render the prompt on that server again; a server that cannot be reached at all stays
+ * SERVER_UNREACHABLE, for the reconnect logic to decide. A failed attempt leaves no file.
  */
-import { ComicError } from '../errors.js';
-import { cancelledError } from './signals.js';
+import { ComicError, isComicError } from '../errors.js';
+import { BodyTooLarge, cappedChunks, formatBytes } from '../util/bounded-body.js';
 import { writeStreamAtomic } from '../util/fs.js';
+import { backoffDelay, cancelledError, deadline, sleep, type Deadline } from './signals.js';
 import type { Routes } from './routes.js';
 import type { FileRef } from './types.js';
 
 const FOLDER_TYPES = new Set(['output', 'temp', 'input']);
+
+/** Attempts per download for connections that break mid-body and 5xx answers. */
+export const DOWNLOAD_ATTEMPTS = 3;
+const RETRY_BASE_MS = 200;
+const RETRY_MAX_MS = 2_000;
 
 /** Refuses names that a well-behaved ComfyUI never produces and a hostile one might. */
 export function checkFileRef(ref: FileRef, serverLabel: string): void {
@@ -33,31 +48,86 @@ function fileRefProblem(ref: FileRef): string | null {
   return null;
 }
 
-/** Streams `ref` to `destination` (a path the caller chose) atomically. */
-export async function downloadFile(routes: Routes, ref: FileRef, destination: string, signal: AbortSignal): Promise<void> {
+export interface DownloadOptions {
+  /** Overrides the transport's `imageBytes` cap. */
+  readonly maxBytes?: number;
+  /** Overrides the transport's total download deadline. */
+  readonly timeoutMs?: number;
+}
+
+type Attempt = { readonly kind: 'done' } | { readonly kind: 'retry'; readonly error: ComicError } | { readonly kind: 'final'; readonly error: unknown };
+
+/** Streams `ref` to `destination` (a path the caller chose) atomically, within the caps above. */
+export async function downloadFile(routes: Routes, ref: FileRef, destination: string, signal: AbortSignal, options: DownloadOptions = {}): Promise<void> {
   checkFileRef(ref, routes.label);
-  const { response, idle } = await routes.view(ref, signal);
-  const body = response.body;
+  const limits = routes.transport.limits;
+  const maxBytes = options.maxBytes ?? limits.imageBytes;
+  const totalMs = options.timeoutMs ?? limits.downloadMs;
+  const name = JSON.stringify(ref.filename);
+  const budget = deadline(signal, totalMs);
+  const progress = { received: 0 };
   try {
-    if (body === null) throw routes.transport.protocolError('GET', '/view', `no body for ${JSON.stringify(ref.filename)}`);
-    await writeStreamAtomic(destination, touching(body, idle.touch));
-  } catch (error) {
-    if (signal.aborted) throw cancelledError(`the download of ${ref.filename}`);
-    if (idle.expired()) {
-      throw new ComicError('SERVER_UNREACHABLE', `server ${routes.label} stopped sending ${JSON.stringify(ref.filename)} (silence budget exceeded)`);
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await once(routes, ref, destination, budget, maxBytes, progress);
+      if (outcome.kind === 'done') return;
+      if (signal.aborted) throw cancelledError(`the download of ${ref.filename}`);
+      if (budget.expired()) {
+        throw new ComicError(
+          'SERVER_PROTOCOL',
+          `server ${routes.label} did not deliver ${name} (GET /api/view) within ${seconds(totalMs)} (timeouts.download); ${formatBytes(progress.received)} had arrived`,
+          { hint: 'the server is stuck or sends very slowly; raise timeouts.download in comic.config.yaml if it is just a slow link' },
+        );
+      }
+      if (outcome.kind === 'final') throw outcome.error;
+      if (attempt >= DOWNLOAD_ATTEMPTS) {
+        throw new ComicError('SERVER_PROTOCOL', `${outcome.error.message} (${DOWNLOAD_ATTEMPTS} attempts)`, { hint: outcome.error.hint, cause: outcome.error });
+      }
+      try {
+        await sleep(backoffDelay(attempt - 1, RETRY_BASE_MS, RETRY_MAX_MS), budget.signal);
+      } catch {
+        // The deadline or the caller: the loop says which.
+      }
     }
-    if (error instanceof ComicError) throw error;
-    const why = error instanceof Error ? error.message : String(error);
-    throw new ComicError('SERVER_UNREACHABLE', `server ${routes.label}: the download of ${JSON.stringify(ref.filename)} broke off (${why})`, { cause: error });
   } finally {
-    idle.dispose();
+    budget.dispose();
   }
 }
 
-/** Passes chunks through, restarting the silence budget on each. */
-async function* touching(body: ReadableStream<Uint8Array>, touch: () => void): AsyncGenerator<Uint8Array> {
-  for await (const chunk of body) {
-    touch();
-    yield chunk;
+/** One request: done, worth another try (a broken connection, a 5xx), or final. Leaves no file unless done. */
+async function once(routes: Routes, ref: FileRef, destination: string, budget: Deadline, maxBytes: number, progress: { received: number }): Promise<Attempt> {
+  const name = JSON.stringify(ref.filename);
+  let response: Response;
+  let inner: Deadline;
+  try {
+    ({ response, budget: inner } = await routes.view(ref, budget.signal));
+  } catch (error) {
+    if (!isComicError(error)) return { kind: 'final', error };
+    // A server answering 5xx for a file its history lists may be busy writing it: try again.
+    if (error.code === 'SERVER_ERROR' && /HTTP 5\d\d/.test(error.message)) return { kind: 'retry', error: protocol(error) };
+    if (error.code === 'SERVER_ERROR') return { kind: 'final', error: protocol(error) };
+    return { kind: 'final', error };
   }
+  try {
+    await writeStreamAtomic(destination, cappedChunks(response, maxBytes, (total) => (progress.received = total)));
+    return { kind: 'done' };
+  } catch (error) {
+    if (error instanceof BodyTooLarge) {
+      return { kind: 'final', error: routes.transport.tooLarge('GET', '/view', error, 'limits.imageBytes', `${name}, a file`) };
+    }
+    if (isComicError(error)) return { kind: 'final', error };
+    if (budget.signal.aborted) return { kind: 'retry', error: cancelledError() }; // the loop turns this into the deadline or a cancel
+    const why = error instanceof Error ? error.message : String(error);
+    return { kind: 'retry', error: new ComicError('SERVER_PROTOCOL', `server ${routes.label}: the download of ${name} broke off (${why})`, { cause: error }) };
+  } finally {
+    inner.dispose();
+  }
+}
+
+/** An HTTP error for a file the server's own history lists: the server's fault, not a reason to render again. */
+function protocol(error: ComicError): ComicError {
+  return new ComicError('SERVER_PROTOCOL', error.message, { hint: 'the server listed this output in its history but would not serve it', cause: error });
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }

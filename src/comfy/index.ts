@@ -14,6 +14,7 @@ export {
   type PoolResult,
   type PrepareTarget,
   type RunOptions,
+  type SentPrompt,
   type ServerStatus,
 } from './pool.js';
 export { classifyFailure, type FailureKind } from './failures.js';
@@ -21,12 +22,14 @@ export { missingCapabilities } from './capabilities.js';
 export { formatValidationErrors } from './validation-errors.js';
 export type { UploadInput } from './uploads.js';
 export {
+  DEFAULT_LIMITS,
   DEFAULT_TIMEOUTS,
   type ApiNode,
   type ApiWorkflow,
   type Credential,
   type FileRef,
   type FreeMemoryPolicy,
+  type Limits,
   type ObjectInfo,
   type OutputFile,
   type PromptTimings,

@@ -114,8 +114,12 @@ export class PromptJob {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Sends the prompt. `signal` is the caller's: aborting it withdraws the prompt from the server. */
-  start(signal: AbortSignal): void {
+  /**
+   * Sends the prompt. `signal` is the caller's: aborting it withdraws the prompt from the server.
+   * `adopt`: an earlier run of ours sent this prompt id (and died): take it over where the
+   * server still has it, queued, running or finished, and send it only if it is gone.
+   */
+  start(signal: AbortSignal, mode: 'submit' | 'adopt' = 'submit'): void {
     const onAbort = (): void => void this.cancel();
     if (signal.aborted) {
       this.#settleError(cancelledError(`prompt ${this.promptId}`), 'interrupted');
@@ -123,7 +127,28 @@ export class PromptJob {
     }
     signal.addEventListener('abort', onAbort, { once: true });
     void this.result.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => undefined);
-    this.#submission = this.#submit();
+    this.#submission = mode === 'adopt' ? this.#adopt() : this.#submit();
+  }
+
+  async #adopt(): Promise<void> {
+    const found = await this.#priorState().catch(() => 'gone' as const);
+    if (this.#phase !== 'submitting') return;
+    if (found === 'gone') return this.#submit(); // same id: a server that still knows it overwrites its history entry
+    this.#accepted(this.host.promptsAhead(this));
+    await this.poll();
+  }
+
+  /** What the server knows of this prompt: kept (queued, running, or finished well), or gone (unknown, failed, interrupted). */
+  async #priorState(): Promise<'kept' | 'gone'> {
+    const budget = deadline(this.host.lifetime, this.host.timeouts.cancel);
+    try {
+      const entry = await this.host.routes.history(this.promptId, budget.signal);
+      if (entry !== null) return readOutcome(entry, this.workflow, this.host.routes.label, this.#submittedAt).kind === 'success' ? 'kept' : 'gone';
+      const queue = await this.host.routes.queue(budget.signal);
+      return queue.running.includes(this.promptId) || queue.pending.includes(this.promptId) ? 'kept' : 'gone';
+    } finally {
+      budget.dispose();
+    }
   }
 
   async #submit(): Promise<void> {
@@ -426,7 +451,13 @@ export class PromptJob {
       return;
     }
     // The client decides about unreachable servers (reconnect, then give up); cancellations are ours.
-    if (error.code === 'SERVER_UNREACHABLE' || error.code === 'CANCELLED') return;
+    if (error.code === 'CANCELLED' || (error.code === 'SERVER_UNREACHABLE' && !this.host.isSocketOpen())) return;
+    if (error.code === 'SERVER_UNREACHABLE') {
+      // The socket is fine but a route does not answer (a /history that hangs): give up after a few in a row.
+      if (++this.#pollErrors < MAX_POLL_ERRORS) return;
+      this.#settleError(new ComicError('JOB_TIMEOUT', `${error.message}, ${MAX_POLL_ERRORS} times in a row while its WebSocket stayed open`, { hint: error.hint, cause: error }), 'failed');
+      return;
+    }
     if (error.code === 'SERVER_PROTOCOL' || error.code === 'SERVER_AUTH' || ++this.#pollErrors >= MAX_POLL_ERRORS) {
       this.#settleError(error, 'failed');
     }

@@ -16,6 +16,7 @@
  * The pool knows nothing of templates: each job brings a `prepare(target)` that builds its
  * workflow for one server (model names resolved there) and a `collect` step (downloads).
  */
+import { randomUUID } from 'node:crypto';
 import { ComicError, isComicError } from '../errors.js';
 import { missingCapabilities, modelsOf } from './capabilities.js';
 import { ComfyClient, type ClientOptions } from './client.js';
@@ -23,7 +24,7 @@ import { classifyFailure } from './failures.js';
 import { Member, type ActiveAttempt } from './health.js';
 import type { JobEvent, JobResult } from './job.js';
 import { backoffDelay, cancelledError, deadline } from './signals.js';
-import type { ApiWorkflow, FreeMemoryPolicy, ObjectInfo, PromptTimings, ServerOptions, Timeouts, VramReading } from './types.js';
+import type { ApiWorkflow, FreeMemoryPolicy, Limits, ObjectInfo, PromptTimings, ServerOptions, Timeouts, VramReading } from './types.js';
 import { uploadName, type UploadInput } from './uploads.js';
 
 export interface PrepareTarget {
@@ -56,6 +57,15 @@ export interface PoolJob<T> {
   prepare(target: PrepareTarget): ApiWorkflow;
   /** Runs after the prompt succeeded (downloads); its failures are classified and retried like any other. */
   collect(done: CompletedPrompt, signal: AbortSignal): Promise<T>;
+  /** Prompts an earlier run sent for this job, by server name: taken over where that server still has them. */
+  readonly prior?: ReadonlyMap<string, string>;
+  /** Awaited with each prompt id before it is sent (or taken over), so a crash leaves a record of what we sent. */
+  beforeSubmit?(sent: SentPrompt): Promise<void>;
+}
+
+export interface SentPrompt {
+  readonly server: string;
+  readonly promptId: string;
 }
 
 export interface PoolResult<T> {
@@ -89,6 +99,8 @@ export interface PoolOptions {
   readonly probeBaseMs?: number;
   /** Consecutive failed connection attempts after which a server counts as down. */
   readonly downAfterFailures?: number;
+  /** Byte caps on every server's answers and downloads. */
+  readonly limits?: Partial<Limits>;
 }
 
 export interface RunOptions {
@@ -123,6 +135,8 @@ interface Entry {
   settled: boolean;
   /** The attempt running on a server, if any (aborting it withdraws the prompt there). */
   attempt: ActiveAttempt | null;
+  /** Earlier runs' prompts not taken over yet, by server. */
+  readonly prior: Map<string, string>;
 }
 
 export class ComfyPool {
@@ -152,7 +166,7 @@ export class ComfyPool {
     this.#maxAttempts = options.maxAttempts ?? 4;
     this.#retryBaseMs = options.retryBaseMs ?? 250;
     this.#retryMaxMs = options.retryMaxMs ?? 10_000;
-    const clientOptions: ClientOptions = { timeouts: options.timeouts, downAfterFailures: options.downAfterFailures };
+    const clientOptions: ClientOptions = { timeouts: options.timeouts, downAfterFailures: options.downAfterFailures, limits: options.limits };
     this.#members = servers.map((server) => {
       const member = new Member(new ComfyClient(server, clientOptions), options.failuresBeforeDown ?? 3, options.probeBaseMs ?? 5_000);
       member.client.onState((state) => {
@@ -225,6 +239,7 @@ export class ComfyPool {
         fit: new Map(),
         settled: false,
         attempt: null,
+        prior: new Map(job.prior),
       };
       if (options.signal.aborted || this.#lifetime.signal.aborted) {
         this.#fail(entry, cancelledError(`job ${job.id}`));
@@ -356,8 +371,9 @@ export class ComfyPool {
       const fit = this.#fit(entry, member);
       if (entry.settled) return null;
       if (fit === null || 'problem' in fit) continue;
-      // Soonest start, preferring loaded models; a server that just failed this job only as a last resort.
-      const score = member.expectedStartMs(fit.models) + (entry.avoid.has(member.name) ? 1e12 : 0);
+      // Soonest start, preferring loaded models; a server that just failed this job only as a last resort;
+      // the server that may still hold this job's prompt from an earlier run first of all.
+      const score = member.expectedStartMs(fit.models) + (entry.avoid.has(member.name) ? 1e12 : 0) - (entry.prior.has(member.name) ? 1e13 : 0);
       if (best === null || score < best.score || (score === best.score && member.lastDispatch < best.member.lastDispatch)) {
         best = { member, score };
       }
@@ -413,8 +429,15 @@ export class ComfyPool {
       const uploads: Record<string, string> = {};
       for (const input of job.inputs ?? []) uploads[input.param] = await member.client.upload(input, signal);
       const workflow = job.prepare({ server: member.options, objectInfo: member.objectInfo ?? {}, uploads });
+      const prior = entry.prior.get(member.name);
+      entry.prior.delete(member.name);
+      const promptId = prior ?? randomUUID();
+      await job.beforeSubmit?.({ server: member.name, promptId });
+      if (signal.aborted) throw cancelledError(`job ${job.id}`);
       const handle = member.client.submit(workflow, {
         signal,
+        promptId,
+        adopt: prior !== undefined,
         onEvent: (event) => entry.options.onEvent?.({ type: 'job', jobId: job.id, server: member.name, event }),
         // The next prompt goes in while this one's outputs are still being read: the GPU never waits for us.
         onServerDone: releaseSlot,
@@ -562,9 +585,9 @@ export class ComfyPool {
 
   /** The connection is lost but within the grace: no new work goes there until it is back. */
   #markReconnecting(member: Member, reason: string): void {
-    if (this.#lifetime.signal.aborted || member.health.kind !== 'up') return;
+    if (this.#lifetime.signal.aborted || member.health.kind === 'down') return;
     member.health = { kind: 'connecting' };
-    this.#emit({ type: 'server', server: member.name, state: 'reconnecting', reason });
+    this.#emit({ type: 'server', server: member.name, state: 'reconnecting', reason: `${reason}; retrying for up to ${member.client.timeouts.reconnect / 1000} s` });
   }
 
   /** Takes a member out of rotation and hands its jobs back. `probe`: we must check on it ourselves. */

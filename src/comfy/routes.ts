@@ -31,7 +31,7 @@ export interface QueueSnapshot {
   readonly pending: readonly string[];
 }
 
-/** /object_info scans model folders and can take a while on big installs. */
+/** /object_info scans model folders and can take a while on big installs: at least this long, whatever `timeouts.request` says. */
 const OBJECT_INFO_MS = 300_000;
 
 export class Routes {
@@ -53,7 +53,7 @@ export class Routes {
   }
 
   async objectInfo(signal: AbortSignal): Promise<ObjectInfo> {
-    return this.transport.json('GET', '/object_info', ObjectInfoSchema, { signal, timeoutMs: OBJECT_INFO_MS });
+    return this.transport.json('GET', '/object_info', ObjectInfoSchema, { signal, timeoutMs: Math.max(OBJECT_INFO_MS, this.transport.requestMs) });
   }
 
   /**
@@ -104,6 +104,7 @@ export class Routes {
     return history[promptId] ?? null;
   }
 
+  /** GET /view: the response once its 200 is in; the caller reads the body within its cap (./downloads.ts). */
   view(ref: FileRef, signal: AbortSignal) {
     return this.transport.stream('/view', { signal, query: { filename: ref.filename, subfolder: ref.subfolder, type: ref.type } });
   }

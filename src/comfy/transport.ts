@@ -1,13 +1,16 @@
 /**
  * HTTP to one ComfyUI server: auth on every request, same-origin redirects only (a
- * credential never follows a redirect to another origin), a deadline on every call, and
- * failures turned into ComicErrors that name the server and route but never a credential.
+ * credential never follows a redirect to another origin), a total deadline on every call
+ * (never restarted by a byte, so a server that drips cannot hold us), answers read as
+ * streams within a byte cap, and failures turned into ComicErrors that name the server and
+ * route but never a credential.
  */
 import type { z } from 'zod';
 import { ComicError } from '../errors.js';
+import { BodyTooLarge, formatBytes, readTextCapped, readTextPrefix } from '../util/bounded-body.js';
 import { authHeaders, endpointOf, hasCredentials, routeUrl, type Endpoint } from './endpoint.js';
 import { cancelledError, deadline, expiredByDeadline, type Deadline } from './signals.js';
-import type { ServerOptions } from './types.js';
+import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type Limits, type ServerOptions } from './types.js';
 
 export type Method = 'GET' | 'POST';
 
@@ -22,20 +25,41 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
 }
 
+/** Byte caps, and the total deadline of one download (GET /view, retries included). */
+export interface TransportLimits extends Limits {
+  readonly downloadMs: number;
+}
+
 const MAX_REDIRECTS = 5;
+/** Of an error answer only a snippet is shown: the rest is never read. */
+const ERROR_BODY_BYTES = 64 * 1024;
 
 export class Transport {
   readonly endpoint: Endpoint;
+  readonly limits: TransportLimits;
+  readonly #requestMs: number;
 
   constructor(
     readonly server: ServerOptions,
-    private readonly requestMs: number,
+    requestMs: number,
+    limits: Partial<TransportLimits> = {},
   ) {
     this.endpoint = endpointOf(server);
+    this.#requestMs = requestMs;
+    this.limits = {
+      imageBytes: limits.imageBytes ?? DEFAULT_LIMITS.imageBytes,
+      jsonBytes: limits.jsonBytes ?? DEFAULT_LIMITS.jsonBytes,
+      downloadMs: limits.downloadMs ?? DEFAULT_TIMEOUTS.download,
+    };
   }
 
   get label(): string {
     return this.endpoint.label;
+  }
+
+  /** The total deadline of one request and its whole answer. */
+  get requestMs(): number {
+    return this.#requestMs;
   }
 
   /** A request whose JSON answer is checked against `schema`; `accept` lists the statuses that carry it. */
@@ -58,22 +82,31 @@ export class Transport {
   }
 
   /**
-   * A streamed answer (GET /view). The returned deadline is a silence budget: touch it on
-   * every chunk and dispose it when done; it aborts the body if the server stalls.
+   * A streamed answer (GET /view): resolves once a 200 has arrived, with the response whose
+   * body the caller reads (within its own cap). The returned deadline is total, from the
+   * request to the last byte (`timeoutMs`, default the download budget): dispose it when done.
    */
-  async stream(route: string, options: RequestOptions): Promise<{ response: Response; idle: Deadline }> {
-    const idle = deadline(options.signal, options.timeoutMs ?? this.requestMs);
+  async stream(route: string, options: RequestOptions): Promise<{ response: Response; budget: Deadline }> {
+    const budget = deadline(options.signal, options.timeoutMs ?? this.limits.downloadMs);
     try {
-      const response = await this.#fetch('GET', route, options, idle);
+      const response = await this.#fetch('GET', route, options, budget);
       if (response.status !== 200) {
-        const text = await response.text().catch(() => '');
+        const text = await readTextPrefix(response, ERROR_BODY_BYTES).catch(() => '');
         throw this.statusError('GET', route, response.status, text);
       }
-      return { response, idle };
+      return { response, budget };
     } catch (error) {
-      idle.dispose();
-      throw this.#mapAbort(error, 'GET', route, options.signal, idle);
+      budget.dispose();
+      throw this.#mapAbort(error, 'GET', route, options.signal, budget);
     }
+  }
+
+  /** The error for an answer longer than its cap: names the server, the route and the setting to raise. */
+  tooLarge(method: Method, route: string, error: BodyTooLarge, setting: string, what = 'an answer'): ComicError {
+    const declared = error.declared !== null && error.declared > error.limit ? ` (it declared ${formatBytes(error.declared)})` : '';
+    return new ComicError('SERVER_PROTOCOL', `server ${this.label} answered ${method} ${apiRoute(route)} with ${what} larger than ${formatBytes(error.limit)}${declared}; it was not read further`, {
+      hint: `a ComfyUI server does not send that much; if this one really does, raise ${setting} in comic.config.yaml`,
+    });
   }
 
   parse<S extends z.ZodType>(method: Method, route: string, schema: S, text: string, contentType: string | null = null): z.output<S> {
@@ -105,10 +138,16 @@ export class Transport {
   }
 
   async #text(method: Method, route: string, options: RequestOptions): Promise<{ response: Response; status: number; text: string }> {
-    const budget = deadline(options.signal, options.timeoutMs ?? this.requestMs);
+    const budget = deadline(options.signal, options.timeoutMs ?? this.#requestMs);
     try {
       const response = await this.#fetch(method, route, options, budget);
-      const text = await response.text();
+      let text: string;
+      try {
+        text = await readTextCapped(response, this.limits.jsonBytes);
+      } catch (error) {
+        if (!(error instanceof BodyTooLarge)) throw error;
+        throw this.tooLarge(method, route, error, 'limits.jsonBytes');
+      }
       return { response, status: response.status, text };
     } catch (error) {
       throw this.#mapAbort(error, method, route, options.signal, budget);

@@ -32,8 +32,10 @@ export interface ServerOptions {
 export interface Timeouts {
   /** One connection attempt: HTTP check plus WebSocket handshake. */
   readonly connect: number;
-  /** One HTTP request until its body is read (downloads: silence between chunks). */
+  /** One HTTP request until its whole answer is read (a total deadline, never restarted by bytes). */
   readonly request: number;
+  /** One output download (GET /view), retries included, from the request to the last byte. */
+  readonly download: number;
   /** A prompt waiting in the server queue with no sign of the queue moving. */
   readonly queue: number;
   /** From execution_start to the first node event (model loads happen here). */
@@ -57,6 +59,7 @@ export interface Timeouts {
 export const DEFAULT_TIMEOUTS: Timeouts = {
   connect: 30_000,
   request: 120_000,
+  download: 120_000,
   queue: 30 * 60_000,
   start: 10 * 60_000,
   nodeSilence: 10 * 60_000,
@@ -65,6 +68,19 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
   ping: 20_000,
   pong: 10_000,
   cancel: 15_000,
+};
+
+/** Byte caps on what a server may send us; a longer answer is cut off with a clear error. */
+export interface Limits {
+  /** One output file from GET /view (and one image from the SD API). */
+  readonly imageBytes: number;
+  /** One JSON answer (/object_info, /history, …), read as a stream that stops at the cap. */
+  readonly jsonBytes: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  imageBytes: 256 * 1024 * 1024,
+  jsonBytes: 64 * 1024 * 1024,
 };
 
 /** `/free` policy (same shape as config's FreeMemoryPolicy). */

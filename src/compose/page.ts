@@ -5,7 +5,7 @@
 import { ComicError } from '../errors.js';
 import type { ComicMeta, Page } from '../script/model.js';
 import { fitPanel, type FitOptions, type FittedImage } from './fit.js';
-import { letterPage } from './lettering/index.js';
+import { type LetteredBox, letterPage, type LocatePath } from './lettering/index.js';
 import { letteringMetrics } from './lettering/metrics.js';
 import { inset } from './lettering/place.js';
 import { encodeRgbPng } from './png.js';
@@ -21,6 +21,16 @@ export interface ComposePageInput {
   readonly comicMeta: Pick<ComicMeta, 'direction' | 'language' | 'format'>;
   /** How each panel fills its box; default cover, centred. */
   readonly fit?: (panelId: string) => FitOptions;
+  /**
+   * The script's file:line:column of a path (`Comic.locate`), for the lettering's warnings;
+   * without it they name the path (`pages[0].panels[1].dialogue[2]`).
+   */
+  readonly locate?: LocatePath;
+}
+
+/** A composed page whose lettering boxes also say what they letter. */
+export interface DetailedPage extends ComposedPage {
+  readonly lettering: readonly LetteredBox[];
 }
 
 const DEFAULT_FIT: FitOptions = { mode: 'cover' };
@@ -37,7 +47,7 @@ export async function composePage(input: ComposePageInput): Promise<Buffer> {
  * other; they overlap: a strip of rows is compressed as soon as everything painted over it
  * is down, while lower panels are still being fitted.
  */
-export async function composePageDetailed(input: ComposePageInput): Promise<ComposedPage> {
+export async function composePageDetailed(input: ComposePageInput): Promise<DetailedPage> {
   const { page, layout, comicMeta } = input;
   const canvas = whiteCanvas(layout.canvas.width, layout.canvas.height);
   const border = awaitedLater(cssColour(layout.border.color));
@@ -56,7 +66,7 @@ export async function composePageDetailed(input: ComposePageInput): Promise<Comp
     );
   });
 
-  const lettering = letterPage(page, layout, comicMeta, input.style);
+  const lettering = letterPage(page, layout, comicMeta, input.style, input.locate);
   const stroke = letteringMetrics(input.style?.lettering, comicMeta.format.dpi, comicMeta.language).line;
   const tiles: Painted[] = [];
   for (const item of lettering.items) {

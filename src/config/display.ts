@@ -4,6 +4,7 @@
  */
 import { ComicError } from '../errors.js';
 import { formatDuration } from './duration.js';
+import { formatByteSize } from './size.js';
 import { suggestionSuffix } from './suggest.js';
 import { SETTING_KEYS, type ResolvedConfig, type SettingKey, type ValueSource } from './types.js';
 
@@ -43,6 +44,10 @@ const GETTERS: Record<SettingKey, (config: ResolvedConfig) => unknown> = {
   'timeouts.start': (c) => c.timeouts.start,
   'timeouts.nodeSilence': (c) => c.timeouts.nodeSilence,
   'timeouts.reconnect': (c) => c.timeouts.reconnect,
+  'timeouts.request': (c) => c.timeouts.request,
+  'timeouts.download': (c) => c.timeouts.download,
+  'limits.imageBytes': (c) => c.limits.imageBytes,
+  'limits.jsonBytes': (c) => c.limits.jsonBytes,
   exports: (c) => c.exports,
   'comfyui.launch': (c) => c.comfyui.launch,
   'serve.apiKeys': (c) => c.serve.apiKeys,
@@ -58,11 +63,13 @@ export function settingRows(config: ResolvedConfig): SettingRow[] {
 }
 
 const isDuration = (key: SettingKey) => key.startsWith('timeouts.');
+const isSize = (key: SettingKey) => key.startsWith('limits.');
 
 /** A value on one line: strings bare, durations as "10s", the rest as compact JSON. */
 export function formatValue(key: SettingKey, value: JsonValue): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && isDuration(key)) return formatDuration(value);
+  if (typeof value === 'number' && isSize(key)) return formatByteSize(value);
   return JSON.stringify(value);
 }
 
@@ -109,7 +116,7 @@ export function lookupSetting(config: ResolvedConfig, key: string): LookedUp {
     if (value !== undefined) return { key, value, sources: { [owner.key]: owner.source } };
   }
 
-  const known = [...SETTING_KEYS, 'timeouts', 'serve', 'comfyui'];
+  const known = [...SETTING_KEYS, 'timeouts', 'limits', 'serve', 'comfyui'];
   throw new ComicError('USAGE', `unknown setting "${key}"${suggestionSuffix(key, known)}`, {
     hint: `settings: ${known.join(', ')} (and paths inside them, e.g. fallback.url, servers.0.url)`,
   });

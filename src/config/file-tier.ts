@@ -46,6 +46,10 @@ export function fileTier(loaded: LoadedConfigFile, kind: 'project' | 'user', env
   set('timeouts.start', config.timeouts?.start);
   set('timeouts.nodeSilence', config.timeouts?.nodeSilence);
   set('timeouts.reconnect', config.timeouts?.reconnect);
+  set('timeouts.request', config.timeouts?.request);
+  set('timeouts.download', config.timeouts?.download);
+  set('limits.imageBytes', config.limits?.imageBytes);
+  set('limits.jsonBytes', config.limits?.jsonBytes);
   set('exports', config.exports);
   const launch = config.comfyui?.launch;
   set(

@@ -35,6 +35,10 @@ export interface SettingValues {
   'timeouts.start': number;
   'timeouts.nodeSilence': number;
   'timeouts.reconnect': number;
+  'timeouts.request': number;
+  'timeouts.download': number;
+  'limits.imageBytes': number;
+  'limits.jsonBytes': number;
   exports: readonly ExportKind[];
   'comfyui.launch': LaunchConfig | null;
   'serve.apiKeys': readonly Secret[];
@@ -79,6 +83,12 @@ export function defaultValues(baseDir: string, serverAuth: ServerAuth): SettingV
     // Long enough for a dropped connection or a proxy restart, short enough that a server
     // that is really gone hands its jobs to the fallback soon.
     'timeouts.reconnect': 10_000,
+    // Total deadlines (a server that drips a byte at a time cannot hold a job) and byte caps
+    // (a hostile or broken server cannot fill memory or disk): the ComfyUI client's defaults.
+    'timeouts.request': 120_000,
+    'timeouts.download': 120_000,
+    'limits.imageBytes': 256 * 1024 * 1024,
+    'limits.jsonBytes': 64 * 1024 * 1024,
     exports: ['png', 'pdf', 'cbz'],
     'comfyui.launch': null,
     'serve.apiKeys': [],
@@ -115,7 +125,10 @@ export function mergeTiers(
       start: v['timeouts.start'],
       nodeSilence: v['timeouts.nodeSilence'],
       reconnect: v['timeouts.reconnect'],
+      request: v['timeouts.request'],
+      download: v['timeouts.download'],
     },
+    limits: { imageBytes: v['limits.imageBytes'], jsonBytes: v['limits.jsonBytes'] },
     exports: v.exports,
     comfyui: { launch: v['comfyui.launch'] },
     serve: { apiKeys: v['serve.apiKeys'], port: v['serve.port'], host: v['serve.host'] },

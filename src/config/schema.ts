@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { parseByteSize } from './size.js';
 import { Secret } from './secret.js';
 import { parseServerUrl, type ParsedServerUrl } from './urls.js';
 import { BACKENDS, EXPORT_KINDS, type FallbackAuth, type FreeMemoryPolicy, type ServerAuth, type ServerConfig } from './types.js';
@@ -35,6 +36,17 @@ export const durationSchema = z.union([z.number(), z.string()]).transform((value
   ctx.issues.push({
     code: 'custom',
     message: 'expected a duration: milliseconds (a positive whole number) or a string such as "30s", "5m", "1h"',
+    input: value,
+  });
+  return z.NEVER;
+});
+
+export const byteSizeSchema = z.union([z.number(), z.string()]).transform((value, ctx): number => {
+  const bytes = parseByteSize(value);
+  if (bytes !== null) return bytes;
+  ctx.issues.push({
+    code: 'custom',
+    message: 'expected a size: bytes (a positive whole number) or a string such as "512KiB", "64MiB", "1GB"',
     input: value,
   });
   return z.NEVER;
@@ -174,6 +186,14 @@ export const fileConfigSchema = z.strictObject({
       start: durationSchema.optional(),
       nodeSilence: durationSchema.optional(),
       reconnect: durationSchema.optional(),
+      request: durationSchema.optional(),
+      download: durationSchema.optional(),
+    })
+    .optional(),
+  limits: z
+    .strictObject({
+      imageBytes: byteSizeSchema.optional(),
+      jsonBytes: byteSizeSchema.optional(),
     })
     .optional(),
   exports: exportsSchema.optional(),

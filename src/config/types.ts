@@ -61,6 +61,22 @@ export interface Timeouts {
    * down: its jobs then move to another server, the fallback, or fail with NO_BACKEND.
    */
   readonly reconnect: number;
+  /**
+   * One HTTP request to a server, from sending it to the last byte of its answer (a total
+   * deadline, never restarted by a byte). ComfyUI's /object_info gets at least 5 minutes; an
+   * SD API render waits as long as it renders, then its answer gets `download`.
+   */
+  readonly request: number;
+  /** One output download (ComfyUI's /view, retries included), from the request to the last byte. */
+  readonly download: number;
+}
+
+/** Byte caps on what a server may send; a longer answer is cut off with an error. */
+export interface Limits {
+  /** One output image (a /view download, an image from the SD API). */
+  readonly imageBytes: number;
+  /** One JSON answer (/object_info, /history, …). */
+  readonly jsonBytes: number;
 }
 
 /** How to start a local ComfyUI when it is not up (issue 6). */
@@ -93,6 +109,10 @@ export const SETTING_KEYS = [
   'timeouts.start',
   'timeouts.nodeSilence',
   'timeouts.reconnect',
+  'timeouts.request',
+  'timeouts.download',
+  'limits.imageBytes',
+  'limits.jsonBytes',
   'exports',
   'comfyui.launch',
   'serve.apiKeys',
@@ -123,6 +143,7 @@ export interface ResolvedConfig {
   readonly backend: BackendKind;
   readonly freeMemory: FreeMemoryPolicy;
   readonly timeouts: Timeouts;
+  readonly limits: Limits;
   readonly exports: readonly ExportKind[];
   readonly comfyui: { readonly launch: LaunchConfig | null };
   readonly serve: ServeConfig;

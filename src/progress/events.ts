@@ -12,7 +12,8 @@ export const EVENT_SCHEMA = 'comic.event/1';
 /**
  * What became of a job of the plan, as report.json records it (docs/events.md): made in
  * this run, served from the cache, failed, skipped because a job it needs did not finish,
- * cut short by a cancel while it ran, or never started (cancelled first, or no backend).
+ * cut short by a cancel while it was queued or running, or never started (cancelled first,
+ * or no backend).
  */
 export type JobStatus = 'done' | 'cached' | 'failed' | 'skipped' | 'cancelled' | 'not-run';
 
@@ -55,7 +56,7 @@ export interface RunSummary {
   readonly cached: number;
   readonly failed: number;
   readonly skipped: number;
-  /** Jobs that were running when the run was cancelled. */
+  /** Jobs that were queued or running when the run was cancelled (a rerun does them). */
   readonly cancelled: number;
   /** Jobs that never started: the run was cancelled or found no backend first. */
   readonly notRun: number;

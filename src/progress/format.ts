@@ -1,7 +1,8 @@
 /**
  * Words and numbers the human renderers (plain lines and the dashboard) share, so both say
- * the same thing the same way.
+ * the same thing the same way; the run report and the summary's `next` use the same words.
  */
+import type { ErrorCode } from '../errors.js';
 import type { FallbackSwitch, RunSummary } from './events.js';
 
 /** `850ms`, `7.1s`, `3m12s`, `2h05m`. */
@@ -71,7 +72,7 @@ export const NO_BACKEND_HINT = 'start a ComfyUI server (or pass --server URL), o
  */
 export function nextStep(
   outcome: Pick<RunSummary, 'exitCode' | 'failed' | 'skipped'>,
-  stoppedBy: { readonly code: string; readonly hint?: string | undefined } | null,
+  stoppedBy: { readonly code: ErrorCode; readonly hint?: string | undefined } | null,
 ): string | null {
   if (outcome.exitCode === 130 || stoppedBy?.code === 'CANCELLED') return RESUME_HINT;
   if (stoppedBy !== null) return `${stoppedBy.hint ?? (stoppedBy.code === 'NO_BACKEND' ? NO_BACKEND_HINT : 'fix what stopped the run')}; then run the same command again`;

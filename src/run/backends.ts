@@ -28,7 +28,7 @@ export function createBackend(config: ResolvedConfig, bus: EventBus): Backend {
     case 'comfyui': {
       const comfy = new ComfyBackend({
         servers: config.servers,
-        pool: { timeouts: config.timeouts, freeMemory: config.freeMemory },
+        pool: { timeouts: config.timeouts, freeMemory: config.freeMemory, limits: config.limits },
         // Facts about servers rather than one image: up/down and VRAM readings.
         onEvent: (event) => {
           if (event.type === 'server' || event.type === 'vram') bus.emit(event);
@@ -41,7 +41,11 @@ export function createBackend(config: ResolvedConfig, bus: EventBus): Backend {
 }
 
 function sdApi(config: ResolvedConfig): SdApiBackend {
-  return new SdApiBackend({ server: sdApiServer(config.fallback!) });
+  const { limits, timeouts } = config;
+  return new SdApiBackend({
+    server: sdApiServer(config.fallback!),
+    client: { imageBytes: limits.imageBytes, jsonBytes: limits.jsonBytes, requestMs: timeouts.request, downloadMs: timeouts.download },
+  });
 }
 
 /** The SD API client's view of the configured fallback (credentials revealed only here, where they are sent). */

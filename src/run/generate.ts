@@ -6,7 +6,6 @@
  * this one stopped. Pages are composed from cached panels; exports are made from pages.
  * Whatever happens, the report lists every job of the plan, with every warning of the run.
  */
-import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { composePageDetailed } from '../compose/page.js';
@@ -78,6 +77,8 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const runs: ScriptRun[] = [];
   const nodes: RunNode[] = [];
   const hashFile = fileHasher();
+  // What failed or killed runs left in the cache's staging folder (never a live run's files).
+  await options.cache.sweepStaging();
   for (const script of options.scripts) {
     const name = slugify(script.path.replace(/^.*[\\/]/, '').replace(/\.ya?ml$/i, ''));
     const outDir = many ? join(options.outDir, name) : options.outDir;
@@ -236,9 +237,14 @@ async function renderImage(eventId: string, job: ImageJob, run: ScriptRun, optio
       inputs,
       shot: shotFor(job, run.script.comic),
       outputPath: staging,
+      // A killed run's prompts may still be queued or running there: taken over, not sent twice.
+      prior: run.manifest.sent(job.id, job.key),
     },
-    { signal, onEvent },
-  );
+    { signal, onEvent, onSubmit: (sent) => run.manifest.recordSent({ job: job.id, key: job.key, sent, at: new Date().toISOString() }) },
+  ).catch(async (error: unknown) => {
+    await cache.discard(staging); // a failed render (a refused download, a broken image) leaves no staging file
+    throw error;
+  });
   const meta: CacheMeta = {
     key: job.key,
     jobId: job.id,
@@ -262,8 +268,11 @@ async function renderImage(eventId: string, job: ImageJob, run: ScriptRun, optio
 
 /** Serves a job from the cache into the output folder; false when it is not cached. */
 async function fromCache(eventId: string, job: ImageJob | PageJob, output: string, run: ScriptRun, options: GenerateOptions): Promise<boolean> {
-  const entry = await options.cache.get(job.key);
-  if (!entry) return false;
+  // An entry whose image no longer decodes is dropped (and rendered again), with a warning that says why.
+  const found = await options.cache.lookup(job.key);
+  if (found.kind === 'broken') options.bus.emit({ type: 'warning', job: eventId, message: found.reason });
+  if (found.kind !== 'hit') return false;
+  const entry = found.entry;
   if (!run.manifest.finished(job.id, job.key) || !(await exists(output))) await copyFileAtomic(entry.image, output);
   if (job.kind === 'page') run.lettering.set(job.id, lettering(entry.meta));
   await record(run, job, 'cached', output, entry.meta);
@@ -385,7 +394,7 @@ function unfinishedRecord(job: Job, status: 'cancelled' | 'not-run', stopped: Co
   const cancelled = stopped === null || stopped.code === 'CANCELLED';
   const reason = cancelled
     ? status === 'cancelled'
-      ? 'the run was cancelled while it ran; a rerun does it again'
+      ? 'the run was cancelled while it was queued or running; a rerun does it'
       : 'the run was cancelled before it started'
     : stopped.message;
   return { ...emptyRecord(job), status, reason, error: { code: stopped?.code ?? 'CANCELLED', message: cancelled ? 'the run was cancelled' : stopped.message } };
@@ -538,7 +547,7 @@ function forward(job: string, event: RenderEvent, backend: BackendName, bus: Eve
 
 /** Unique per write: two runs sharing one cache (generate beside serve) never share a staging file. */
 function stagingPath(cache: RenderCache, key: string): string {
-  return join(cache.dir, 'staging', `${key}.${process.pid}.${randomBytes(4).toString('hex')}.png`);
+  return cache.stagingPath(key);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -6,10 +6,14 @@
  * machine itself going down, and costs more than the rest of a cached job; bench/generate.) A rerun reads it back: a job whose content key is recorded, and whose
  * output file still exists, is not done again. A torn last line (the process died
  * mid-append) is ignored.
+ *
+ * Prompts are recorded too, before they are sent (a `sent` line: job, key, server, prompt
+ * id), so a rerun after a crash takes over the prompts the dead run left queued or running
+ * on a server instead of rendering them a second time.
  */
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { BackendName } from '../backends/types.js';
+import type { BackendName, SentPrompt } from '../backends/types.js';
 
 export interface ManifestEntry {
   readonly job: string;
@@ -21,8 +25,18 @@ export interface ManifestEntry {
   readonly at: string;
 }
 
+/** A prompt handed to a server for a job, written before it is sent. */
+export interface SentEntry {
+  readonly job: string;
+  readonly key: string;
+  readonly sent: SentPrompt;
+  readonly at: string;
+}
+
 export class RunManifest {
   readonly #entries = new Map<string, ManifestEntry>();
+  /** Per job: its key and the prompts sent for it under that key, oldest first. */
+  readonly #sent = new Map<string, { key: string; prompts: SentPrompt[] }>();
   #file: Promise<FileHandle> | null = null;
   /** Appends are chained so lines never interleave. */
   #tail: Promise<void> = Promise.resolve();
@@ -40,8 +54,10 @@ export class RunManifest {
     for (const line of text.split('\n')) {
       if (!line.trim()) continue;
       try {
-        const entry = JSON.parse(line) as ManifestEntry;
-        if (typeof entry.job === 'string' && typeof entry.key === 'string') manifest.#entries.set(entry.job, entry);
+        const entry = JSON.parse(line) as ManifestEntry | SentEntry;
+        if (typeof entry.job !== 'string' || typeof entry.key !== 'string') continue;
+        if ('sent' in entry) manifest.#noteSent(entry);
+        else manifest.#entries.set(entry.job, entry);
       } catch {
         // a torn line from a crash mid-append: that job simply is not recorded
       }
@@ -55,8 +71,32 @@ export class RunManifest {
     return entry && entry.key === key ? entry : null;
   }
 
+  /** Prompts sent for this job under this key by earlier runs (none once it finished). */
+  sent(job: string, key: string): readonly SentPrompt[] {
+    const sent = this.#sent.get(job);
+    return sent && sent.key === key && this.finished(job, key) === null ? sent.prompts : [];
+  }
+
+  /** Records a prompt before it is sent: resolves once the line is with the kernel. */
+  recordSent(entry: SentEntry): Promise<void> {
+    this.#noteSent(entry);
+    return this.#append(entry);
+  }
+
+  #noteSent(entry: SentEntry): void {
+    const { server, promptId } = entry.sent ?? {};
+    if (typeof server !== 'string' || typeof promptId !== 'string') return;
+    const known = this.#sent.get(entry.job);
+    if (known?.key === entry.key) known.prompts.push({ server, promptId });
+    else this.#sent.set(entry.job, { key: entry.key, prompts: [{ server, promptId }] });
+  }
+
   record(entry: ManifestEntry): Promise<void> {
     this.#entries.set(entry.job, entry);
+    return this.#append(entry);
+  }
+
+  #append(entry: ManifestEntry | SentEntry): Promise<void> {
     const line = `${JSON.stringify(entry)}\n`;
     const write = this.#tail.then(async () => {
       this.#file ??= mkdir(dirname(this.path), { recursive: true }).then(() => open(this.path, 'a'));

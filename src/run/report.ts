@@ -126,7 +126,7 @@ export function reportMarkdown(report: RunReport): string {
   const problems = report.jobs.filter((j) => j.status !== 'done' && j.status !== 'cached');
   if (problems.length) {
     lines.push('', '## Not done', '', '| job | status | why |', '|---|---|---|');
-    for (const job of problems) lines.push(`| ${job.id} | ${job.status} | ${escapeCell(why(job))} |`);
+    for (const job of problems) lines.push(`| ${job.id} | ${job.status} | ${escapeCell(why(job, report.stopped))} |`);
   }
   if (report.warnings.length) {
     lines.push('', '## Warnings', '');
@@ -145,11 +145,13 @@ export function reportMarkdown(report: RunReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-function why(job: JobRecord): string {
+function why(job: JobRecord, stopped: RunReport['stopped']): string {
   if (job.status === 'failed' && job.error) return `${job.error.code}: ${job.error.message}`;
+  // The run's own stop is said once, at the top; report.json has it on every job.
+  if (job.status === 'not-run' && stopped && stopped.code !== 'CANCELLED' && job.error?.code === stopped.code) return `${stopped.code} (see above)`;
   return job.reason ?? (job.error ? `${job.error.code}: ${job.error.message}` : '');
 }
 
 function escapeCell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return oneLine(text).replace(/\|/g, '\\|');
 }

@@ -5,6 +5,7 @@
  * tag our request with `force_task_id` and only trust progress whose `current_task` is ours.
  */
 import { ComicError } from '../errors.js';
+import { BodyTooLarge, formatBytes, readTextCapped } from '../util/bounded-body.js';
 
 export type SdApiAuth = { readonly kind: 'basic'; readonly user: string; readonly password: string } | { readonly kind: 'bearer'; readonly token: string } | null;
 
@@ -41,8 +42,42 @@ export interface SdModel {
   readonly filename: string;
 }
 
+/**
+ * Byte caps and total deadlines on what the server sends (the ComfyUI client's defaults).
+ * A generation request stays open while the image renders, so its wait for the answer is
+ * bounded only by the caller's signal; once the answer starts, its body must be in within
+ * `downloadMs`. Every other request, answer included, gets `requestMs`.
+ */
+export interface SdApiClientOptions {
+  /** One decoded image. */
+  readonly imageBytes?: number;
+  /** One JSON answer; a generation answer (images in base64) may be 2 × imageBytes larger. */
+  readonly jsonBytes?: number;
+  readonly requestMs?: number;
+  readonly downloadMs?: number;
+}
+
+const DEFAULTS: Required<SdApiClientOptions> = {
+  imageBytes: 256 * 1024 * 1024,
+  jsonBytes: 64 * 1024 * 1024,
+  requestMs: 120_000,
+  downloadMs: 120_000,
+};
+
 export class SdApiClient {
-  constructor(readonly server: SdApiServer) {}
+  readonly #options: Required<SdApiClientOptions>;
+
+  constructor(
+    readonly server: SdApiServer,
+    options: SdApiClientOptions = {},
+  ) {
+    this.#options = {
+      imageBytes: options.imageBytes ?? DEFAULTS.imageBytes,
+      jsonBytes: options.jsonBytes ?? DEFAULTS.jsonBytes,
+      requestMs: options.requestMs ?? DEFAULTS.requestMs,
+      downloadMs: options.downloadMs ?? DEFAULTS.downloadMs,
+    };
+  }
 
   txt2img(body: Record<string, unknown>, signal: AbortSignal): Promise<SdGenerationResponse> {
     return this.#generate('/sdapi/v1/txt2img', body, signal);
@@ -81,9 +116,16 @@ export class SdApiClient {
   }
 
   async #generate(route: string, body: Record<string, unknown>, signal: AbortSignal): Promise<SdGenerationResponse> {
-    const raw = (await this.#json('POST', route, body, signal)) as { images?: unknown; info?: unknown };
+    const raw = (await this.#json('POST', route, body, signal, true)) as { images?: unknown; info?: unknown };
     if (!Array.isArray(raw.images) || !raw.images.every((i) => typeof i === 'string')) {
       throw this.#protocol(route, 'the response has no `images` list of base64 strings');
+    }
+    // base64: 4 characters per 3 bytes.
+    const oversized = (raw.images as string[]).find((i) => Math.floor((i.length * 3) / 4) > this.#options.imageBytes);
+    if (oversized !== undefined) {
+      throw new ComicError('SERVER_PROTOCOL', `Stable Diffusion API at ${this.server.url} answered POST ${route} with an image larger than ${formatBytes(this.#options.imageBytes)}`, {
+        hint: 'raise limits.imageBytes in comic.config.yaml if this server really makes images that large',
+      });
     }
     let info: SdInfo = {};
     if (typeof raw.info === 'string') {
@@ -96,7 +138,7 @@ export class SdApiClient {
     return { images: raw.images as string[], info };
   }
 
-  async #json(method: 'GET' | 'POST', route: string, body: unknown, signal: AbortSignal): Promise<unknown> {
+  async #json(method: 'GET' | 'POST', route: string, body: unknown, signal: AbortSignal, generation = false): Promise<unknown> {
     // Relative to the base URL, so a server mounted under a path prefix keeps its prefix.
     const url = new URL(route.replace(/^\//, ''), withSlash(this.server.url));
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -107,42 +149,106 @@ export class SdApiClient {
     } else if (this.server.auth?.kind === 'bearer') {
       headers.authorization = `Bearer ${this.server.auth.token}`;
     }
-    let response: Response;
+    const { requestMs, downloadMs, jsonBytes, imageBytes } = this.#options;
+    // A total deadline (never restarted by a byte): for the whole request, or, for a render, from its first byte of answer.
+    const timer = new Deadline(signal, generation ? null : requestMs);
     try {
-      response = await fetch(url, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal,
-        redirect: 'error', // never replay credentials to wherever a redirect points
-      });
-    } catch (error) {
-      if (signal.aborted) throw signal.reason ?? error;
-      throw new ComicError('SERVER_UNREACHABLE', `Stable Diffusion API at ${this.server.url} did not answer ${method} ${route}: ${causeText(error)}`, {
-        hint: 'is the server running with --api (or --nowebui)?',
-        cause: error,
-      });
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: timer.signal,
+          redirect: 'error', // never replay credentials to wherever a redirect points
+        });
+      } catch (error) {
+        if (signal.aborted) throw signal.reason ?? error;
+        if (timer.expired) throw this.#late(method, route, timer.ms);
+        throw new ComicError('SERVER_UNREACHABLE', `Stable Diffusion API at ${this.server.url} did not answer ${method} ${route}: ${causeText(error)}`, {
+          hint: 'is the server running with --api (or --nowebui)?',
+          cause: error,
+        });
+      }
+      if (generation) timer.arm(downloadMs);
+      let text: string;
+      try {
+        text = await readTextCapped(response, generation ? jsonBytes + 2 * imageBytes : jsonBytes);
+      } catch (error) {
+        if (signal.aborted) throw signal.reason ?? error;
+        if (timer.expired) throw this.#late(method, route, timer.ms);
+        if (error instanceof BodyTooLarge) {
+          throw new ComicError('SERVER_PROTOCOL', `Stable Diffusion API at ${this.server.url} answered ${method} ${route} with more than ${formatBytes(error.limit)}; it was not read further`, {
+            hint: `raise limits.${generation ? 'imageBytes' : 'jsonBytes'} in comic.config.yaml if this server really sends that much`,
+          });
+        }
+        throw new ComicError('SERVER_UNREACHABLE', `Stable Diffusion API at ${this.server.url}: the answer to ${method} ${route} broke off (${causeText(error)})`, { cause: error });
+      }
+      if (response.status === 401 || response.status === 403) {
+        throw new ComicError('SERVER_AUTH', `Stable Diffusion API at ${this.server.url} rejected our credentials (HTTP ${response.status})`, {
+          hint: 'set fallback.auth in comic.config.yaml to the --api-auth user and password',
+        });
+      }
+      if (!response.ok) {
+        const detail = errorDetail(text);
+        const code = response.status >= 500 ? 'SERVER_UNREACHABLE' : 'JOB_FAILED';
+        throw new ComicError(code, `Stable Diffusion API at ${this.server.url}: ${method} ${route} failed with HTTP ${response.status}${detail ? `: ${detail}` : ''}`);
+      }
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw this.#protocol(route, 'the body is not valid JSON');
+      }
+    } finally {
+      timer.dispose();
     }
-    const text = await response.text();
-    if (response.status === 401 || response.status === 403) {
-      throw new ComicError('SERVER_AUTH', `Stable Diffusion API at ${this.server.url} rejected our credentials (HTTP ${response.status})`, {
-        hint: 'set fallback.auth in comic.config.yaml to the --api-auth user and password',
-      });
-    }
-    if (!response.ok) {
-      const detail = errorDetail(text);
-      const code = response.status >= 500 ? 'SERVER_UNREACHABLE' : 'JOB_FAILED';
-      throw new ComicError(code, `Stable Diffusion API at ${this.server.url}: ${method} ${route} failed with HTTP ${response.status}${detail ? `: ${detail}` : ''}`);
-    }
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw this.#protocol(route, 'the body is not valid JSON');
-    }
+  }
+
+  #late(method: string, route: string, ms: number): ComicError {
+    return new ComicError('SERVER_UNREACHABLE', `Stable Diffusion API at ${this.server.url} did not answer ${method} ${route} in time (${Math.round(ms / 1000)} s)`, {
+      hint: 'the server may be overloaded or stuck; timeouts.request and timeouts.download in comic.config.yaml set how long we wait',
+    });
   }
 
   #protocol(route: string, what: string): ComicError {
     return new ComicError('SERVER_PROTOCOL', `Stable Diffusion API at ${this.server.url} answered ${route} with something unexpected: ${what}`);
+  }
+}
+
+/** A total deadline under the caller's signal, armed now or later (`arm`); always disposed. */
+class Deadline {
+  readonly #controller = new AbortController();
+  readonly #onAbort = (): void => this.#controller.abort(this.parent.reason);
+  #timer: NodeJS.Timeout | undefined;
+  expired = false;
+  ms = 0;
+
+  constructor(
+    private readonly parent: AbortSignal,
+    ms: number | null,
+  ) {
+    if (parent.aborted) this.#controller.abort(parent.reason);
+    else parent.addEventListener('abort', this.#onAbort, { once: true });
+    if (ms !== null) this.arm(ms);
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  arm(ms: number): void {
+    if (this.#controller.signal.aborted) return;
+    this.ms = ms;
+    this.#timer = setTimeout(() => {
+      this.expired = true;
+      this.#controller.abort(new Error(`no answer within ${ms} ms`));
+    }, ms);
+    this.#timer.unref();
+  }
+
+  dispose(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.parent.removeEventListener('abort', this.#onAbort);
   }
 }
 

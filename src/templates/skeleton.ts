@@ -68,8 +68,12 @@ export function manifestSkeleton(workflow: ApiWorkflow, options: { id: string; s
     const value = workflow[id]?.inputs[input];
     return value === undefined || isLink(value) ? undefined : value;
   };
-  const add = (name: string, spec: ParamSpec, why: string): void => {
-    if (spec.inject.some((t) => covered.has(`${t.node}\u0000${t.input}`)) || Object.hasOwn(params, name)) return;
+  const add = (name: string, given: ParamSpec, why: string): void => {
+    let spec = given;
+    // What an App-mode parameter already sets is not guessed again under another name.
+    const inject = spec.inject.filter((t) => !covered.has(`${t.node}\u0000${t.input}`));
+    if (inject.length === 0 || Object.hasOwn(params, name)) return;
+    if (inject.length < spec.inject.length) spec = { ...spec, inject } as ParamSpec;
     params[name] = spec;
     for (const t of spec.inject) covered.add(`${t.node}\u0000${t.input}`);
     notes.push(`${name}: ${why}`);
@@ -104,13 +108,14 @@ export function manifestSkeleton(workflow: ApiWorkflow, options: { id: string; s
       notes.push(`${name}: no text encoder feeds the sampler's ${input} input; add the parameter by hand`);
       continue;
     }
-    const text = literal(encoder, 'text');
+    const field = promptField(workflow, encoder);
+    const text = literal(encoder, field);
     add(
       name,
       {
         type: 'string',
         description: name === 'positive' ? 'What to draw.' : 'What to avoid.',
-        inject: [{ node: ref(encoder), input: 'text' }],
+        inject: [{ node: ref(encoder), input: field }],
         ...(name === 'negative' && typeof text === 'string' ? { default: text } : {}),
       },
       `the text of ${label(encoder)}, which feeds the sampler's ${input} input`,
@@ -206,7 +211,8 @@ function promptEncoder(workflow: ApiWorkflow, link: unknown, depth = 0): string 
   if (!isLink(link) || depth > 4) return undefined;
   const node = workflow[link[0]];
   if (!node) return undefined;
-  if (node.class_type.startsWith('CLIPTextEncode') && typeof node.inputs.text === 'string') return link[0];
+  // CLIPTextEncode and the model-specific encoders (TextEncodeQwenImageEditPlus, …), by their text input.
+  if (/TextEncode/.test(node.class_type) && (typeof node.inputs.text === 'string' || typeof node.inputs.prompt === 'string')) return link[0];
   for (const input of ['conditioning', 'conditioning_to', 'conditioning_1', 'positive', 'negative']) {
     const found = promptEncoder(workflow, node.inputs[input], depth + 1);
     if (found !== undefined) return found;
@@ -246,6 +252,11 @@ const MODEL_INPUTS: Readonly<Record<string, string>> = {
 function identifier(text: string): string {
   const cleaned = text.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
   return /^[a-z]/.test(cleaned) ? cleaned : `p_${cleaned || 'input'}`;
+}
+
+/** The input of a text encoder that holds the prompt. */
+function promptField(workflow: ApiWorkflow, id: string): string {
+  return typeof workflow[id]?.inputs.text === 'string' ? 'text' : 'prompt';
 }
 
 function guessFamily(checkpoint: string): ModelFamily {

@@ -13,8 +13,8 @@
  *   `options.serialize: false`: saved in the workflow, never sent in the prompt;
  * - a node with an upload COMBO gets an `upload` button at the end of its required inputs
  *   (src/extensions/core/uploadImage.ts, uploadAudio.ts; the button is created by
- *   useImageUploadWidget.ts), likewise saved and never sent; an audio loader also has an
- *   `audioUI` player widget before it;
+ *   useImageUploadWidget.ts), likewise saved and never sent (an audio loader's player widget,
+ *   `audioUI`, is `serialize: false` and takes no slot);
  * - a `COMFY_DYNAMICCOMBO_V3` input is a combo whose chosen option adds its own inputs as
  *   widgets named `<combo>.<input>` right after it (src/core/graph/widgets/dynamicWidgets.ts);
  * - on load, `LGraphNode.configure` (src/lib/litegraph/src/LGraphNode.ts) hands
@@ -27,7 +27,7 @@
 import { isRecord, nodeInputs, specOptions, specType, UPLOAD_OPTIONS, type InputSpec, type NodeDef } from './object-info.js';
 
 /** What a widget is for: only `value` widgets are sent in the prompt. */
-export type WidgetKind = 'value' | 'control' | 'filter' | 'upload' | 'ui';
+export type WidgetKind = 'value' | 'control' | 'filter' | 'upload';
 
 export interface EditorWidget {
   /** Tells owners apart when one list spans several nodes (legacy group nodes). */
@@ -64,7 +64,6 @@ export function editorWidgets(def: NodeDef, keyPrefix = '', saved?: readonly unk
   const widgets: EditorWidget[] = [];
   const add = (name: string, kind: WidgetKind, spec: InputSpec | null) => widgets.push({ key: `${keyPrefix}${name}`, name, kind, spec });
   let uploads = 0;
-  let audio = false;
   const inputs = nodeInputs(def);
   const addInput = (name: string, spec: InputSpec) => {
     if (!isEditorWidgetSpec(spec)) return;
@@ -89,17 +88,12 @@ export function editorWidgets(def: NodeDef, keyPrefix = '', saved?: readonly unk
   for (const input of inputs) {
     if (required && !input.required) {
       required = false;
-      if (audio) add('audioUI', 'ui', null);
       if (uploads > 0) add('upload', 'upload', null);
     }
     addInput(input.name, input.spec);
     if (input.required && isUploadCombo(input.spec)) uploads++;
-    if (input.required && specOptions(input.spec).audio_upload === true) audio = true;
   }
-  if (required) {
-    if (audio) add('audioUI', 'ui', null);
-    if (uploads > 0) add('upload', 'upload', null);
-  }
+  if (required && uploads > 0) add('upload', 'upload', null);
   return widgets;
 }
 

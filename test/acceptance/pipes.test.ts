@@ -34,43 +34,47 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 interface ClosedRun {
   readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;
-  /** The lines read before the reader went away. */
+  /** The stdout lines read before its reader went away. */
   readonly lines: string[];
-  /** stderr (empty when stderr was the stream closed). */
+  /** stderr as read (up to its closing, if it was closed). */
   readonly stderr: string;
 }
 
 /**
- * Runs `node bin/comic.js ...args` with `closed` a pipe whose reader goes away after `after`
- * lines (0: before the command writes anything, so the first write already meets EPIPE).
+ * Runs `node bin/comic.js ...args` with stdout and/or stderr pipes whose reader goes away after
+ * that many lines (0: before the command writes anything, so its first write meets EPIPE).
  */
-function runWithClosed(args: readonly string[], closed: 'stdout' | 'stderr', after: number): Promise<ClosedRun> {
+function runWithClosed(args: readonly string[], close: { stdout?: number; stderr?: number }): Promise<ClosedRun> {
   const child = spawn(process.execPath, [bin, ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1', CI: undefined, GITHUB_ACTIONS: undefined },
   });
-  const reader = child[closed];
-  const other = closed === 'stdout' ? child.stderr : child.stdout;
-  const lines: string[] = [];
-  let stderr = '';
-  if (closed === 'stdout') other.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
-  else other.resume();
-  if (after === 0) reader.destroy();
-  else {
+  const read = (stream: NodeJS.ReadableStream & { destroy(): void }, after: number | undefined): string[] => {
+    const lines: string[] = [];
+    if (after === 0) {
+      stream.destroy();
+      return lines;
+    }
     let partial = '';
-    reader.on('data', (chunk: Buffer) => {
+    stream.on('data', (chunk: Buffer) => {
       partial += chunk.toString();
       const complete = partial.split('\n');
       partial = complete.pop()!;
       lines.push(...complete);
-      if (lines.length >= after) {
+      if (after !== undefined && lines.length >= after) {
         lines.length = after;
-        reader.destroy();
+        stream.destroy();
       }
     });
-  }
-  return new Promise((resolve) => child.once('close', (exitCode, signal) => resolve({ exitCode, signal, lines, stderr })));
+    stream.on('end', () => void (partial !== '' && lines.push(partial)));
+    return lines;
+  };
+  const lines = read(child.stdout, close.stdout);
+  const stderr = read(child.stderr, close.stderr);
+  return new Promise((resolve) =>
+    child.once('close', (exitCode, signal) => resolve({ exitCode, signal, lines, stderr: stderr.map((line) => `${line}\n`).join('') })),
+  );
 }
 
 /** No EPIPE, no stack trace, nothing about a write that failed. */
@@ -97,7 +101,7 @@ describe('listing commands, stdout closed', () => {
 
   it('stop quietly with exit code 0 when the pipe is closed before their first line', async () => {
     for (const [name, args] of listings()) {
-      const run = await runWithClosed(args, 'stdout', 0);
+      const run = await runWithClosed(args, { stdout: 0 });
       expectQuiet(run.stderr);
       expect(run.stderr, name).toMatch(ownStderr(args));
       expect({ name, exitCode: run.exitCode, signal: run.signal }).toEqual({ name, exitCode: 0, signal: null });
@@ -120,7 +124,7 @@ describe('listing commands, stdout closed', () => {
 
   it('keep their usual exit code, and no stack trace, when stderr is closed', async () => {
     // An invalid script: the command's answer is an error on stderr, which nobody reads.
-    const run = await runWithClosed(['plan', join(dir, 'missing.yaml')], 'stderr', 0);
+    const run = await runWithClosed(['plan', join(dir, 'missing.yaml')], { stderr: 0 });
     expect({ exitCode: run.exitCode, signal: run.signal }).toEqual({ exitCode: 2, signal: null });
   }, 30_000);
 });
@@ -129,8 +133,8 @@ describe('generate, progress on a closed pipe', () => {
   for (const mode of ['--json', '--plain'] as const) {
     it(`\`comic generate ${mode} | head -2\` finishes its run: report.json and every page, exit code 0, quiet`, async () => {
       const out = join(dir, `out${mode}`);
-      const run = await runWithClosed(['generate', script, '--backend', 'draft', mode, '--out', out, '--cache', join(dir, `cache${mode}`)], 'stdout', 2);
-      expect(run.lines).toHaveLength(2);
+      const run = await runWithClosed(['generate', script, '--backend', 'draft', mode, '--out', out, '--cache', join(dir, `cache${mode}`)], { stdout: 2 });
+      expect(run.lines, run.stderr).toHaveLength(2);
       if (mode === '--json') for (const line of run.lines) expect(JSON.parse(line)).toMatchObject({ schema: 'comic.event/1' });
       expectQuiet(run.stderr);
       expect({ exitCode: run.exitCode, signal: run.signal }).toEqual({ exitCode: 0, signal: null });
@@ -140,9 +144,9 @@ describe('generate, progress on a closed pipe', () => {
     }, 120_000);
   }
 
-  it('finishes its run when stderr is closed', async () => {
+  it('finishes its run when stderr is closed too', async () => {
     const out = join(dir, 'out-stderr');
-    const run = await runWithClosed(['generate', script, '--backend', 'draft', '--plain', '--out', out, '--cache', join(dir, 'cache-stderr')], 'stderr', 0);
+    const run = await runWithClosed(['generate', script, '--backend', 'draft', '--plain', '--out', out, '--cache', join(dir, 'cache-stderr')], { stdout: 1, stderr: 0 });
     expect({ exitCode: run.exitCode, signal: run.signal }).toEqual({ exitCode: 0, signal: null });
     expect(await pngs(join(out, 'pages'))).toHaveLength(4);
   }, 120_000);

@@ -51,6 +51,8 @@ async function startServe(cwd: string, args: readonly string[]): Promise<ServePr
   const child = runComic(['serve', '--port', '0', '--backend', 'comfyui', '--out', 'out', '--cache', 'cache', ...args], {
     cwd,
     env: { COMIC_API_KEYS: KEY },
+    // A safety net only: each test stops its server.
+    timeout: 300_000,
   });
   let log = '';
   child.stderr!.on('data', (chunk: Buffer) => void (log += chunk.toString()));
@@ -222,7 +224,7 @@ async function rss(pid: number): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 
 describe('the seed acceptance criteria, on the built CLI and emulator processes', () => {
-  it('a panel from POST /api/comic/generate-panel with character and scene prompts returns an image URL within 30 s', { timeout: 60_000 }, async () => {
+  it('a panel from POST /api/comic/generate-panel with character and scene prompts returns an image URL within 30 s', { timeout: 120_000 }, async () => {
     const dir = await project();
     const [comfy, sd] = await Promise.all([startEmulator('comfyui', ['--step-ms', '5']), startEmulator('sdapi', ['--step-ms', '1'])]);
     const serve = await startServe(dir, backends(comfy, sd));
@@ -259,7 +261,7 @@ describe('the seed acceptance criteria, on the built CLI and emulator processes'
     expect(serve.log()).toMatch(new RegExp(`job ${job.id} completed: panel:1-1 via comfyui \\(${hostPort(comfy)}\\)`));
   });
 
-  it('WebSocket clients see queued, processing and completed', { timeout: 60_000 }, async () => {
+  it('WebSocket clients see queued, processing and completed', { timeout: 120_000 }, async () => {
     const dir = await project();
     const [comfy, sd] = await Promise.all([startEmulator('comfyui', ['--step-ms', '20']), startEmulator('sdapi', ['--step-ms', '1'])]);
     const serve = await startServe(dir, backends(comfy, sd));
@@ -297,14 +299,15 @@ describe('the seed acceptance criteria, on the built CLI and emulator processes'
       expect(ws.messages.filter((m) => m.type === 'failed' || m.type === 'error')).toEqual([]);
     }
     // What the sockets said is what the job says.
-    expect((await api(serve.url, `/api/jobs/${job.id}`)).json().job).toMatchObject({ state: 'completed', outputs: (await browser.waitFor((m) => m.type === 'completed', 'completed')).outputs });
+    const { outputs } = await browser.waitFor((m) => m.type === 'completed', 'completed');
+    expect((await api(serve.url, `/api/jobs/${job.id}`)).json().job).toMatchObject({ state: 'completed', outputs });
     // A client that subscribes late is told where the job stands: completed.
     const late = await WsClient.open(serve, `?token=${KEY}&job=${job.id}`);
-    expect((await late.waitFor((m) => m.type === 'completed', 'completed')).outputs).toEqual((await browser.waitFor((m) => m.type === 'completed', 'completed')).outputs);
+    expect((await late.waitFor((m) => m.type === 'completed', 'completed')).outputs).toEqual(outputs);
     expect(late.messages.map((m) => m.type)).toEqual(['subscribed', 'completed']);
   });
 
-  it('the same character in different poses comes from the same sheet with the pose in each prompt', { timeout: 60_000 }, async () => {
+  it('the same character in different poses comes from the same sheet with the pose in each prompt', { timeout: 120_000 }, async () => {
     const dir = await project();
     const [comfy, sd] = await Promise.all([startEmulator('comfyui', ['--step-ms', '2']), startEmulator('sdapi', ['--step-ms', '1'])]);
     // The example's cast: Mara has a character sheet (template character-sheet, seed 42).
@@ -363,7 +366,7 @@ describe('the seed acceptance criteria, on the built CLI and emulator processes'
     expect(new Set(panelBytes).size).toBe(poses.length);
   });
 
-  it('ten concurrent panel requests complete with the server\'s memory and the VRAM readings stable', { timeout: 90_000 }, async () => {
+  it('ten concurrent panel requests complete with the server\'s memory and the VRAM readings stable', { timeout: 120_000 }, async () => {
     const dir = await project();
     const [comfy, sd] = await Promise.all([startEmulator('comfyui', ['--step-ms', '1']), startEmulator('sdapi', ['--step-ms', '1'])]);
     const serve = await startServe(dir, backends(comfy, sd));
@@ -415,7 +418,7 @@ describe('the seed acceptance criteria, on the built CLI and emulator processes'
     expect(rssAfter - rssBefore, `RSS ${rssBefore} → ${rssAfter}`).toBeLessThan(keptPixels / 2);
   });
 
-  it('ComfyUI stopped before and during a run falls back to the SD API with the reason logged', { timeout: 120_000 }, async () => {
+  it('ComfyUI stopped before and during a run falls back to the SD API with the reason logged', { timeout: 300_000 }, async () => {
     const dir = await project();
     // A short reconnect grace (default 10 s): a server that does not answer is retried for 2 s,
     // then counts as down.
@@ -424,7 +427,7 @@ describe('the seed acceptance criteria, on the built CLI and emulator processes'
     const generate = (out: string, server: string, onOutput?: (text: string) => void) => {
       const child = runComic(
         ['generate', 'comic.yaml', '--config', 'comic.config.yaml', '--out', out, '--cache', `${out}-cache`, '--backend', 'comfyui', '--server', server, '--fallback', sd.url, '--plain'],
-        { cwd: dir, all: true },
+        { cwd: dir, all: true, timeout: 240_000 },
       );
       if (onOutput) child.all!.on('data', (chunk: Buffer) => onOutput(chunk.toString()));
       return child;

@@ -218,7 +218,7 @@ describe('composePage: lettering', () => {
   it('aims each tail at its speaker: left speaker tail left of right speaker tail', async () => {
     const p = page(1, rows(1), [{ characters: ['left', 'right'], dialogue: [{ who: 'left', text: 'Hi.' }, { who: 'right', text: 'Hello.' }] }]);
     const { composed } = await compose(p, 'ltr');
-    const [first, second] = composed.lettering as [LetteringBox, LetteringBox];
+    const [first, second] = [composed.lettering[0]!, composed.lettering[1]!];
     expect(first.x + first.width / 2).toBeLessThan(second.x + second.width / 2);
     // Tails reach below their balloons, toward the speakers.
     expect(first.extent.y + first.extent.height).toBeGreaterThan(first.y + first.height);

@@ -54,13 +54,15 @@ async function doctorJson(args: string[], env: NodeJS.ProcessEnv = {}) {
   const { code, out } = await doctor([...args, '--json'], env);
   const report = JSON.parse(out) as { ok: boolean; exitCode: number; checks: { id: string; status: string; message: string; fix: string | null; code: string | null }[] };
   expect(report.exitCode).toBe(code);
+  // The exit code follows the checks: non-zero exactly when one of them failed.
+  expect(report.exitCode !== 0).toBe(report.checks.slice(0, -1).some((c) => c.status === 'failed'));
   return { code, report, check: (id: string) => report.checks.find((c) => c.id === id)! };
 }
 
 describe('comic doctor', () => {
   it('all green: server version and VRAM, every template, the fallback, folders, disk; exit 0', async () => {
     const { code, out } = await doctor(['--server', healthy.url, '--fallback', sd.url]);
-    expect(out).toContain(`"127.0.0.1:${healthy.port}" (${healthy.url}): ComfyUI 0.8.0`);
+    expect(out).toContain(`✔ 127.0.0.1:${healthy.port} up, ComfyUI 0.8.0, `);
     expect(out).toMatch(/VRAM \d+\.\d GiB free of 24\.0 GiB/);
     expect(out).toContain(`127.0.0.1:${healthy.port}: templates: all 6 templates can run`);
     expect(out).toContain(`SD API fallback ${sd.url}: reachable, 2 checkpoints`);
@@ -89,13 +91,35 @@ describe('comic doctor', () => {
 
   it('one server down: says which and how to fix it, and still exits 0 when another server covers', async () => {
     const { code, out } = await doctor(['--server', healthy.url, '--server', deadUrl]);
-    expect(out).toContain(`⚠ server "${new URL(deadUrl).host}" (${deadUrl}) did not answer GET /api/system_stats (ECONNREFUSED)`);
+    expect(out).toContain(`⚠ ${new URL(deadUrl).host}: server "${new URL(deadUrl).host}" (${deadUrl}) did not answer GET /api/system_stats (ECONNREFUSED)`);
     expect(out).toContain('check that ComfyUI is running and reachable at that address');
     expect(out).toContain('comic generate can run: 1 of 2 ComfyUI servers can run every default template');
     expect(out).toContain('1 down');
     expect(code).toBe(0);
     const { check } = await doctorJson(['--server', healthy.url, '--server', deadUrl]);
     expect(check(`server:${new URL(deadUrl).host}`)).toMatchObject({ status: 'warning', code: 'SERVER_UNREACHABLE' });
+  });
+
+  it('off a terminal, one line per check with its own verdict: a failed server is ✖, a warning ⚠, never ✔ with either', async () => {
+    const host = new URL(deadUrl).host;
+    const { code, out } = await doctor(['--server', deadUrl, '--no-fallback']);
+    const lines = out.split('\n');
+    expect(lines).toContain(`✖ ${host}: server "${host}" (${deadUrl}) did not answer GET /api/system_stats (ECONNREFUSED) (SERVER_UNREACHABLE)`);
+    expect(lines).toContain('  → check that ComfyUI is running and reachable at that address');
+    expect(lines).toContain(`↓ ${host}: templates: not checked (the server does not answer)`);
+    expect(lines).toContain('⚠ SD API fallback: none configured: a run stops when no ComfyUI server answers');
+    expect(lines.filter((line) => /^✔ .*(⚠|✖)/.test(line) || (line.startsWith('✔') && line.includes(host)))).toEqual([]);
+    // Every line carries a verdict or belongs to the one above it: no "started" lines, nothing ticked in passing.
+    expect(lines.filter((line) => line !== '' && !/^(✔|⚠|✖|↓) |^ {2}/.test(line))).toEqual([]);
+    expect(code).toBe(3);
+  });
+
+  it('names a server by its name, with its URL when the name does not say it', async () => {
+    await writeFile(join(cwd, 'comic.config.yaml'), `servers:\n  - url: ${healthy.url}\n    name: gpu-a\n`);
+    const { code, out } = await doctor(['--no-fallback']);
+    expect(out).toContain(`✔ gpu-a (${healthy.url}) up, ComfyUI 0.8.0, `);
+    expect(out).toContain('✔ gpu-a: templates: all 6 templates can run');
+    expect(code).toBe(0);
   });
 
   it('the only server down and no fallback: no backend, exit 3', async () => {
@@ -112,13 +136,15 @@ describe('comic doctor', () => {
     expect(check('generate')).toMatchObject({ status: 'warning' });
     expect(check('generate').message).toContain(`it will use the SD API fallback ${sd.url}`);
     expect(report.ok).toBe(true);
+    // The fallback does the server's work, so the server being down is a warning, not a failure.
+    expect(check(`server:${new URL(deadUrl).host}`)).toMatchObject({ status: 'warning', code: 'SERVER_UNREACHABLE' });
   });
 
   it('a missing model: names the template, the model, the server and what it has; exit 2', async () => {
     const { code, out } = await doctor(['--server', sdxlLess.url, '--fallback', sd.url]);
     expect(out).toContain(`checkpoints model "sdxl-base" (required by panel@1.0.0) is not available on "127.0.0.1:${sdxlLess.port}" (${sdxlLess.url})`);
     expect(out).toContain('the server has "v1-5-pruned-emaonly.safetensors"; install the model or name one of these');
-    expect(out).toContain(`✖ 127.0.0.1:${sdxlLess.port} [FAILED: 127.0.0.1:${sdxlLess.port}: templates: 5 of 6 templates cannot run`);
+    expect(out).toContain(`✖ 127.0.0.1:${sdxlLess.port}: templates: 5 of 6 templates cannot run`);
     expect(out).toContain('✖ comic generate cannot run: the default template "panel" cannot run on any server that answers');
     expect(out).toContain('error code SERVER_MISSING_CAPABILITY (docs/errors.md)');
     expect(code).toBe(2);

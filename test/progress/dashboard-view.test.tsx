@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Dashboard } from '../../src/progress/dashboard/view.js';
 import { finish, initialState, reduce, type DashboardState } from '../../src/progress/dashboard/state.js';
 import type { RunEvent } from '../../src/progress/events.js';
-import { FINAL_SUMMARY, SAMPLE_EVENTS, stripAnsi } from './fixtures.js';
+import { CANCELLED_SUMMARY, FINAL_SUMMARY, SAMPLE_EVENTS, stripAnsi } from './fixtures.js';
 
 const unmounts: (() => void)[] = [];
 afterEach(() => {
@@ -103,6 +103,14 @@ describe('dashboard frames', () => {
     ]);
     const ok = finish(stateOf(started), { ...FINAL_SUMMARY, ok: true, exitCode: 0, failed: 0, skipped: 0, warnings: 0, fallback: false, fellBack: null, next: null });
     expect(frame(ok)).toEqual(['✔ comic finished: 6 jobs in 42.0s: 3 rendered, 1 cached (exit code 0)']);
+  });
+
+  it('cancelled: the summary says so, counts what never ran, and how to resume', () => {
+    const state = finish(stateOf(started), CANCELLED_SUMMARY);
+    expect(frame(state)).toEqual([
+      '✖ comic cancelled: 14 jobs in 2.1s: 2 rendered, 0 cached, 1 cancelled, 11 not run (exit code 130)',
+      '  → run the same command again to resume; jobs already done come from the cache',
+    ]);
   });
 
   it('fits a small terminal: fewer rows than lanes, and narrow', () => {

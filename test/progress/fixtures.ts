@@ -53,6 +53,24 @@ export const SAMPLE_EVENTS: { readonly [K in RunEvent['type']]: Extract<RunEvent
 
 export const FINAL_SUMMARY: RunSummary = SAMPLE_EVENTS['run-finished'].summary;
 
+/** A run of 14 jobs cancelled after two were rendered: one was cut short, eleven never started. */
+export const CANCELLED_SUMMARY: RunSummary = {
+  ok: false,
+  exitCode: 130,
+  total: 14,
+  done: 2,
+  cached: 0,
+  failed: 0,
+  skipped: 0,
+  cancelled: 1,
+  notRun: 11,
+  warnings: 0,
+  ms: 2_100,
+  fallback: false,
+  fellBack: null,
+  next: 'run the same command again to resume; jobs already done come from the cache',
+};
+
 /** A whole run, in the order a real one reports it. */
 export function syntheticRun(): RunEvent[] {
   const steps = (job: string, server: string, max: number): RunEvent[] =>

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Secret } from '../../src/config/secret.js';
 import { PlainRenderer } from '../../src/progress/plain.js';
 import { createRenderer } from '../../src/progress/renderer.js';
-import { clockTime } from '../../src/progress/format.js';
-import { captureIO, FINAL_SUMMARY, manualClock, play, SAMPLE_EVENTS, stripAnsi, syntheticRun } from './fixtures.js';
+import { clockTime, nextStep, NO_BACKEND_HINT, RESUME_HINT } from '../../src/progress/format.js';
+import { CANCELLED_SUMMARY, captureIO, FINAL_SUMMARY, manualClock, play, SAMPLE_EVENTS, stripAnsi, syntheticRun } from './fixtures.js';
 
 const withoutTime = (text: string) => text.replace(/^\d\d:\d\d:\d\d /gm, '');
 
@@ -107,6 +107,27 @@ describe('plain renderer', () => {
     expect(text).toContain('failed   panel:1 SERVER_MISSING_CAPABILITY: gpu cannot run this workflow:\n                    no node "Foo"\n');
     expect(text.match(/ {2}✗ panel:/g)).toHaveLength(10);
     expect(text).toContain('  … and 2 more failed (see report.json)\n');
+  });
+
+  it('says a run was cancelled, with what never ran, and ends with how to resume', async () => {
+    const { io, stdout } = captureIO();
+    const renderer = new PlainRenderer(io);
+    await renderer.finish(CANCELLED_SUMMARY);
+    expect(withoutTime(stdout.text()).split('\n')).toEqual([
+      'cancelled 14 jobs in 2.1s: 2 rendered, 0 cached, 1 cancelled, 11 not run (exit code 130)',
+      `  → ${RESUME_HINT}`,
+      '',
+    ]);
+  });
+
+  it('says when no backend got ready, and what to do about it', async () => {
+    const { io, stdout } = captureIO();
+    const renderer = new PlainRenderer(io);
+    const next = nextStep({ exitCode: 3, failed: 0, skipped: 0 }, { code: 'NO_BACKEND' });
+    await renderer.finish({ ...CANCELLED_SUMMARY, exitCode: 3, done: 0, cancelled: 0, notRun: 14, next });
+    const lines = withoutTime(stdout.text()).trimEnd().split('\n');
+    expect(lines[0]).toBe('failed   14 jobs in 2.1s: 0 rendered, 0 cached, 14 not run (exit code 3)');
+    expect(lines.at(-1)).toBe(`  → ${NO_BACKEND_HINT}; then run the same command again`);
   });
 
   it('masks credentials and ignores events after finish; finish is idempotent', async () => {

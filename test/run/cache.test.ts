@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RenderCache, type CacheMeta } from '../../src/run/cache.js';
 import { sha256 } from '../../src/util/hash.js';
@@ -27,24 +28,28 @@ const meta = (key: string): CacheMeta => ({
   detail: null,
 });
 
+/** A small real PNG: the cache only takes images that decode whole. */
+const png = (color = '#336699'): Promise<Buffer> => sharp({ create: { width: 8, height: 8, channels: 3, background: color } }).png().toBuffer();
+
 describe('RenderCache', () => {
   it('stores an image under its key and finds it again', async () => {
     const cache = new RenderCache(join(dir, 'cache'));
     const src = join(dir, 'img.png');
-    await writeFile(src, 'png-bytes');
+    const bytes = await png();
+    await writeFile(src, bytes);
     const key = sha256('a');
     expect(await cache.get(key)).toBeNull();
     await cache.put(src, meta(key));
     const entry = await cache.get(key);
     expect(entry?.meta.jobId).toBe('panel:1-1');
-    expect(await readFile(entry!.image, 'utf8')).toBe('png-bytes');
+    expect(await readFile(entry!.image)).toEqual(bytes);
   });
 
   it('treats an image without metadata (a crash mid-put) as absent', async () => {
     const cache = new RenderCache(join(dir, 'cache'));
     const key = sha256('b');
     const src = join(dir, 'img.png');
-    await writeFile(src, 'x');
+    await writeFile(src, await png());
     await cache.put(src, meta(key));
     await rm(cache.imagePath(key).replace(/\.png$/, '.json'));
     expect(await cache.get(key)).toBeNull();
@@ -53,7 +58,7 @@ describe('RenderCache', () => {
   it('lists, prunes by age and keep-set, and clears', async () => {
     const cache = new RenderCache(join(dir, 'cache'));
     const src = join(dir, 'img.png');
-    await writeFile(src, 'x');
+    await writeFile(src, await png());
     const keys = ['c', 'd', 'e'].map((s) => sha256(s));
     for (const key of keys) await cache.put(src, meta(key));
     const listed: string[] = [];

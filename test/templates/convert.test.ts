@@ -135,9 +135,9 @@ describe('editor format → API format', () => {
     expect(convertUiWorkflow(ui, info).workflow['5']!.inputs).toEqual({ width: 640, height: 448, batch_size: 2 });
   });
 
-  it('does not take a COMBO choice after a seed for a control value', () => {
-    // A node whose seed (no control flag) is followed by a COMBO that lists "fixed"; with no
-    // spare slot, "fixed" is the COMBO's value.
+  it('gives an INT named seed its control slot even when the spec does not ask, as the frontend does', () => {
+    // useIntWidget.ts: control_after_generate ?? ["seed", "noise_seed"].includes(name). The
+    // slot after the seed is the control's, whatever it holds; the COMBO after it comes next.
     const custom = { ...objectInfo() } as Record<string, any>;
     custom.SeedThenMode = {
       input: { required: { seed: ['INT', { default: 0, min: 0, max: 100 }], mode: [['fixed', 'random']] } },
@@ -147,10 +147,14 @@ describe('editor format → API format', () => {
       display_name: 'Seed then mode',
       output_node: false,
     };
-    const ui = { version: 0.4, links: [], nodes: [{ id: 1, type: 'SeedThenMode', mode: 0, inputs: [], outputs: [], properties: {}, widgets_values: [5, 'fixed'] }] };
+    const ui = { version: 0.4, links: [], nodes: [{ id: 1, type: 'SeedThenMode', mode: 0, inputs: [], outputs: [], properties: {}, widgets_values: [5, 'random'] }] };
+    // "random" sat in the control's slot; the mode widget starts at its first choice.
     expect(convertUiWorkflow(ui, asObjectInfo(custom)).workflow['1']!.inputs).toEqual({ seed: 5, mode: 'fixed' });
     ui.nodes[0]!.widgets_values = [5, 'fixed', 'random'];
     expect(convertUiWorkflow(ui, asObjectInfo(custom)).workflow['1']!.inputs).toEqual({ seed: 5, mode: 'random' });
+    // Unless the spec says there is no control.
+    custom.SeedThenMode.input.required.seed[1].control_after_generate = false;
+    expect(convertUiWorkflow(ui, asObjectInfo(custom)).workflow['1']!.inputs).toEqual({ seed: 5, mode: 'fixed' });
   });
 
   it('refuses a group node without its definition, and a PrimitiveNode inside a group node', () => {

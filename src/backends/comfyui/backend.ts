@@ -4,7 +4,6 @@
  * lists, uploaded reference images by the names that server gave them), preflights it
  * there, and downloads the result to the path the scheduler chose.
  */
-import sharp from 'sharp';
 import { ComicError } from '../../errors.js';
 import {
   ComfyPool,
@@ -17,6 +16,7 @@ import {
   type ServerOptions,
   type VramReading,
 } from '../../comfy/index.js';
+import { imageProblem } from '../../util/image-check.js';
 import { buildWorkflow, preflight, preflightError, type ObjectInfo as TemplateObjectInfo } from '../../templates/index.js';
 import type { Backend, RenderEvent, RenderOptions, RenderRequest, RenderResult } from '../types.js';
 
@@ -65,6 +65,9 @@ export class ComfyBackend implements Backend {
           inputs: request.inputs,
           prepare: (target) => prepareWorkflow(request, target),
           collect: (completed, collectSignal) => collectImage(request, completed, collectSignal),
+          // The last prompt an earlier run sent to each server.
+          prior: new Map((request.prior ?? []).map((sent) => [sent.server, sent.promptId])),
+          ...(options.onSubmit && { beforeSubmit: options.onSubmit }),
         },
         { signal, onEvent: (event) => forward(request.jobId, event, onEvent) },
       );
@@ -119,7 +122,7 @@ function prepareWorkflow(request: RenderRequest, target: PrepareTarget): ApiWork
   return workflow;
 }
 
-/** Downloads the template's result image to the scheduler's path and checks that it decodes. */
+/** Downloads the template's result image to the scheduler's path and checks that it decodes to the last pixel. */
 async function collectImage(request: RenderRequest, done: CompletedPrompt, signal: AbortSignal): Promise<void> {
   const output = pickOutput(done.result.outputs, request.template.targets.outputs);
   if (output === undefined) {
@@ -128,10 +131,10 @@ async function collectImage(request: RenderRequest, done: CompletedPrompt, signa
     });
   }
   await done.client.download(output, request.outputPath, signal);
-  try {
-    await sharp(request.outputPath).metadata();
-  } catch (error) {
-    throw new ComicError('SERVER_PROTOCOL', `server ${done.client.label} sent ${JSON.stringify(output.filename)} for job ${request.jobId}, which is not a readable image`, { cause: error });
+  // Decoded whole, not only its header: a PNG cut off halfway has a good one.
+  const problem = await imageProblem(request.outputPath);
+  if (problem !== null) {
+    throw new ComicError('SERVER_PROTOCOL', `server ${done.client.label} sent ${JSON.stringify(output.filename)} for job ${request.jobId}, which is not a readable image: ${problem}`);
   }
 }
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { ComicError } from '../../errors.js';
-import { SdApiClient, type SdApiServer } from '../../sdapi/client.js';
+import { SdApiClient, type SdApiClientOptions, type SdApiServer } from '../../sdapi/client.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import type { Backend, RenderOptions, RenderRequest, RenderResult } from '../types.js';
 import { mapToSdApi, type ServerCatalogue } from './mapping.js';
@@ -19,6 +19,8 @@ export interface SdApiBackendOptions {
   readonly progressEveryMs?: number;
   /** img2img strength when a template feeds a reference image and sets no `denoise`. */
   readonly defaultDenoise?: number;
+  /** Byte caps and deadlines on the server's answers. */
+  readonly client?: SdApiClientOptions;
 }
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
@@ -31,7 +33,7 @@ export class SdApiBackend implements Backend {
   #turn: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: SdApiBackendOptions) {
-    this.#client = new SdApiClient(options.server);
+    this.#client = new SdApiClient(options.server, options.client);
   }
 
   async ready(signal: AbortSignal): Promise<void> {

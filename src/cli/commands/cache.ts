@@ -1,7 +1,8 @@
 /**
  * `comic cache ls|prune|clear`: the content-addressed render cache. `prune` keeps what the
  * given scripts still use (their current content keys) and, with --older-than, only drops
- * entries that have not been written for that long.
+ * entries that have not been written for that long; it always removes what failed or killed
+ * runs left behind (staging files, temp files, images without metadata).
  */
 import { loadConfig } from '../../config/index.js';
 import { parseDuration } from '../../config/duration.js';
@@ -37,7 +38,7 @@ export const registerCache: RegisterCommand = (program, ctx) => {
     });
   cache
     .command('prune')
-    .description('Remove entries no given script uses (all entries when no script is given)')
+    .description('Remove entries no given script uses (all entries when no script is given), and what failed runs left')
     .argument('[scripts...]', 'keep what these scripts use now')
     .option('--older-than <age>', 'only remove entries older than this (e.g. 7d, 12h, 30m)')
     .addOption(sharedOption.cache('the cache folder'))
@@ -53,8 +54,10 @@ export const registerCache: RegisterCommand = (program, ctx) => {
         }
       }
       const olderThanMs = flags.olderThan === undefined ? undefined : age(flags.olderThan);
-      const { removed, bytes } = await store.prune({ keep, ...(olderThanMs === undefined ? {} : { olderThanMs }) });
+      const { removed, bytes, leftovers } = await store.prune({ keep, ...(olderThanMs === undefined ? {} : { olderThanMs }) });
       ctx.io.stderr.write(`removed ${removed} entries (${size(bytes)}) from ${store.dir}\n`);
+      // Staging and temp files of failed or killed runs (never those of a run still going), images without metadata.
+      if (leftovers.removed > 0) ctx.io.stderr.write(`removed ${leftovers.removed} leftover files of failed or killed runs (${size(leftovers.bytes)})\n`);
     });
   cache
     .command('clear')

@@ -1,10 +1,12 @@
 /**
  * `comic doctor [--server URL] [--fallback URL] [--json]`: checks, as a listr2 task list,
  * everything `comic generate` needs, and says how to fix what is missing: the config; each
- * ComfyUI server (reachable, version, VRAM); what each template needs on each server
- * (nodes and models, by the same preflight a run uses); the SD API fallback; the output
- * and cache folders; free disk. Exit code 0 only when `generate` can run; otherwise the
- * exit code of the blocking problem (3 no backend, 2 invalid setup, 1 disk full).
+ * ComfyUI server (reachable, its ComfyUI version, device, VRAM); what each template needs on
+ * each server (nodes and models, by the same preflight a run uses); the SD API fallback; the
+ * output and cache folders; free disk. One task per check, shown ✔ ok, ⚠ warning, ✖ failed or
+ * ↓ skipped, the same on a terminal and off it (src/doctor/render.ts). Exit code 0 only when
+ * `generate` can run (warnings allowed); otherwise the exit code of the blocking problem
+ * (3 no backend, 2 invalid setup, 1 disk full): non-zero exactly when a check failed.
  */
 import { Listr, ListrLogger, ProcessOutput, SilentRenderer, type ListrRendererFactory, type ListrTask } from 'listr2';
 import { loadConfig, type ResolvedConfig } from '../../config/index.js';
@@ -89,8 +91,10 @@ async function runDoctor(ctx: CliContext, flags: DoctorFlags, options: DoctorOpt
         task.title = headline(check);
         return;
       case 'skipped':
-        return task.skip(headline(check));
+        return skip(task, headline(check));
       case 'failed':
+        // The title first: listr2 draws a task as failed before it learns the error's message.
+        task.title = describe(check);
         throw new Error(describe(check));
     }
   };
@@ -109,8 +113,8 @@ async function runDoctor(ctx: CliContext, flags: DoctorFlags, options: DoctorOpt
 
   const tasks: ListrTask[] = [{ title: 'Configuration', task: (_, task) => show(task, configResult) }];
   if (config === null) {
-    for (const title of ['Templates', 'ComfyUI servers', 'SD API fallback', 'Output and cache folders', 'Free disk']) {
-      tasks.push({ title, task: (_, task) => task.skip(`${title}: not checked (the configuration is invalid)`) });
+    for (const title of ['Templates', 'ComfyUI servers', 'SD API fallback', 'Output folder', 'Cache folder', 'Free disk']) {
+      tasks.push({ title, task: (_, task) => skip(task, `${title}: not checked (the configuration is invalid)`) });
     }
   } else {
     tasks.push(...checkTasks(config, state, show, options));
@@ -141,7 +145,7 @@ async function runDoctor(ctx: CliContext, flags: DoctorFlags, options: DoctorOpt
 function checkTasks(config: ResolvedConfig, state: DoctorState, show: (task: TaskLike, check: CheckResult) => void, options: DoctorOptions): ListrTask[] {
   const pending = config.servers.map((server) => probeComfy(server, config.timeouts.connect));
   const fallback = config.fallback ? probeFallback(config.fallback, config.timeouts.connect) : Promise.resolve(null);
-  const allServers = Promise.all(pending).then((probed) => (state.probed = probed));
+  const allServers = Promise.all(pending);
   // Per server, what each template lacks there: all at once (it is quick and local), so each
   // server's finding can say whether another server covers for it.
   let problems: Promise<void> | null = null;
@@ -164,6 +168,7 @@ function checkTasks(config: ResolvedConfig, state: DoctorState, show: (task: Tas
         title: `ComfyUI ${serverTitle(server)}`,
         task: async (_, task) => {
           const probe = await pending[i]!;
+          state.probed[i] = probe;
           // A server that is down fails the check only when nothing can do its work instead:
           // no other server answers and neither does the SD API fallback.
           let required = false;
@@ -180,7 +185,7 @@ function checkTasks(config: ResolvedConfig, state: DoctorState, show: (task: Tas
         title: `${server.name}: templates`,
         task: async (_, task) => {
           const probe = await pending[i]!;
-          if (!probe.ok) return task.skip(`${server.name}: templates: not checked (the server does not answer)`);
+          if (!probe.ok) return skip(task, `${server.name}: templates: not checked (the server does not answer)`);
           await templateProblems();
           show(task, serverTemplatesCheck(probe, state.templateProblems));
         },
@@ -204,8 +209,6 @@ function checkTasks(config: ResolvedConfig, state: DoctorState, show: (task: Tas
     {
       title: 'Free disk',
       task: async (_, task) => {
-        // Every server is awaited before the list ends, so the verdict sees them all.
-        await allServers;
         show(task, diskCheck(await disks([config.output, config.cache]), options.disk ?? DEFAULT_DISK_LIMITS));
       },
     },
@@ -247,6 +250,12 @@ function facade(stream: CliContext['io']['stdout']): NodeJS.WriteStream {
     rows: size.rows,
     write: (chunk: string | Uint8Array, ...rest: unknown[]) => (stream.write as (...args: unknown[]) => boolean)(chunk, ...rest),
   } as unknown as NodeJS.WriteStream;
+}
+
+/** Skips a task, its title first: listr2 draws a task as skipped before it learns why. */
+function skip(task: TaskLike, message: string): void {
+  task.title = message;
+  task.skip(message);
 }
 
 const isUp = (probe: ComfyProbe): probe is Extract<ComfyProbe, { ok: true }> => probe.ok;

@@ -178,6 +178,8 @@ async function importWorkflow(
   const converted = await readWorkflowFile(path, target ? { objectInfo: target.objectInfo } : {});
   for (const warning of converted.warnings) io.stderr.write(`comic: warning: ${warning}\n`);
   if (flags.print) {
+    // What the server's catalogue says of the prompt (required inputs, link types); the import below runs the full preflight instead.
+    for (const problem of converted.problems) io.stderr.write(`comic: warning: ${problem}\n`);
     io.stdout.write(json(converted.workflow));
     return;
   }
@@ -192,7 +194,12 @@ async function importWorkflow(
   if (!flags.force && (existsSync(manifestPath) || existsSync(workflowPath))) {
     throw new ComicError('USAGE', `${dir} already holds a template`, { hint: 'pass --force to overwrite it, or --out to write elsewhere' });
   }
-  const skeleton = manifestSkeleton(converted.workflow, { id, source: basename(path) });
+  const skeleton = manifestSkeleton(converted.workflow, {
+    id,
+    source: basename(path),
+    // App mode (extra.linearData.inputs), resolved through subgraphs to the prompt's inputs.
+    appInputs: converted.appInputs.map((input) => ({ widget: input.source.widget, label: input.label, targets: input.targets })),
+  });
   const fit = manifestWorkflowProblems(skeleton.manifest, converted.workflow);
   await writeFileAtomic(workflowPath, formatJson(converted.workflow));
   await writeFileAtomic(manifestPath, formatJson(skeleton.manifest));

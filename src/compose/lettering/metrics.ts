@@ -3,6 +3,7 @@
  * every other length (lines, gaps, padding) in proportion to it, so all pages match.
  */
 import type { LetteringStyle } from '../types.js';
+import { type Hyphenate, hyphenator } from './hyphenate.js';
 
 export interface LetteringMetrics {
   /** The text size in pixels. */
@@ -19,12 +20,24 @@ export interface LetteringMetrics {
   readonly balloonShape: 'oval' | 'rounded';
   readonly captionFill: string;
   readonly sfxFill: string;
+  /**
+   * The smallest text may be shrunk to fit (a fraction of `em`): MIN_FONT_SIZE_PT, or
+   * MIN_SCALE of the comic's size when that is larger, and never more than the size itself.
+   */
+  readonly minScale: number;
+  /** The comic language's hyphenation points, for words too long for any balloon. */
+  readonly hyphenate: Hyphenate | null;
 }
 
 export const DEFAULT_FONT_SIZE_PT = 9;
+/** Text is never shrunk below this size to fit (unless even the whole page could not hold it). */
+export const MIN_FONT_SIZE_PT = 6;
+/** Nor below this share of the comic's text size. */
+export const MIN_SCALE = 0.6;
 
 export function letteringMetrics(style: LetteringStyle | undefined, dpi: number, language: string): LetteringMetrics {
-  const em = ((style?.fontSizePt ?? DEFAULT_FONT_SIZE_PT) * dpi) / 72;
+  const sizePt = style?.fontSizePt ?? DEFAULT_FONT_SIZE_PT;
+  const em = (sizePt * dpi) / 72;
   return {
     em,
     line: Math.max(1, em * 0.075),
@@ -35,5 +48,7 @@ export function letteringMetrics(style: LetteringStyle | undefined, dpi: number,
     balloonShape: style?.balloonShape ?? 'oval',
     captionFill: style?.captionFill ?? '#fff3c4',
     sfxFill: style?.sfxFill ?? '#ffd21f',
+    minScale: Math.min(1, Math.max(MIN_SCALE, MIN_FONT_SIZE_PT / sizePt)),
+    hyphenate: hyphenator(language),
   };
 }

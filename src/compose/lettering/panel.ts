@@ -1,18 +1,39 @@
 /**
  * Letters one panel: its caption, balloons (in dialogue order) and sound effects, placed
  * inside the panel's lettering area and drawn as SVG.
+ *
+ * No text is ever left out. What fits nowhere at full size moves, then shrinks (down to the
+ * lettering's minimum size), then breaks out of the panel over its border and into the
+ * gutters around it, then out of reading order; what fits none of that is handed to the
+ * page (`PendingLettering`), which puts it wherever on the page it hides no other
+ * lettering, smaller still if it must. Each step past shrinking is a warning naming the
+ * panel and the text's place in the script.
  */
-import type { DialogueKind, Panel, ReadingDirection, Sfx } from '../../script/model.js';
-import { face, type ShapedLine } from '../fonts.js';
+import type { DialogueKind, Panel, ReadingDirection, Sfx, YamlPath } from '../../script/model.js';
+import { face } from '../fonts.js';
 import { seededRandom } from '../random.js';
 import type { LetteringBox, LetteringKind, Rect } from '../types.js';
 import type { LetteringMetrics } from './metrics.js';
-import { findPlace, intersect, overlaps, union } from './place.js';
+import { contains, findPlace, leastCovered, overlaps, type PlacementQuery, union } from './place.js';
 import { type Body, burstPath, cloudPath, ellipsePath, ellipsePoint, ellipseRadius, type Point, roundedRectPath, tailPath, trailPath } from './shapes.js';
-import { blockOutline, missingGlyphs, naturalMeasure, type TextBlock, wrapBlock } from './text.js';
+import { blockOutline, missingGlyphs, naturalMeasure, type TextBlock, type WordBreaking, wrapBlock } from './text.js';
+
+/** A lettering box with what it says: what tests and tools need to check that nothing is lost. */
+export interface LetteredBox extends LetteringBox {
+  /** The script's text as lettered (in capitals unless `uppercase: false`; sound effects always). */
+  readonly text: string;
+  /** The lines as drawn; a word broken across lines ends its line with a hyphen. */
+  readonly lines: readonly string[];
+  /** The type size in pixels. */
+  readonly size: number;
+  /** The size as a share of the kind's normal size (1: not shrunk). */
+  readonly scale: number;
+  /** Where the text is written in the script. */
+  readonly path: YamlPath;
+}
 
 export interface PlacedLettering {
-  readonly box: LetteringBox;
+  readonly box: LetteredBox;
   readonly svg: string;
 }
 
@@ -20,82 +41,180 @@ export interface PanelLettering {
   /** In drawing order: sound effects, then captions and balloons in reading order. */
   readonly items: readonly PlacedLettering[];
   readonly warnings: readonly string[];
+  /** What fits neither the panel nor its gutters: the page places it, once every panel is lettered. */
+  readonly pending: readonly PendingLettering[];
+}
+
+export interface PendingLettering {
+  readonly panelId: string;
+  /**
+   * Places the text in `area`, clear of `obstacles` (smaller, if it must, down to a few
+   * pixels); failing that, where it hides the least of them. With a warning, always.
+   */
+  place(area: Rect, obstacles: readonly Rect[]): { readonly placed: PlacedLettering | null; readonly warnings: readonly string[] };
 }
 
 export interface PanelLetteringInput {
   readonly panel: Panel;
   /** The panel's rectangle on the canvas. */
   readonly box: Rect;
-  /** Where lettering may go: inside the border, the panel and the safe area. */
+  /** Where lettering goes: inside the border, the panel and the safe area. */
   readonly area: Rect;
+  /** Where lettering that does not fit `area` may go: the panel with its gutters, in the safe area. Default `area`. */
+  readonly overflow?: Rect;
+  /** Lettering already on the page (other panels'), kept clear of. */
+  readonly others?: readonly Rect[];
+  /** A script path as warnings show it (file:line:column when known). */
+  readonly position?: (path: YamlPath) => string;
   readonly direction: ReadingDirection;
   readonly metrics: LetteringMetrics;
 }
 
-/** Smaller text is tried, in these steps, only when nothing fits at full size. */
-const SHRINK_STEPS = [1, 0.9, 0.8, 0.7, 0.6];
+/** Smaller text is tried, in these steps (then the minimum), only when nothing fits at full size. */
+const SHRINK_STEPS = [1, 0.9, 0.8, 0.7];
+
+/** `pages[0].panels[2].caption`: a script path as warnings show it when the file is not known. */
+export function scriptPath(path: YamlPath): string {
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
 
 export function letterPanel(input: PanelLetteringInput): PanelLettering {
   const { panel, area, direction, metrics: m } = input;
+  const overflow = input.overflow ?? area;
+  const position = input.position ?? scriptPath;
+  const others = (input.others ?? []).filter((o) => overlaps(o, overflow));
   const warnings: string[] = [];
   const placed: PlacedLettering[] = [];
   const textBoxes: Rect[] = [];
   /** Tails and trails placed so far: later balloons keep clear of them. */
   const tails: Rect[] = [];
-  const shrunk: number[] = [];
+  const shrunk: { scale: number; path: YamlPath }[] = [];
+  const pending: PendingLettering[] = [];
   // Where the speakers' heads are assumed to be: balloons rather not cover them.
   const heads = [
     ...panel.characters.map((who) => speakerTarget(panel, who, input.box)),
     ...panel.dialogue.flatMap((line) => (line.tail ? [pointIn(input.box, line.tail)] : [])),
   ].map((head) => ({ x: head.x - m.em, y: head.y - m.em, width: 2 * m.em, height: 2 * m.em }));
 
-  const addText = (kind: LetteringKind, text: string, build: Build): void => {
-    const result = fitText(build, text, kind, panel.id, m, area);
-    if (result === null) {
-      warnings.push(`panel ${panel.id}: the ${kind} "${clip(text)}" does not fit in the panel even at ${Math.round(SHRINK_STEPS.at(-1)! * 100)}% size; it is drawn over the art`);
-      return;
+  const addText = (kind: LetteringKind, text: string, path: YamlPath, build: Build): void => {
+    const lettered = letterCase(text, m);
+    const steps = [...SHRINK_STEPS.filter((s) => s > m.minScale + 1e-9), m.minScale];
+    const inPanel = (scale: number, clearHeads: boolean): Phase => ({ scale, area, ordered: true, clearHeads, force: false });
+    const phases: Phase[] = [
+      inPanel(1, true),
+      ...steps.map((scale) => inPanel(scale, false)),
+      // Over the border and into the gutters, in reading order, then in any order.
+      { scale: m.minScale, area: overflow, ordered: true, clearHeads: false, force: true },
+      { scale: m.minScale, area: overflow, ordered: false, clearHeads: false, force: true },
+    ];
+    const obstacles = [...placed.map((p) => p.box), ...others];
+    for (const [i, phase] of phases.entries()) {
+      const em = m.em * phase.scale;
+      for (const measure of measuresFor(kind, lettered, em, phase.area, phase.force)) {
+        const candidate = build({
+          scale: phase.scale,
+          measure,
+          area: phase.area,
+          obstacles,
+          tails,
+          before: phase.ordered ? textBoxes : [],
+          heads: phase.clearHeads ? heads : [],
+          breaking: { wider: phase.force ? measure : maxMeasureFor(kind, em, phase.area), hyphenate: m.hyphenate, force: phase.force },
+          step: Math.max(4, m.em / 3),
+          anyhow: false,
+        });
+        if (candidate === null) continue;
+        const item = record(candidate, { panelId: panel.id, kind, text: lettered, path, scale: phase.scale });
+        placed.push(item);
+        textBoxes.push(candidate.rect);
+        if (candidate.tail) tails.push(candidate.tail);
+        for (const missing of candidate.missing) warnings.push(`panel ${panel.id}: the lettering font has no glyph for "${missing}"`);
+        if (i <= steps.length) {
+          if (phase.scale < 1) shrunk.push({ scale: phase.scale, path });
+        } else {
+          warnings.push(
+            notFitting(panel.id, kind, text, position(path), {
+              scale: phase.scale,
+              minScale: m.minScale,
+              inArea: contains(area, candidate.extent),
+              inOverflow: true,
+              outOfOrder: !phase.ordered,
+              hides: false,
+            }),
+          );
+        }
+        return;
+      }
     }
-    if (result.scale < 1) shrunk.push(result.scale);
-    for (const missing of result.missing) warnings.push(`panel ${panel.id}: the lettering font has no glyph for "${missing}"`);
-    placed.push(result.placed);
-    textBoxes.push(result.placed.box);
-    if (result.tail) tails.push(result.tail);
+    pending.push(pendingText(panel.id, kind, text, lettered, path, build, input, position));
   };
 
   if (panel.caption !== null) {
     const caption = panel.caption;
-    addText('caption', caption, (scale, measure) => {
-      const block = wrapBlock(face('caption'), letterCase(caption, m), m.em * scale, measure);
-      const padX = 0.45 * m.em * scale;
-      const padY = 0.35 * m.em * scale;
+    const corner = { x: direction === 'ltr' ? area.x : area.x + area.width, y: area.y };
+    addText('caption', caption, [...panel.path, 'caption'], (a) => {
+      const block = wrapBlock(face('caption'), letterCase(caption, m), m.em * a.scale, a.measure, a.breaking);
+      const padX = 0.45 * m.em * a.scale;
+      const padY = 0.35 * m.em * a.scale;
       const width = block.width + 2 * padX;
       const height = block.height + 2 * padY;
-      const corner = direction === 'ltr' ? area.x : area.x + area.width;
-      const spot = findPlace({ ...query(m, area, direction, placed, textBoxes), width, height, preferred: { x: corner, y: area.y } });
-      return spot && { block, rect: spot, svg: () => captionSvg(block, spot, padX, padY, m), extent: spot, tail: null };
+      const spot = placeBox(a, direction, m, { width, height, preferred: corner });
+      return spot && { block, rect: spot, svg: () => captionSvg(block, spot, padX, padY, m), extent: spot, tail: null, missing: missingGlyphs(block) };
     });
   }
 
   panel.dialogue.forEach((line, i) => {
     const target = line.tail ? pointIn(input.box, line.tail) : speakerTarget(panel, line.who, input.box);
-    addText(line.kind, line.text, (scale, measure, clearHeads) =>
-      balloonCandidate(line.kind, letterCase(line.text, m), scale, measure, target, `${panel.id}/${i}`, {
-        ...input,
-        placed,
-        textBoxes,
-        tails,
-        heads: clearHeads ? heads : [],
-      }),
-    );
+    addText(line.kind, line.text, line.path, (a) => balloonCandidate(line.kind, letterCase(line.text, m), target, `${panel.id}/${i}`, input, a));
   });
 
   if (shrunk.length > 0) {
-    warnings.push(`panel ${panel.id}: text shrunk to ${Math.round(Math.min(...shrunk) * 100)}% to fit the panel`);
+    warnings.push(
+      `panel ${panel.id}: text shrunk to ${Math.round(Math.min(...shrunk.map((s) => s.scale)) * 100)}% to fit the panel (at ${shrunk.map((s) => position(s.path)).join(', ')})`,
+    );
   }
 
-  const effects = panel.sfx.map((sfx) => placeSfx(sfx, input, [...placed.map((p) => p.box), ...tails]));
-  for (const effect of effects) warnings.push(...effect.warnings);
-  return { items: [...effects.flatMap((e) => (e.placed ? [e.placed] : [])), ...placed], warnings };
+  // Sound effects go under the balloons (drawn first), clear of them and of each other.
+  const effects: PlacedLettering[] = [];
+  for (const sfx of panel.sfx) {
+    const effect = placeSfx(sfx, input, overflow, [...placed.map((p) => p.box), ...tails, ...effects.map((e) => e.box), ...others], position);
+    warnings.push(...effect.warnings);
+    if (effect.placed) effects.push(effect.placed);
+    if (effect.pending) pending.push(effect.pending);
+  }
+  return { items: [...effects, ...placed], warnings, pending };
+}
+
+/** One step of the search for a place: the text size, where, and which rules still hold. */
+interface Phase {
+  readonly scale: number;
+  readonly area: Rect;
+  /** Keep reading order. */
+  readonly ordered: boolean;
+  /** Keep clear of the speakers' heads. */
+  readonly clearHeads: boolean;
+  /** Break long words at any letter if need be. */
+  readonly force: boolean;
+}
+
+/** What a candidate is built and placed with. */
+interface Attempt {
+  /** The text size, as a share of the comic's. */
+  readonly scale: number;
+  /** The wrap measure, px. */
+  readonly measure: number;
+  readonly area: Rect;
+  /** Lettering to keep clear of. */
+  readonly obstacles: readonly Rect[];
+  /** Earlier tails (and the space they point into) to keep clear of. */
+  readonly tails: readonly Rect[];
+  /** Text placed earlier in reading order (empty: any order). */
+  readonly before: readonly Rect[];
+  readonly heads: readonly Rect[];
+  readonly breaking: WordBreaking;
+  readonly step: number;
+  /** When no place is free, take the one that hides the least. */
+  readonly anyhow: boolean;
 }
 
 interface Candidate {
@@ -106,52 +225,148 @@ interface Candidate {
   readonly extent: Rect;
   /** Bounds of the tail or trail outside the body. */
   readonly tail: Rect | null;
+  readonly missing: readonly string[];
   readonly svg: () => string;
 }
 
-interface FitResult {
-  readonly placed: PlacedLettering;
-  readonly tail: Rect | null;
-  readonly scale: number;
-  readonly missing: readonly string[];
+/** Builds and places a candidate; null when it fits nowhere. */
+type Build = (attempt: Attempt) => Candidate | null;
+
+function record(c: Candidate, what: { panelId: string; kind: LetteringKind; text: string; path: YamlPath; scale: number }): PlacedLettering {
+  const box: LetteredBox = {
+    ...round(c.rect),
+    panelId: what.panelId,
+    kind: what.kind,
+    extent: round(c.extent),
+    text: what.text,
+    lines: c.block.lines.map((l) => l.text),
+    size: c.block.size,
+    scale: what.scale,
+    path: what.path,
+  };
+  return { box, svg: c.svg() };
 }
 
-/** Builds and places a candidate at a text scale and wrap measure; null when it fits nowhere. */
-type Build = (scale: number, measure: number, clearHeads: boolean) => Candidate | null;
+/** The widest a block of this kind is set at this size in this area. */
+function maxMeasureFor(kind: LetteringKind, em: number, area: Rect): number {
+  return Math.max(em * 3, Math.min(area.width * (kind === 'caption' ? 0.8 : 0.7), em * 16));
+}
 
 /**
- * Tries the natural measure, then narrower and wider ones, at each size step. At full size
- * it first keeps clear of the speakers' heads; the text size (the same across the comic)
- * matters more than that, so full size over a head beats smaller text beside it.
+ * The wrap measures to try: the natural one (a block a little wider than tall), then
+ * narrower and wider ones; when words may be broken, also measures that make the block
+ * fit narrow areas.
  */
-function fitText(
-  build: Build,
-  text: string,
-  kind: LetteringKind,
-  panelId: string,
-  m: LetteringMetrics,
-  area: Rect,
-): FitResult | null {
+function measuresFor(kind: LetteringKind, text: string, em: number, area: Rect, force: boolean): number[] {
   const sample = face(kind === 'caption' ? 'caption' : 'dialogue');
-  const attempts = [{ scale: 1, clearHeads: true }, ...SHRINK_STEPS.map((scale) => ({ scale, clearHeads: false }))];
-  for (const { scale, clearHeads } of attempts) {
-    const em = m.em * scale;
-    const maxMeasure = Math.max(em * 3, Math.min(area.width * (kind === 'caption' ? 0.8 : 0.7), em * 16));
-    const natural = naturalMeasure(sample, letterCase(text, m), em, kind === 'caption' ? 4.5 : 3.6, Math.min(em * 5, maxMeasure), maxMeasure);
-    const measures = [natural, natural * 0.75, Math.min(maxMeasure, natural * 1.4), natural * 0.55, maxMeasure];
-    for (const measure of measures) {
-      const candidate = build(scale, measure, clearHeads);
-      if (candidate !== null) {
-        const box: LetteringBox = { ...round(candidate.rect), panelId, kind, extent: round(candidate.extent) };
-        return { placed: { box, svg: candidate.svg() }, tail: candidate.tail, scale, missing: missingGlyphs(candidate.block) };
-      }
-    }
-  }
-  return null;
+  const maxMeasure = maxMeasureFor(kind, em, area);
+  const natural = naturalMeasure(sample, text, em, kind === 'caption' ? 4.5 : 3.6, Math.min(em * 5, maxMeasure), maxMeasure);
+  const measures = [natural, natural * 0.75, Math.min(maxMeasure, natural * 1.4), natural * 0.55, maxMeasure];
+  if (force) measures.push(area.width * 0.6, area.width * 0.45, area.width * 0.3);
+  return measures.filter((v) => v >= em);
 }
 
-function query(m: LetteringMetrics, area: Rect, direction: ReadingDirection, placed: readonly PlacedLettering[], textBoxes: readonly Rect[]) {
-  return { area, direction, obstacles: placed.map((p) => p.box), before: textBoxes, gap: m.gap, step: Math.max(4, m.em / 3) };
+/** A free place in the attempt's area (or, anyhow, the least covered one). */
+function placeBox(
+  a: Attempt,
+  direction: ReadingDirection,
+  m: LetteringMetrics,
+  box: { width: number; height: number; preferred: Point; accept?: (box: Rect) => boolean },
+): Rect | null {
+  const q: PlacementQuery = {
+    width: box.width,
+    height: box.height,
+    area: a.area,
+    obstacles: a.obstacles,
+    before: a.before,
+    direction,
+    preferred: box.preferred,
+    gap: m.gap,
+    step: a.step,
+    ...(box.accept ? { accept: box.accept } : {}),
+  };
+  return a.anyhow ? leastCovered(q) : findPlace(q);
+}
+
+/**
+ * Text its panel could not hold, for the page to place: clear of all lettering, at the
+ * minimum size and then smaller; failing all, where it hides the least.
+ */
+function pendingText(
+  panelId: string,
+  kind: LetteringKind,
+  text: string,
+  lettered: string,
+  path: YamlPath,
+  build: Build,
+  input: PanelLetteringInput,
+  position: (path: YamlPath) => string,
+): PendingLettering {
+  const m = input.metrics;
+  return {
+    panelId,
+    place(area, obstacles) {
+      for (const anyhow of [false, true]) {
+        for (const scale of pageScales(m)) {
+          const em = m.em * scale;
+          for (const measure of measuresFor(kind, lettered, em, area, true)) {
+            const candidate = build({
+              scale,
+              measure,
+              area,
+              obstacles,
+              tails: [],
+              before: [],
+              heads: [],
+              breaking: { wider: measure, hyphenate: m.hyphenate, force: true },
+              step: Math.max(4, m.em / 2),
+              anyhow,
+            });
+            if (candidate === null) continue;
+            const warnings = candidate.missing.map((missing) => `panel ${panelId}: the lettering font has no glyph for "${missing}"`);
+            warnings.push(
+              notFitting(panelId, kind, text, position(path), {
+                scale,
+                minScale: m.minScale,
+                inArea: contains(input.area, candidate.extent),
+                inOverflow: contains(input.overflow ?? input.area, candidate.extent),
+                outOfOrder: false,
+                hides: anyhow && obstacles.some((o) => overlaps(o, candidate.rect)),
+              }),
+            );
+            return { placed: record(candidate, { panelId, kind, text: lettered, path, scale }), warnings };
+          }
+        }
+      }
+      return { placed: null, warnings: [`panel ${panelId}: the ${kind} "${clip(text)}" cannot be lettered anywhere on the page (at ${position(path)})`] };
+    },
+  };
+}
+
+/** Sizes tried on the page for what no panel could hold: the minimum, then smaller, down to a few pixels. */
+function pageScales(m: LetteringMetrics): number[] {
+  const scales: number[] = [];
+  for (let s = m.minScale; s * m.em >= 2 && scales.length < 24; s *= 0.85) scales.push(s);
+  return scales.length > 0 ? scales : [m.minScale];
+}
+
+/** The warning for text that had to go past the panel's rules; ends with the script position. */
+function notFitting(
+  panelId: string,
+  kind: LetteringKind,
+  text: string,
+  position: string,
+  f: { scale: number; minScale: number; inArea: boolean; inOverflow: boolean; outOfOrder: boolean; hides: boolean },
+): string {
+  const what = kind === 'sfx' ? 'sound effect' : kind;
+  const parts: string[] = [];
+  if (f.scale < 1 - 1e-9) parts.push(`set at ${Math.round(f.scale * 100)}% size${f.scale < f.minScale - 1e-9 ? ', below the minimum' : ''}`);
+  if (!f.inOverflow) parts.push('placed outside its panel, over the art beside it');
+  else if (!f.inArea) parts.push('breaking out of the panel over its border and gutter');
+  if (f.outOfOrder) parts.push('out of reading order');
+  if (f.hides) parts.push('over other lettering');
+  if (parts.length === 0) parts.push('set with its long words broken across lines');
+  return `panel ${panelId}: the ${what} "${clip(text)}" does not fit in the panel; it is ${parts.join(', ')} (at ${position})`;
 }
 
 /**
@@ -175,19 +390,12 @@ function pointIn(box: Rect, at: { readonly x: number; readonly y: number }): Poi
   return { x: box.x + at.x * box.width, y: box.y + at.y * box.height };
 }
 
-function balloonCandidate(
-  kind: DialogueKind,
-  text: string,
-  scale: number,
-  measure: number,
-  target: Point,
-  seedKey: string,
-  ctx: PanelLetteringInput & { placed: readonly PlacedLettering[]; textBoxes: readonly Rect[]; tails: readonly Rect[]; heads: readonly Rect[] },
-): Candidate | null {
-  const { metrics: m, area, direction } = ctx;
-  const em = m.em * scale;
+function balloonCandidate(kind: DialogueKind, text: string, target: Point, seedKey: string, input: PanelLetteringInput, a: Attempt): Candidate | null {
+  const { metrics: m, direction } = input;
+  const area = a.area;
+  const em = m.em * a.scale;
   const textSize = em * (kind === 'shout' ? 1.1 : 1);
-  const block = wrapBlock(face(kind === 'whisper' ? 'whisper' : 'dialogue'), text, textSize, measure);
+  const block = wrapBlock(face(kind === 'whisper' ? 'whisper' : 'dialogue'), text, textSize, a.measure, a.breaking);
   const shape = bodyShape(kind, m.balloonShape, block, textSize);
   const width = 2 * shape.outerX;
   const height = 2 * shape.outerY;
@@ -209,17 +417,16 @@ function balloonCandidate(
     const d = Math.hypot(dx, dy) || 1;
     return union(tail, { x: tip.x + (dx / d) * reach - em / 2, y: tip.y + (dy / d) * reach - em / 2, width: em, height: em });
   };
-  const obstacles = ctx.placed.map((p) => p.box);
-  const spot = findPlace({
-    ...query(m, area, direction, ctx.placed, ctx.textBoxes),
+  const spot = placeBox(a, direction, m, {
     width,
     height,
-    preferred: { x: target.x, y: area.y },
+    // Balloons belong at the top of their panel, above the speaker.
+    preferred: { x: target.x, y: input.area.y },
     // Keep clear of earlier tails, and keep this tail clear of earlier balloons.
     accept: (box) => {
-      if (ctx.tails.some((t) => overlaps(t, box, m.gap)) || ctx.heads.some((h) => overlaps(h, box))) return false;
+      if (a.tails.some((t) => overlaps(t, box, m.gap)) || a.heads.some((h) => overlaps(h, box))) return false;
       const { bounds } = tailAt(bodyAt(box));
-      return !obstacles.some((o) => overlaps(o, bounds, m.gap));
+      return !a.obstacles.some((o) => overlaps(o, bounds, m.gap));
     },
   });
   if (spot === null) return null;
@@ -250,7 +457,7 @@ function balloonCandidate(
       `<path d="${outline}" fill="#fff"/><path d="${text}" fill="#111"/></g>`
     );
   };
-  return { block, rect: spot, extent: union(spot, bounds), tail: keepClear(bounds, tip, body), svg };
+  return { block, rect: spot, extent: union(spot, bounds), tail: keepClear(bounds, tip, body), missing: missingGlyphs(block), svg };
 }
 
 /** The bounds of a tail's part outside the body: from its base on the outline to the tip. */
@@ -357,8 +564,18 @@ export const SFX_POSITIONS: Readonly<Record<string, Point>> = {
 };
 const SFX_FREE_ORDER = ['bottom-right', 'bottom-left', 'right', 'left', 'center', 'bottom', 'top-right', 'top-left', 'top'];
 
-/** Sound effects: big display letters, tilted, where asked, else where nothing else is. */
-function placeSfx(sfx: Sfx, input: PanelLetteringInput, avoid: readonly Rect[]): { placed: PlacedLettering | null; warnings: string[] } {
+/**
+ * Sound effects: big display letters, tilted, where asked, else where nothing else is.
+ * Smaller if need be (never below the lettering's minimum size), then over the panel's
+ * border and gutters; failing that, the page places it.
+ */
+function placeSfx(
+  sfx: Sfx,
+  input: PanelLetteringInput,
+  overflow: Rect,
+  avoid: readonly Rect[],
+  position: (path: YamlPath) => string,
+): { placed: PlacedLettering | null; warnings: string[]; pending: PendingLettering | null } {
   const { area, metrics: m, panel, direction } = input;
   const display = face('display');
   const text = sfx.text.toUpperCase();
@@ -368,71 +585,94 @@ function placeSfx(sfx: Sfx, input: PanelLetteringInput, avoid: readonly Rect[]):
   const angle = direction === 'ltr' ? -7 : 7;
   const rad = (Math.abs(angle) * Math.PI) / 180;
 
-  const natural = display.shape(text, m.em * 2.6).width;
-  const fullSize = m.em * 2.6 * Math.min(1, (area.width * 0.8) / Math.max(1, natural));
+  const normal = m.em * 2.6;
+  const natural = display.shape(text, normal).width;
+  const fullSize = normal * Math.min(1, (area.width * 0.8) / Math.max(1, natural));
+  /** No smaller than the smallest dialogue, while the panel (or its gutters) can hold it. */
+  const floor = Math.min(normal, m.em * m.minScale);
   const sized = (size: number) => {
     const line = display.shape(text, size);
     const inkH = size * (display.capHeight + 0.1);
     const width = line.width * Math.cos(rad) + inkH * Math.sin(rad) + size * 0.2;
     const height = line.width * Math.sin(rad) + inkH * Math.cos(rad) + size * 0.2;
-    const spot = (name: string): Rect => {
+    /** The named spot in `region`, moved inside it. */
+    const spot = (name: string, region: Rect): Rect => {
       const p = SFX_POSITIONS[name]!;
-      const cx = area.x + area.width * (direction === 'ltr' ? p.x : 1 - p.x);
-      const cy = area.y + area.height * p.y;
-      const x = Math.min(area.x + area.width - width, Math.max(area.x, cx - width / 2));
-      const y = Math.min(area.y + area.height - height, Math.max(area.y, cy - height / 2));
+      const cx = region.x + region.width * (direction === 'ltr' ? p.x : 1 - p.x);
+      const cy = region.y + region.height * p.y;
+      const x = Math.min(region.x + region.width - width, Math.max(region.x, cx - width / 2));
+      const y = Math.min(region.y + region.height - height, Math.max(region.y, cy - height / 2));
       return { x, y, width, height };
     };
-    return { size, line, width, height, spots: order.map(spot) };
+    return { size, line, width, height, spot };
   };
+  const free = (region: Rect, c: ReturnType<typeof sized>, obstacles: readonly Rect[], anyhow = false): Rect | null => {
+    const first = c.spot(order[0]!, area);
+    const q: PlacementQuery = {
+      width: c.width,
+      height: c.height,
+      area: region,
+      obstacles,
+      before: [],
+      direction,
+      preferred: { x: first.x + c.width / 2, y: first.y + c.height / 2 },
+      gap: m.gap,
+      step: Math.max(4, m.em / 2),
+    };
+    return anyhow ? leastCovered(q) : findPlace(q);
+  };
+  const draw = (c: ReturnType<typeof sized>, rect: Rect): PlacedLettering => {
+    for (const missing of c.line.missing) warnings.push(`panel ${panel.id}: the display font has no glyph for "${missing}"`);
+    const cx = rect.x + rect.width / 2;
+    const cy = rect.y + rect.height / 2;
+    const outline = display.outline(c.line, cx - c.line.width / 2, cy + (c.size * display.capHeight) / 2);
+    const svg =
+      `<g transform="rotate(${angle} ${fmt(cx)} ${fmt(cy)})"><path d="${outline}" fill="${m.sfxFill}" stroke="#111" ` +
+      `stroke-width="${fmt(c.size * 0.09)}" stroke-linejoin="round" paint-order="stroke"/></g>`;
+    const box: LetteredBox = { ...round(rect), panelId: panel.id, kind: 'sfx', extent: round(rect), text, lines: [text], size: c.size, scale: c.size / normal, path: sfx.path };
+    return { box, svg };
+  };
+  const notFit = (c: ReturnType<typeof sized>, rect: Rect, hides: boolean) =>
+    notFitting(panel.id, 'sfx', sfx.text, position(sfx.path), {
+      scale: c.size / normal,
+      minScale: floor / normal,
+      inArea: contains(area, rect),
+      inOverflow: contains(overflow, rect),
+      outOfOrder: false,
+      hides,
+    });
 
-  // At full size, then smaller: the named spots first, then any free place nearest the
-  // first of them. Failing all, the smallest effect where it hides the least lettering
-  // (the balloons are drawn over it).
-  let chosen: { size: number; line: ShapedLine; rect: Rect } | null = null;
+  // At full size, then smaller: the named spots first, then any free place in the panel
+  // nearest the first of them.
   for (const scale of [1, 0.75, 0.55]) {
-    const c = sized(fullSize * scale);
-    const first = c.spots[0]!;
-    const rect =
-      c.spots.find((r) => !avoid.some((a) => overlaps(a, r, m.gap))) ??
-      findPlace({
-        width: c.width,
-        height: c.height,
-        area,
-        obstacles: avoid,
-        before: [],
-        direction,
-        preferred: { x: first.x + c.width / 2, y: first.y + c.height / 2 },
-        gap: m.gap,
-        step: Math.max(4, m.em / 2),
-      });
-    if (rect) {
-      chosen = { size: c.size, line: c.line, rect };
-      break;
-    }
+    const c = sized(Math.max(floor, fullSize * scale));
+    const rect = order.map((name) => c.spot(name, area)).find((r) => contains(area, r) && !avoid.some((a) => overlaps(a, r, m.gap))) ?? free(area, c, avoid);
+    if (rect) return { placed: draw(c, rect), warnings, pending: null };
   }
-  if (chosen === null) {
-    const c = sized(fullSize * 0.55);
-    chosen = { size: c.size, line: c.line, rect: c.spots.reduce((best, r) => (hiddenArea(r, avoid) < hiddenArea(best, avoid) ? r : best)) };
+  // Over the border and into the gutters.
+  const smallest = sized(Math.max(floor, fullSize * 0.55));
+  const outside = free(overflow, smallest, avoid);
+  if (outside) {
+    warnings.push(notFit(smallest, outside, false));
+    return { placed: draw(smallest, outside), warnings, pending: null };
   }
-  const { size, line, rect } = chosen;
-  if (rect.width > area.width || rect.height > area.height) warnings.push(`panel ${panel.id}: the sound effect "${clip(sfx.text)}" is larger than the panel`);
-  for (const missing of line.missing) warnings.push(`panel ${panel.id}: the display font has no glyph for "${missing}"`);
-  const cx = rect.x + rect.width / 2;
-  const cy = rect.y + rect.height / 2;
-  const outline = display.outline(line, cx - line.width / 2, cy + (size * display.capHeight) / 2);
-  const svg =
-    `<g transform="rotate(${angle} ${fmt(cx)} ${fmt(cy)})"><path d="${outline}" fill="${m.sfxFill}" stroke="#111" ` +
-    `stroke-width="${fmt(size * 0.09)}" stroke-linejoin="round" paint-order="stroke"/></g>`;
-  const box: LetteringBox = { ...round(rect), panelId: panel.id, kind: 'sfx', extent: round(rect) };
-  return { placed: { box, svg }, warnings };
-}
-
-function hiddenArea(r: Rect, boxes: readonly Rect[]): number {
-  return boxes.reduce((sum, b) => {
-    const i = intersect(r, b);
-    return sum + i.width * i.height;
-  }, 0);
+  const pending: PendingLettering = {
+    panelId: panel.id,
+    place(region, obstacles) {
+      const before = warnings.length;
+      for (const anyhow of [false, true]) {
+        for (let size = smallest.size, n = 0; size >= 2 && n < 24; size *= 0.85, n++) {
+          const c = sized(size);
+          const rect = free(region, c, obstacles, anyhow);
+          if (rect === null) continue;
+          const placed = draw(c, rect);
+          return { placed, warnings: [...warnings.slice(before), notFit(c, rect, anyhow && obstacles.some((o) => overlaps(o, rect)))] };
+        }
+      }
+      return { placed: null, warnings: [`panel ${panel.id}: the sound effect "${clip(sfx.text)}" cannot be lettered anywhere on the page (at ${position(sfx.path)})`] };
+    },
+  };
+  return { placed: null, warnings, pending };
 }
 
 function letterCase(text: string, m: LetteringMetrics): string {

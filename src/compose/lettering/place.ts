@@ -22,6 +22,17 @@ export function intersect(a: Rect, b: Rect): Rect {
   return { x, y, width: Math.max(0, right - x), height: Math.max(0, bottom - y) };
 }
 
+/** True when `inner` lies wholly inside `outer`. */
+export function contains(outer: Rect, inner: Rect): boolean {
+  const e = 1e-6;
+  return (
+    inner.x >= outer.x - e &&
+    inner.y >= outer.y - e &&
+    inner.x + inner.width <= outer.x + outer.width + e &&
+    inner.y + inner.height <= outer.y + outer.height + e
+  );
+}
+
 export function union(a: Rect, b: Rect): Rect {
   const x = Math.min(a.x, b.x);
   const y = Math.min(a.y, b.y);
@@ -53,33 +64,75 @@ export interface PlacementQuery {
  * double (balloons belong at the top of the panel, over the art they talk about).
  */
 export function findPlace(q: PlacementQuery): Rect | null {
-  const { area, width, height, step } = q;
+  const { area, width, height, step, gap } = q;
   if (width > area.width + 1e-6 || height > area.height + 1e-6) return null;
-  const xs = positions(area.x, area.x + area.width - width, step, q.preferred.x - width / 2);
+  // Nearest the preferred centre first (a stable sort: ties keep the grid's order), so each
+  // row stops at its first free position.
+  const xs = positions(area.x, area.x + area.width - width, step, q.preferred.x - width / 2)
+    .map((x) => ({ x, dx: Math.abs(x + width / 2 - q.preferred.x) }))
+    .sort((a, b) => a.dx - b.dx);
   const ys = positions(area.y, area.y + area.height - height, step, q.preferred.y - height / 2);
   let best: Rect | null = null;
   let bestScore = Infinity;
   for (const y of ys) {
     const dy = Math.abs(y + height / 2 - q.preferred.y) * 2;
     if (dy >= bestScore) continue;
-    for (const x of xs) {
-      const score = dy + Math.abs(x + width / 2 - q.preferred.x);
-      if (score >= bestScore) continue;
+    // What this row can meet: the obstacles it overlaps in height, and the earlier text
+    // that sets a side (the rest is passed, or rules the whole row out).
+    const row = q.obstacles.filter((o) => o.y < y + height + gap && y < o.y + o.height + gap);
+    const beside: Rect[] = [];
+    let inOrder = true;
+    for (const b of q.before) {
+      if (y < b.y - 1e-6) inOrder = false;
+      else if (y < b.y + b.height + gap) beside.push(b);
+    }
+    if (!inOrder) continue;
+    for (const { x, dx } of xs) {
+      const score = dy + dx;
+      if (score >= bestScore) break;
+      if (row.some((o) => o.x < x + width + gap && x < o.x + o.width + gap)) continue;
+      if (!beside.every((b) => (q.direction === 'ltr' ? x >= b.x + b.width + gap : x + width <= b.x - gap))) continue;
       const box = { x, y, width, height };
-      if (q.obstacles.some((o) => overlaps(o, box, q.gap))) continue;
-      if (!q.before.every((b) => readsAfter(box, b, q.direction, q.gap))) continue;
       if (q.accept && !q.accept(box)) continue;
       best = box;
       bestScore = score;
+      break;
     }
   }
   return best;
 }
 
-function readsAfter(box: Rect, earlier: Rect, direction: ReadingDirection, gap: number): boolean {
-  if (box.y < earlier.y - 1e-6) return false;
-  if (box.y >= earlier.y + earlier.height + gap) return true;
-  return direction === 'ltr' ? box.x >= earlier.x + earlier.width + gap : box.x + box.width <= earlier.x - gap;
+/**
+ * For a box that has no free place: the position in the area where it covers the least of
+ * the obstacles, and among those the nearest the preferred centre (reading order and
+ * `accept` are not asked). Null only when the box is larger than the area.
+ */
+export function leastCovered(q: PlacementQuery): Rect | null {
+  const { area, width, height, step } = q;
+  if (width > area.width + 1e-6 || height > area.height + 1e-6) return null;
+  const xs = positions(area.x, area.x + area.width - width, step, q.preferred.x - width / 2);
+  const ys = positions(area.y, area.y + area.height - height, step, q.preferred.y - height / 2);
+  let best: Rect = { x: xs[0]!, y: ys[0]!, width, height };
+  let bestCovered = Infinity;
+  let bestDistance = Infinity;
+  for (const y of ys) {
+    const row = q.obstacles.filter((o) => o.y < y + height && y < o.y + o.height);
+    for (const x of xs) {
+      const box = { x, y, width, height };
+      let covered = 0;
+      for (const o of row) {
+        const i = intersect(box, o);
+        covered += i.width * i.height;
+      }
+      const distance = Math.abs(y + height / 2 - q.preferred.y) * 2 + Math.abs(x + width / 2 - q.preferred.x);
+      if (covered < bestCovered - 1e-6 || (Math.abs(covered - bestCovered) <= 1e-6 && distance < bestDistance)) {
+        best = box;
+        bestCovered = covered;
+        bestDistance = distance;
+      }
+    }
+  }
+  return best;
 }
 
 /** Grid positions from `min` to `max` (both included), plus the clamped preferred one. */

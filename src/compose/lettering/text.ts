@@ -3,6 +3,7 @@
  * Measuring and drawing use the same shaped glyphs (see ../fonts.ts).
  */
 import type { Face, ShapedLine } from '../fonts.js';
+import type { Hyphenate } from './hyphenate.js';
 
 export interface TextBlock {
   readonly face: Face;
@@ -17,32 +18,82 @@ export interface TextBlock {
 /** Line spacing as a fraction of the size: lettering is set tight. */
 const LEADING = 1.12;
 
+/** How words too wide for any balloon are broken across lines. */
+export interface WordBreaking {
+  /** Words wider than this (px) are broken, at their hyphenation points; others never are. */
+  readonly wider: number;
+  /** The language's hyphenation points; null breaks only at hard hyphens (or, forced, anywhere). */
+  readonly hyphenate: Hyphenate | null;
+  /** When a piece between two hyphenation points is still wider than the line, break it between letters. */
+  readonly force: boolean;
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
 /**
- * Wraps `text` greedily at `measure` px (a word longer than the measure keeps its own
- * line), then narrows the measure as far as the line count allows, so lines come out
- * even instead of leaving one word alone on the last line. Newlines force breaks.
+ * Wraps `text` greedily at `measure` px, then narrows the measure as far as the line count
+ * allows, so lines come out even instead of leaving one word alone on the last line.
+ * Newlines force breaks. A word longer than the measure keeps its own line, unless
+ * `breaking` says to break it: then as much of it as fits ends the line, with a hyphen.
  */
-export function wrapBlock(face: Face, text: string, size: number, measure: number): TextBlock {
+export function wrapBlock(face: Face, text: string, size: number, measure: number, breaking?: WordBreaking): TextBlock {
   const paragraphs = text.split(/\r?\n/).map((p) => p.split(/\s+/).filter((w) => w.length > 0));
   const space = face.shape(' ', size).width;
-  const widths = paragraphs.map((words) => words.map((w) => face.shape(w, size).width));
+  const width = (t: string) => face.shape(t, size).width;
+  const widths = paragraphs.map((words) => words.map(width));
 
   const greedy = (limit: number): string[] => {
     const lines: string[] = [];
     paragraphs.forEach((words, p) => {
-      let line: string[] = [];
+      let line = '';
       let lineWidth = 0;
+      const push = () => {
+        lines.push(line);
+        line = '';
+        lineWidth = 0;
+      };
+      const add = (piece: string, w: number) => {
+        lineWidth += (line.length > 0 ? space : 0) + w;
+        line = line.length > 0 ? `${line} ${piece}` : piece;
+      };
       words.forEach((word, i) => {
         const w = widths[p]![i]!;
-        if (line.length > 0 && lineWidth + space + w > limit) {
-          lines.push(line.join(' '));
-          line = [];
-          lineWidth = 0;
+        if (breaking !== undefined && w > breaking.wider && w > limit) {
+          breakWord(word, limit);
+          return;
         }
-        lineWidth += (line.length > 0 ? space : 0) + w;
-        line.push(word);
+        if (line.length > 0 && lineWidth + space + w > limit) push();
+        add(word, w);
       });
-      lines.push(line.join(' '));
+      lines.push(line);
+
+      /** Fills the line with as much of `word` as fits, then the next lines, and so on. */
+      function breakWord(word: string, limit: number): void {
+        let pieces = [...(breaking!.hyphenate?.(word) ?? word.split(/(?<=-)(?=.)/))];
+        const joined = (n: number) => pieces.slice(0, n).join('') + (n < pieces.length && !pieces[n - 1]!.endsWith('-') ? '-' : '');
+        while (pieces.length > 0) {
+          const room = limit - (line.length > 0 ? lineWidth + space : 0);
+          let fits = 0;
+          for (let n = 1; n <= pieces.length && width(joined(n)) <= room; n++) fits = n;
+          if (fits === 0 && line.length > 0) {
+            push();
+            continue;
+          }
+          if (fits === 0) {
+            const letters = [...graphemes.segment(pieces[0]!)].map((g) => g.segment);
+            if (breaking!.force && letters.length > 1) {
+              pieces = [...letters, ...pieces.slice(1)];
+              continue;
+            }
+            // Nothing smaller to break it into: the piece overflows its line alone.
+            fits = 1;
+          }
+          const piece = joined(fits);
+          add(piece, width(piece));
+          pieces = pieces.slice(fits);
+          if (pieces.length > 0) push();
+        }
+      }
     });
     return lines;
   };

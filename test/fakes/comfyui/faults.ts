@@ -28,6 +28,43 @@ export interface StallRule {
  */
 export type HostileFilenameMode = 'traversal' | 'absolute' | 'subfolder';
 
+/**
+ * Hostile answers (issue 16), each switched on by pushing it onto `faults.hostile`:
+ *
+ * - `oversized-view`: GET /view streams `bytes` bytes (a PNG signature, then zeros), with a
+ *   Content-Length when `declared`, else chunked, as fast as the client reads.
+ * - `dripping-view`: GET /view sends the real file one byte every `everyMs` (its full
+ *   Content-Length declared at once, so the answer looks healthy, just slow).
+ * - `silent-view`: GET /view never answers, not even its status line.
+ * - `silent-history`: GET /history and /history/{id} never answer (the socket stays lively).
+ * - `huge-object-info`: GET /object_info streams the real catalogue padded to `bytes` bytes of
+ *   valid JSON, declared or chunked.
+ * - `truncated-png`: GET /view sends only the first half of the real file, with a matching
+ *   Content-Length: a clean answer carrying a PNG with a good header and half its data.
+ *
+ * What the hostile streams managed to hand to the kernel is counted in `hostileBytesSent`
+ * (a client that stops reading stops them: TCP backpressure), their requests in `hostileHits`.
+ */
+export type HostileAnswer =
+  | { readonly kind: 'oversized-view'; readonly bytes: number; readonly declared?: boolean }
+  | { readonly kind: 'dripping-view'; readonly everyMs: number }
+  | { readonly kind: 'silent-view' }
+  | { readonly kind: 'silent-history' }
+  | { readonly kind: 'huge-object-info'; readonly bytes: number; readonly declared?: boolean }
+  | { readonly kind: 'truncated-png' };
+
+export type HostileKind = HostileAnswer['kind'];
+
+/** The routes each hostile answer takes over. */
+const HOSTILE_ROUTES: Readonly<Record<HostileKind, RoutePattern>> = {
+  'oversized-view': 'GET /view',
+  'dripping-view': 'GET /view',
+  'silent-view': 'GET /view',
+  'silent-history': 'GET /history*',
+  'huge-object-info': 'GET /object_info',
+  'truncated-png': 'GET /view',
+};
+
 type RefuseHandler = (refuse: boolean) => Promise<void>;
 
 /** Strips the /api alias so one pattern covers both spellings of a route. */
@@ -66,6 +103,12 @@ export class Faults {
   hostileFilenames: HostileFilenameMode | null = null;
   /** POST /free no longer gives back the memory of unloaded models. */
   leakVram = false;
+  /** Hostile answers in force (the first that matches a request wins). */
+  readonly hostile: HostileAnswer[] = [];
+  /** Bytes the hostile streams handed to the kernel, all requests together. */
+  hostileBytesSent = 0;
+  /** Requests answered (or held) by a hostile answer, by kind. */
+  readonly hostileHits: Partial<Record<HostileKind, number>> = {};
 
   private refusing = false;
   private refuseHandler: RefuseHandler | undefined;
@@ -112,6 +155,7 @@ export class Faults {
     this.silentWs = false;
     this.hostileFilenames = null;
     this.leakVram = false;
+    this.hostile.length = 0;
     if (this.refusing) await this.setRefuseConnections(false);
   }
 
@@ -130,6 +174,13 @@ export class Faults {
 
   isMalformed(method: string, pathname: string): boolean {
     return this.malformedJson.some((pattern) => routeMatches(pattern, method, pathname));
+  }
+
+  /** The hostile answer for this request, counted as a hit, or undefined. */
+  takeHostile(method: string, pathname: string): HostileAnswer | undefined {
+    const answer = this.hostile.find((h) => routeMatches(HOSTILE_ROUTES[h.kind], method, pathname));
+    if (answer !== undefined) this.hostileHits[answer.kind] = (this.hostileHits[answer.kind] ?? 0) + 1;
+    return answer;
   }
 }
 

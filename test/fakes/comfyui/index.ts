@@ -16,7 +16,7 @@ import { Workspace } from './workspace.js';
 
 export { DEFAULT_MODELS, MODEL_FOLDERS } from './catalogue.js';
 export { Faults } from './faults.js';
-export type { HostileFilenameMode, HttpErrorRule, RoutePattern, StallRule } from './faults.js';
+export type { HostileAnswer, HostileFilenameMode, HostileKind, HttpErrorRule, RoutePattern, StallRule } from './faults.js';
 export { BASELINE_BYTES, DEFAULT_VRAM_TOTAL } from './vram.js';
 
 export interface ComfyEmulatorOptions {

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
 import type { EmulatorCore } from './core.js';
 import { breakJson, routePath } from './faults.js';
+import { holds, serveHostile } from './hostile.js';
 import { PyError, pyJson } from './python.js';
 import { INTERNAL_ERROR_TEXT, buildRoutes, matchRoute, type Reply, type RouteRequest } from './routes.js';
 import { MAX_UPLOAD_SIZE } from './ws-hub.js';
@@ -217,6 +218,8 @@ export class EmulatorServer {
     const gated = await this.gate(req, url);
     if (gated === 'hold') return; // answered never; the socket dies with the emulator
     if (gated !== undefined) return this.send(res, gated, method, url);
+    const hostile = this.core.faults.takeHostile(method, url.pathname);
+    if (holds(hostile)) return; // a hostile silence: never answered
     const match = matchRoute(this.routes, method, url.pathname);
     if (match === 'not_found') return this.send(res, { kind: 'text', status: 404, text: '404: Not Found' }, method, url);
     if (match === 'method_not_allowed') return this.send(res, { kind: 'text', status: 405, text: '405: Method Not Allowed' }, method, url);
@@ -232,6 +235,7 @@ export class EmulatorServer {
         reply = { kind: 'text', status: 500, text: INTERNAL_ERROR_TEXT };
       }
     }
+    if (hostile !== undefined && reply.status === 200 && (await serveHostile(hostile, res, realBody(reply), this.core.faults, this.lifetime.signal))) return;
     this.send(res, reply, method, url);
   }
 
@@ -290,5 +294,19 @@ export class EmulatorServer {
       this.log.push({ method: 'GET', path: loggedPath(rawUrl), status: 101 });
       this.core.hub.attach(ws, url.searchParams.get('clientId'));
     });
+  }
+}
+
+/** What a reply would have sent, for hostile answers that mangle the real thing. */
+function realBody(reply: Reply): { body: Buffer; contentType: string } | null {
+  switch (reply.kind) {
+    case 'bytes':
+      return { body: reply.body, contentType: reply.contentType };
+    case 'jsonText':
+      return { body: Buffer.from(reply.text), contentType: 'application/json; charset=utf-8' };
+    case 'json':
+      return { body: Buffer.from(pyJson(reply.body)), contentType: 'application/json; charset=utf-8' };
+    default:
+      return null;
   }
 }
