@@ -3,6 +3,7 @@ import { ComicError, ExitCode, isComicError } from '../errors.js';
 import { processIO, type CliContext, type CliIO } from './io.js';
 import { commands } from './commands/index.js';
 import { version } from './version.js';
+import { mask } from '../util/redact.js';
 
 /**
  * Builds the commander program for `argv`. Only the command being run is loaded (see
@@ -71,11 +72,12 @@ export function reportError(error: unknown, io: CliIO): number {
     return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalidInput;
   }
   if (isComicError(error)) {
-    io.stderr.write(formatComicError(error));
+    io.stderr.write(mask(formatComicError(error)));
     return error.exitCode;
   }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  io.stderr.write(`comic: internal error (INTERNAL): ${message}\nPlease report this with the command you ran.\n`);
+  // Masked like every text that leaves the process: secrets of the loaded configuration, control characters.
+  io.stderr.write(mask(`comic: internal error (INTERNAL): ${message}\nPlease report this with the command you ran.\n`));
   return ExitCode.jobsFailed;
 }
 

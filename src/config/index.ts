@@ -9,6 +9,7 @@ import { findProjectConfig, loadConfigFile, type LoadedConfigFile } from './proj
 import { defaultValues, mergeTiers, type Tier } from './resolve.js';
 import { loadUserSettings } from './user.js';
 import type { ConfigFlags, ResolvedConfig } from './types.js';
+import { rememberSecrets } from '../util/redact.js';
 
 export * from './types.js';
 export { Secret, redact } from './secret.js';
@@ -39,5 +40,8 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedCo
     ...(user.loaded ? [fileTier(user.loaded, 'user', env)] : []),
   ];
   const defaults = defaultValues(project ? dirname(project.file) : cwd, implicitServerAuth(env));
-  return mergeTiers(tiers, defaults, { project: project?.file ?? null, user: user.file });
+  const config = mergeTiers(tiers, defaults, { project: project?.file ?? null, user: user.file });
+  // Masked in every text this process writes from now on (src/util/redact.ts), files and stderr included.
+  rememberSecrets(config.secrets);
+  return config;
 }

@@ -89,13 +89,14 @@ export class PlainRenderer implements Renderer {
     if (this.#finished) return;
     this.#finished = true;
     this.#line(outcomeWord(summary), summary.ok ? 'green' : 'red', summaryLine(summary));
+    const clean = this.#context.clean;
     for (const failure of this.#failures) {
-      this.#write(`  ${this.#paint('red', '✗')} ${failure.job}: ${failure.code}: ${indent(failure.message)}\n`);
+      this.#write(`  ${this.#paint('red', '✗')} ${clean(failure.job)}: ${failure.code}: ${indent(clean(failure.message))}\n`);
     }
     const unlisted = this.#failureCount - this.#failures.length;
     if (unlisted > 0) this.#write(`  … and ${unlisted} more failed (see report.json)\n`);
     // Last, so it is the line a reader (or `tail -1`) sees: resume, start a server, retry.
-    if (summary.next !== null) this.#write(`  → ${indent(summary.next)}\n`);
+    if (summary.next !== null) this.#write(`  → ${indent(clean(summary.next))}\n`);
   }
 
   #jobLine(job: string, label: string, colour: Colour, detail: string): void {
@@ -113,11 +114,13 @@ export class PlainRenderer implements Renderer {
 
   #line(label: string, colour: Colour, text: string): void {
     const time = this.#paint('dim', clockTime(this.#context.now()));
-    this.#write(`${time} ${this.#paint(colour, label.padEnd(LABEL_WIDTH))} ${indent(text)}\n`);
+    // Cleaned before painting: the masking step escapes control characters, our colours too.
+    this.#write(`${time} ${this.#paint(colour, label.padEnd(LABEL_WIDTH))} ${indent(this.#context.clean(text))}\n`);
   }
 
+  /** Writes text whose every part from elsewhere (a server, a script) has been cleaned. */
   #write(text: string): void {
-    this.#out.write(this.#context.clean(text));
+    this.#out.write(text);
   }
 }
 

@@ -2,7 +2,8 @@
  * What every renderer is and takes. A renderer listens to the run's EventBus and, at the
  * end, closes its output with the run's summary.
  */
-import { redact, type Secret } from '../config/secret.js';
+import type { Secret } from '../config/secret.js';
+import { createMask } from '../util/redact.js';
 import { isComicError, type ErrorCode } from '../errors.js';
 import type { RunEventListener, RunSummary } from './events.js';
 
@@ -40,10 +41,10 @@ export interface RendererContext {
 }
 
 export function rendererContext(options: RendererOptions = {}): RendererContext {
-  const secrets = options.secrets ?? [];
   return {
     now: options.now ?? Date.now,
-    clean: secrets.length === 0 ? (text) => text : (text) => redact(text, secrets),
+    // Secrets masked (these and every loaded configuration's), control characters escaped.
+    clean: createMask(options.secrets ?? []),
     progressEveryMs: options.progressEveryMs ?? 5000,
     frameMs: options.frameMs ?? 100,
   };

@@ -19,6 +19,7 @@ import { nextStep, RESUME_HINT } from '../progress/format.js';
 import type { TemplateRegistry } from '../templates/index.js';
 import { copyFileAtomic, sweepTempFiles, writeFileAtomic } from '../util/fs.js';
 import { fileHasher } from '../util/hash.js';
+import { mask, maskedJson } from '../util/redact.js';
 import { RenderCache, type CacheMeta } from './cache.js';
 import { runDag, type NodeOutcome } from './dag.js';
 import { RunManifest } from './manifest.js';
@@ -475,8 +476,9 @@ async function writeReport(run: ScriptRun, facts: RunFacts, started: number, sum
     warnings: warningsOf(run, facts.warnings),
   });
   await mkdir(run.outDir, { recursive: true });
-  await writeFileAtomic(join(run.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFileAtomic(join(run.outDir, 'report.md'), reportMarkdown(report));
+  // Through the masking step: a server's error body may echo a credential or carry escape sequences.
+  await writeFileAtomic(join(run.outDir, 'report.json'), `${maskedJson(report, 2)}\n`);
+  await writeFileAtomic(join(run.outDir, 'report.md'), mask(reportMarkdown(report)));
   return report;
 }
 

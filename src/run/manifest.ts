@@ -14,6 +14,7 @@
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { BackendName, SentPrompt } from '../backends/types.js';
+import { maskedJson } from '../util/redact.js';
 
 export interface ManifestEntry {
   readonly job: string;
@@ -97,7 +98,8 @@ export class RunManifest {
   }
 
   #append(entry: ManifestEntry | SentEntry): Promise<void> {
-    const line = `${JSON.stringify(entry)}\n`;
+    // Through the masking step (src/util/redact.ts), like every file this process writes.
+    const line = `${maskedJson(entry)}\n`;
     const write = this.#tail.then(async () => {
       this.#file ??= mkdir(dirname(this.path), { recursive: true }).then(() => open(this.path, 'a'));
       await (await this.#file).write(line);

@@ -17,7 +17,7 @@ import { listingJson } from '../templates/describe.js';
 import type { TemplateRegistry } from '../templates/index.js';
 import { safeJoin } from '../util/fs.js';
 import { bearerToken, type ApiKeys, type Caller } from './auth.js';
-import { contentType, outputUrl, resolveOutputFile } from './files.js';
+import { contentType, isServedAsText, outputUrl, resolveOutputFile, SERVED_TEXT_BYTES, servedText } from './files.js';
 import type { HealthView } from './health.js';
 import { errorBody, HttpError, statusOf } from './http-error.js';
 import type { SocketHub } from './hub.js';
@@ -170,6 +170,11 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
       const dir = queue.dirOf(request.params.job, callerOf(request).label);
       const file = dir === null ? null : await resolveOutputFile(dir, request.params['*']);
       if (!file) throw new HttpError(404, 'NOT_FOUND', `no file ${pathOf(request)}`);
+      if (isServedAsText(file.path)) {
+        // Reports may quote a server's answer: masked and made relative like every other answer.
+        if (file.bytes > SERVED_TEXT_BYTES) throw new HttpError(413, 'REQUEST_TOO_LARGE', `${pathOf(request)} is too large to be served`);
+        return reply.type(contentType(file.path)).send(await servedText(file.path, dir!, clean));
+      }
       return reply.type(contentType(file.path)).header('content-length', String(file.bytes)).send(createReadStream(file.path));
     });
 

@@ -7,10 +7,10 @@
 import { ComicError, type SourceLocation } from '../errors.js';
 import { nearest } from '../util/suggest.js';
 import type { Template } from './loader.js';
-import type { ParamSpec } from './manifest.js';
+import type { AbsentTargets, ParamSpec } from './manifest.js';
 import { canonicalModelName, resolveModel } from './models.js';
 import { comboOptions, findInput, type ObjectInfo } from './object-info.js';
-import type { ApiNode, ApiWorkflow } from './workflow.js';
+import { isLink, type ApiNode, type ApiWorkflow } from './workflow.js';
 
 export interface BuildOptions {
   /** Where the script asked for this template (used when a parameter has no location of its own). */
@@ -42,9 +42,17 @@ export function buildWorkflow(template: Template, params: Readonly<Record<string
   }
 
   const workflow = structuredClone(template.workflow) as Record<string, ApiNode & { inputs: Record<string, unknown> }>;
+  let pruned = false;
   for (const [param, spec] of Object.entries(template.params)) {
     const given = params[param];
     const value = given !== undefined ? given : 'default' in spec ? spec.default : undefined;
+    const absent = template.targets.absent?.[param];
+    if (value === undefined && spec.type === 'image' && absent) {
+      // A reference slot the job does not fill: cut it out of the graph.
+      leaveOut(workflow, absent);
+      pruned = true;
+      continue;
+    }
     if (value === undefined) {
       throw new ComicError('TEMPLATE_PARAM', `template ${name} needs the parameter "${param}" (${describeParam(spec)}), and it has no default`, {
         ...where(param),
@@ -60,7 +68,41 @@ export function buildWorkflow(template: Template, params: Readonly<Record<string
       node.inputs[target.input] = spec.type === 'model' ? withLocation(() => modelValue(value as string, node, target.input, { template: name, param, folder: spec.folder, options }), where(param)) : value;
     }
   }
+  if (pruned) dropUnreachable(workflow, template.targets.outputs);
   return workflow;
+}
+
+type MutableWorkflow = Record<string, ApiNode & { inputs: Record<string, unknown> }>;
+
+/** Applies an image parameter's `absent` rule: bypassed nodes pass their input on; disconnected inputs go. */
+function leaveOut(workflow: MutableWorkflow, absent: AbsentTargets): void {
+  for (const { nodeId, input } of absent.disconnect) {
+    const node = workflow[nodeId];
+    if (node) delete node.inputs[input];
+  }
+  for (const { nodeId, input } of absent.bypass) {
+    const node = workflow[nodeId];
+    if (!node) continue;
+    const through = node.inputs[input];
+    delete workflow[nodeId];
+    for (const other of Object.values(workflow)) {
+      for (const [name, value] of Object.entries(other.inputs)) {
+        if (isLink(value) && value[0] === nodeId) other.inputs[name] = through;
+      }
+    }
+  }
+}
+
+/** Keeps only the output nodes and what they depend on. */
+function dropUnreachable(workflow: MutableWorkflow, outputs: readonly string[]): void {
+  const keep = new Set<string>();
+  const visit = (id: string): void => {
+    if (keep.has(id) || !workflow[id]) return;
+    keep.add(id);
+    for (const value of Object.values(workflow[id]!.inputs)) if (isLink(value)) visit(value[0]);
+  };
+  outputs.forEach(visit);
+  for (const id of Object.keys(workflow)) if (!keep.has(id)) delete workflow[id];
 }
 
 /** Why `value` does not fit `spec`, or null when it does. */

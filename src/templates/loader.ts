@@ -76,6 +76,7 @@ export async function loadTemplateDir(dir: string, source: TemplateSource): Prom
   for (const [name, param] of Object.entries(manifest.params)) {
     if ('default' in param && param.default !== undefined) defaults[name] = param.default;
   }
+  const imageInputs = Object.keys(manifest.params).filter((name) => manifest.params[name]!.type === 'image');
   const template: Template = {
     id: manifest.id,
     version: manifest.version,
@@ -83,7 +84,9 @@ export async function loadTemplateDir(dir: string, source: TemplateSource): Prom
     digest: hashValue({ manifest: manifestJson.value, workflow: workflowJson.value }),
     size: manifest.size,
     defaults,
-    imageInputs: Object.keys(manifest.params).filter((name) => manifest.params[name]!.type === 'image'),
+    imageInputs,
+    references: manifest.references ?? { character: imageInputs.length, background: 0 },
+    referenceLabel: manifest.referenceLabel ?? null,
     description: manifest.description,
     role: manifest.role,
     family: manifest.family,

@@ -10,7 +10,9 @@ import { TEMPLATE_ID } from '../script/template-ref.js';
 import { findNodes, type ApiWorkflow, isLink } from './workflow.js';
 
 export const TEMPLATE_ROLES = ['character-sheet', 'panel', 'background'] as const;
-export const MODEL_FAMILIES = ['sdxl', 'sd15', 'flux'] as const;
+export const MODEL_FAMILIES = ['sdxl', 'sd15', 'flux', 'flux2', 'qwen-image-edit'] as const;
+/** The roles of the images a template takes: the panel's characters (sheets or their own images) and its background. */
+export const REFERENCE_ROLES = ['character', 'background'] as const;
 export const PARAM_TYPES = ['string', 'int', 'float', 'boolean', 'model', 'image', 'enum'] as const;
 
 const injectTarget = z
@@ -56,8 +58,24 @@ const modelParam = z
     ...paramBase,
   })
   .strict();
+/**
+ * What the builder does to the workflow when an image parameter gets no image (a panel
+ * with fewer references than the template has slots): `bypass` removes each node named
+ * and connects whatever read its output to what fed its `input` (a ReferenceLatent in a
+ * chain passes its conditioning on); `disconnect` removes the link at `input` (an optional
+ * input such as TextEncodeQwenImageEditPlus's image2). Nodes that no longer lead to an
+ * output are then dropped, so the unused LoadImage is never sent.
+ */
+const absentRule = z
+  .object({
+    bypass: z.array(injectTarget).default([]),
+    disconnect: z.array(injectTarget).default([]),
+  })
+  .strict()
+  .refine((rule) => rule.bypass.length + rule.disconnect.length > 0, { message: 'absent needs a bypass or a disconnect' });
+
 /** A server-side image file name (the backend uploads the file and passes its name). No default. */
-const imageParam = z.object({ type: z.literal('image'), ...paramBase }).strict();
+const imageParam = z.object({ type: z.literal('image'), absent: absentRule.optional(), ...paramBase }).strict();
 const enumParam = z
   .object({
     type: z.literal('enum'),
@@ -117,6 +135,20 @@ export const manifestSchema = z
     /** Free text for humans: why this family, what the graph does. */
     notes: z.string().optional(),
     size: sizeRule,
+    /**
+     * How many images of each role the template takes, filled in its image parameters' order
+     * (characters first, in the panel's order, then the background). Without it every image
+     * parameter takes a character and no background is used.
+     */
+    references: z
+      .object({ character: z.number().int().min(0).default(0), background: z.number().int().min(0).max(1).default(0) })
+      .strict()
+      .optional(),
+    /**
+     * How the prompt names the image in slot n (1-based), e.g. "image {n}": the planner writes
+     * "Mara (the character in image 1)". Omit it for templates whose model does not read such words.
+     */
+    referenceLabel: z.string().includes('{n}', { message: 'referenceLabel must contain {n}' }).optional(),
     params: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/i, 'parameter names are identifiers'), paramSpec),
     /** Node refs (id or `title:…`) whose images are the result. */
     outputs: z.array(z.string().min(1)).min(1),
@@ -154,6 +186,13 @@ export function manifestShapeProblems(json: unknown): { manifest: Manifest; prob
 export interface ResolvedTargets {
   readonly inject: Readonly<Record<string, readonly { readonly nodeId: string; readonly input: string }[]>>;
   readonly outputs: readonly string[];
+  /** For image parameters with an `absent` rule: the nodes to bypass and the inputs to disconnect. */
+  readonly absent: Readonly<Record<string, AbsentTargets>>;
+}
+
+export interface AbsentTargets {
+  readonly bypass: readonly { readonly nodeId: string; readonly input: string }[];
+  readonly disconnect: readonly { readonly nodeId: string; readonly input: string }[];
 }
 
 /**
@@ -195,6 +234,31 @@ export function manifestWorkflowProblems(manifest: Manifest, workflow: ApiWorkfl
     });
   }
 
+  const images = Object.entries(manifest.params).filter(([, param]) => param.type === 'image');
+  if (manifest.references) {
+    const { character, background } = manifest.references;
+    if (character > images.length) problems.push(`references.character: ${character} is more than the template's ${images.length} image parameter(s)`);
+    if (background > images.length) problems.push(`references.background: ${background} is more than the template's ${images.length} image parameter(s)`);
+    if (images.length > 0 && character + background === 0) problems.push('references: the template has image parameters but takes no reference of any role');
+  }
+  const absent: Record<string, { bypass: { nodeId: string; input: string }[]; disconnect: { nodeId: string; input: string }[] }> = {};
+  for (const [name, param] of images) {
+    if (param.type !== 'image' || !param.absent) continue;
+    const resolved = (absent[name] = { bypass: [], disconnect: [] });
+    const rules = [...param.absent.bypass.map((t) => ['bypass', t] as const), ...param.absent.disconnect.map((t) => ['disconnect', t] as const)];
+    rules.forEach(([kind, target], i) => {
+      const where = `params.${name}.absent.${kind}.${i}`;
+      const nodeId = uniqueNode(target.node, where);
+      if (nodeId === null) return;
+      const node = workflow[nodeId]!;
+      if (!isLink(node.inputs[target.input])) {
+        problems.push(`${where}: input "${target.input}" of node ${nodeId} (${node.class_type}) must be a link to ${kind === 'bypass' ? 'pass on' : 'remove'}`);
+      } else {
+        resolved[kind].push({ nodeId, input: target.input });
+      }
+    });
+  }
+
   const outputs: string[] = [];
   manifest.outputs.forEach((ref, i) => {
     const nodeId = uniqueNode(ref, `outputs.${i}`);
@@ -209,7 +273,7 @@ export function manifestWorkflowProblems(manifest: Manifest, workflow: ApiWorkfl
   if (unused.length) problems.push(`requires.nodes: the workflow does not use ${unused.join(', ')}`);
 
   problems.push(...sdapiProblems(manifest));
-  return { targets: { inject, outputs }, problems };
+  return { targets: { inject, outputs, absent }, problems };
 }
 
 function sdapiProblems(manifest: Manifest): string[] {

@@ -31,6 +31,18 @@ export interface TemplateInfo {
    * and depends on no more images than this: a text-only template waits for no sheet.
    */
   readonly imageInputs: readonly string[];
+  /**
+   * How many of the panel's references of each role fill `imageInputs` (characters first,
+   * then the background); the rest are left out, and `comic validate` warns about them.
+   */
+  readonly references: ReferenceCaps;
+  /** How prompts name the image in slot n ("image {n}"), or null when the model reads no such words. */
+  readonly referenceLabel: string | null;
+}
+
+export interface ReferenceCaps {
+  readonly character: number;
+  readonly background: number;
 }
 
 export interface TemplateResolver {

@@ -79,10 +79,26 @@ export function scriptPath(path: YamlPath): string {
 }
 
 export function letterPanel(input: PanelLetteringInput): PanelLettering {
+  // A crowded panel is lettered smaller as a whole rather than spill some of its text: the
+  // first size cap at which everything fits inside wins, else the one that spills least.
+  const caps = [...SHRINK_STEPS.filter((s) => s > input.metrics.minScale + 1e-9), input.metrics.minScale];
+  let best: (PanelLettering & { spilled: number }) | null = null;
+  for (const cap of caps) {
+    const lettered = letterPanelAt(input, cap);
+    if (best === null || lettered.spilled < best.spilled) best = lettered;
+    if (lettered.spilled === 0) break;
+  }
+  const { items, warnings, pending } = best!;
+  return { items, warnings, pending };
+}
+
+/** Letters the panel with no text larger than `cap`; `spilled` counts what did not fit inside. */
+function letterPanelAt(input: PanelLetteringInput, cap: number): PanelLettering & { spilled: number } {
   const { panel, area, direction, metrics: m } = input;
   const overflow = input.overflow ?? area;
   const position = input.position ?? scriptPath;
   const others = (input.others ?? []).filter((o) => overlaps(o, overflow));
+  let spilled = 0;
   const warnings: string[] = [];
   const placed: PlacedLettering[] = [];
   const textBoxes: Rect[] = [];
@@ -98,10 +114,10 @@ export function letterPanel(input: PanelLetteringInput): PanelLettering {
 
   const addText = (kind: LetteringKind, text: string, path: YamlPath, build: Build): void => {
     const lettered = letterCase(text, m);
-    const steps = [...SHRINK_STEPS.filter((s) => s > m.minScale + 1e-9), m.minScale];
+    const steps = [...SHRINK_STEPS.filter((s) => s > m.minScale + 1e-9 && s <= cap + 1e-9), m.minScale];
     const inPanel = (scale: number, clearHeads: boolean): Phase => ({ scale, area, ordered: true, clearHeads, force: false });
     const phases: Phase[] = [
-      inPanel(1, true),
+      inPanel(steps[0]!, true),
       ...steps.map((scale) => inPanel(scale, false)),
       // Over the border and into the gutters, in reading order, then in any order.
       { scale: m.minScale, area: overflow, ordered: true, clearHeads: false, force: true },
@@ -132,6 +148,7 @@ export function letterPanel(input: PanelLetteringInput): PanelLettering {
         if (i <= steps.length) {
           if (phase.scale < 1) shrunk.push({ scale: phase.scale, path });
         } else {
+          spilled++;
           warnings.push(
             notFitting(panel.id, kind, text, position(path), {
               scale: phase.scale,
@@ -146,6 +163,7 @@ export function letterPanel(input: PanelLetteringInput): PanelLettering {
         return;
       }
     }
+    spilled++;
     pending.push(pendingText(panel.id, kind, text, lettered, path, build, input, position));
   };
 
@@ -181,8 +199,9 @@ export function letterPanel(input: PanelLetteringInput): PanelLettering {
     warnings.push(...effect.warnings);
     if (effect.placed) effects.push(effect.placed);
     if (effect.pending) pending.push(effect.pending);
+    if (effect.spilled) spilled++;
   }
-  return { items: [...effects, ...placed], warnings, pending };
+  return { items: [...effects, ...placed], warnings, pending, spilled };
 }
 
 /** One step of the search for a place: the text size, where, and which rules still hold. */
@@ -244,7 +263,7 @@ function record(c: Candidate, what: { panelId: string; kind: LetteringKind; text
     scale: what.scale,
     path: what.path,
   };
-  return { box, svg: c.svg() };
+  return lazily(box, c.svg);
 }
 
 /** The widest a block of this kind is set at this size in this area. */
@@ -575,7 +594,7 @@ function placeSfx(
   overflow: Rect,
   avoid: readonly Rect[],
   position: (path: YamlPath) => string,
-): { placed: PlacedLettering | null; warnings: string[]; pending: PendingLettering | null } {
+): { placed: PlacedLettering | null; warnings: string[]; pending: PendingLettering | null; spilled: boolean } {
   const { area, metrics: m, panel, direction } = input;
   const display = face('display');
   const text = sfx.text.toUpperCase();
@@ -625,12 +644,14 @@ function placeSfx(
     for (const missing of c.line.missing) warnings.push(`panel ${panel.id}: the display font has no glyph for "${missing}"`);
     const cx = rect.x + rect.width / 2;
     const cy = rect.y + rect.height / 2;
-    const outline = display.outline(c.line, cx - c.line.width / 2, cy + (c.size * display.capHeight) / 2);
-    const svg =
-      `<g transform="rotate(${angle} ${fmt(cx)} ${fmt(cy)})"><path d="${outline}" fill="${m.sfxFill}" stroke="#111" ` +
-      `stroke-width="${fmt(c.size * 0.09)}" stroke-linejoin="round" paint-order="stroke"/></g>`;
     const box: LetteredBox = { ...round(rect), panelId: panel.id, kind: 'sfx', extent: round(rect), text, lines: [text], size: c.size, scale: c.size / normal, path: sfx.path };
-    return { box, svg };
+    return lazily(box, () => {
+      const outline = display.outline(c.line, cx - c.line.width / 2, cy + (c.size * display.capHeight) / 2);
+      return (
+        `<g transform="rotate(${angle} ${fmt(cx)} ${fmt(cy)})"><path d="${outline}" fill="${m.sfxFill}" stroke="#111" ` +
+        `stroke-width="${fmt(c.size * 0.09)}" stroke-linejoin="round" paint-order="stroke"/></g>`
+      );
+    });
   };
   const notFit = (c: ReturnType<typeof sized>, rect: Rect, hides: boolean) =>
     notFitting(panel.id, 'sfx', sfx.text, position(sfx.path), {
@@ -647,14 +668,14 @@ function placeSfx(
   for (const scale of [1, 0.75, 0.55]) {
     const c = sized(Math.max(floor, fullSize * scale));
     const rect = order.map((name) => c.spot(name, area)).find((r) => contains(area, r) && !avoid.some((a) => overlaps(a, r, m.gap))) ?? free(area, c, avoid);
-    if (rect) return { placed: draw(c, rect), warnings, pending: null };
+    if (rect) return { placed: draw(c, rect), warnings, pending: null, spilled: false };
   }
   // Over the border and into the gutters.
   const smallest = sized(Math.max(floor, fullSize * 0.55));
   const outside = free(overflow, smallest, avoid);
   if (outside) {
     warnings.push(notFit(smallest, outside, false));
-    return { placed: draw(smallest, outside), warnings, pending: null };
+    return { placed: draw(smallest, outside), warnings, pending: null, spilled: true };
   }
   const pending: PendingLettering = {
     panelId: panel.id,
@@ -672,7 +693,19 @@ function placeSfx(
       return { placed: null, warnings: [`panel ${panel.id}: the sound effect "${clip(sfx.text)}" cannot be lettered anywhere on the page (at ${position(sfx.path)})`] };
     },
   };
-  return { placed: null, warnings, pending };
+  return { placed: null, warnings, pending, spilled: true };
+}
+
+/** The SVG is drawn only when asked for: a crowded panel is lettered at several sizes before one is kept. */
+function lazily(box: LetteredBox, draw: () => string): PlacedLettering {
+  let svg: string | undefined;
+  return {
+    box,
+    get svg() {
+      svg ??= draw();
+      return svg;
+    },
+  };
 }
 
 function letterCase(text: string, m: LetteringMetrics): string {

@@ -87,11 +87,15 @@ const VAE_BUILTINS = ['pixel_space'];
 
 export const OBJECT_INFO_FIXTURE = fileURLToPath(new URL('../../fixtures/comfyui/object_info.json', import.meta.url));
 
-let baseCatalogue: Record<string, NodeDef> | undefined;
+const baseCatalogues = new Map<string, Record<string, NodeDef>>();
 
-function loadBase(): Record<string, NodeDef> {
-  baseCatalogue ??= JSON.parse(readFileSync(OBJECT_INFO_FIXTURE, 'utf8')) as Record<string, NodeDef>;
-  return baseCatalogue;
+function loadBase(file: string): Record<string, NodeDef> {
+  let base = baseCatalogues.get(file);
+  if (base === undefined) {
+    base = JSON.parse(readFileSync(file, 'utf8')) as Record<string, NodeDef>;
+    baseCatalogues.set(file, base);
+  }
+  return base;
 }
 
 /** Python's sorted() on file names. */
@@ -125,8 +129,9 @@ export class Catalogue {
   constructor(
     readonly models: ModelLists,
     private readonly inputImages: () => string[],
+    objectInfoFile: string = OBJECT_INFO_FIXTURE,
   ) {
-    this.nodes = structuredClone(loadBase());
+    this.nodes = structuredClone(loadBase(objectInfoFile));
     for (const [classType, inputs] of Object.entries(MODEL_INPUTS)) {
       const def = this.nodes[classType];
       if (def === undefined) continue;

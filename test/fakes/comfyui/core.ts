@@ -10,6 +10,7 @@ import type { Faults } from './faults.js';
 import { PyError, pyBool, pyFloat, pyStr, pyTypeName } from './python.js';
 import { PromptQueue, toWire, type QueueItem } from './queue.js';
 import { isPlainObject, validatePrompt, type ApiPrompt, type ErrorObj, type NodeError } from './validate.js';
+import { CANONICAL_UUID, DEFAULT_PROFILE, PROFILES, type Profile } from './profile.js';
 import { Vram } from './vram.js';
 import type { Workspace } from './workspace.js';
 import { SocketHub } from './ws-hub.js';
@@ -45,10 +46,11 @@ export class EmulatorCore {
     readonly workspace: Workspace,
     readonly models: ModelLists,
     vramTotal: number,
+    readonly profile: Profile = PROFILES[DEFAULT_PROFILE],
   ) {
-    this.catalogue = new Catalogue(models, () => workspace.inputImages());
+    this.catalogue = new Catalogue(models, () => workspace.inputImages(), profile.objectInfoFile);
     this.vram = new Vram(vramTotal);
-    this.hub = new SocketHub({ faults, queueRemaining: () => this.queue.remaining() });
+    this.hub = new SocketHub({ faults, queueRemaining: () => this.queue.remaining(), features: profile.features });
     this.queue = new PromptQueue(() => this.hub.broadcastStatus());
     this.executor = new PromptExecutor({
       catalogue: this.catalogue,

@@ -1,5 +1,5 @@
 /**
- * A faithful ComfyUI 0.8.0 emulator for tests and development: real HTTP and WebSocket
+ * A faithful ComfyUI emulator (profiles 0.8.0 and 0.28.0, see profile.ts) for tests and development: real HTTP and WebSocket
  * servers on 127.0.0.1, the real node catalogue, validation, queue, history, cache, event
  * order and binary frames, with synthetic PNGs instead of diffusion. See docs/testing.md
  * ("ComfyUI emulator") for what it models and what it does not.
@@ -10,6 +10,7 @@ import { resolveModels } from './catalogue.js';
 import { EmulatorCore, type PromptRecord } from './core.js';
 import { Faults } from './faults.js';
 import { renderPng } from './images.js';
+import { resolveProfile, type Profile, type ProfileName } from './profile.js';
 import { EmulatorServer, type LogEntry } from './server.js';
 import { DEFAULT_VRAM_TOTAL } from './vram.js';
 import { Workspace } from './workspace.js';
@@ -17,6 +18,7 @@ import { Workspace } from './workspace.js';
 export { DEFAULT_MODELS, MODEL_FOLDERS } from './catalogue.js';
 export { Faults } from './faults.js';
 export type { HostileAnswer, HostileFilenameMode, HostileKind, HttpErrorRule, RoutePattern, StallRule } from './faults.js';
+export { DEFAULT_PROFILE, PROFILE_NAMES, type ProfileName } from './profile.js';
 export { BASELINE_BYTES, DEFAULT_VRAM_TOTAL } from './vram.js';
 
 export interface ComfyEmulatorOptions {
@@ -32,6 +34,10 @@ export interface ComfyEmulatorOptions {
   basicAuth?: { user: string; password: string };
   /** Simulated VRAM in bytes (default 24 GiB). */
   vramTotal?: number;
+  /** Which server version to be: '0.28' (the default) or '0.8'. */
+  profile?: ProfileName;
+  /** 0.28 only: as with `--enable-assets` (features.assets true, `assets.seed.*` broadcasts after uploads). */
+  assets?: boolean;
 }
 
 export interface ComfyEmulator {
@@ -39,11 +45,15 @@ export interface ComfyEmulator {
   readonly url: string;
   readonly port: number;
   readonly faults: Faults;
+  /** The server version this emulator is ('0.8' or '0.28'). */
+  readonly profile: ProfileName;
   /** Every HTTP request seen (WebSocket upgrades included, as GET with status 101 or the refusal). */
   readonly log: readonly { method: string; path: string; status: number }[];
   /** Accepted prompts by prompt_id, with how many times the worker actually ran each. */
   readonly prompts: ReadonlyMap<string, { prompt: unknown; clientId: string | null; executions: number }>;
   vram(): { used: number; total: number };
+  /** Sends a message of any type to every registered socket, as newer servers do with types old clients do not know. */
+  broadcast(type: string, data: Record<string, unknown>): void;
   /** Closes every WebSocket abruptly; clients must reconnect. */
   dropSockets(): void;
   /** Dies at once, mid-run: every socket destroyed, the port closed, the worker stopped. */
@@ -60,11 +70,19 @@ async function seedInputFolder(workspace: Workspace): Promise<void> {
   await writeFile(path.join(workspace.dir('input'), 'example.png'), png);
 }
 
+/** --enable-assets: the 0.28 feature flag says so (0.8.0 has no asset system). */
+function withAssets(profile: Profile, assets: boolean): Profile {
+  if (!assets) return profile;
+  if (profile.name === '0.8') throw new Error('the 0.8 profile has no asset system (assets: true needs profile 0.28)');
+  return { ...profile, assets: true, features: { ...profile.features, assets: true } };
+}
+
 export async function startComfyEmulator(options: ComfyEmulatorOptions = {}): Promise<ComfyEmulator> {
   const faults = new Faults(options.stepMs ?? DEFAULT_STEP_MS);
   const workspace = await Workspace.create();
   await seedInputFolder(workspace);
-  const core = new EmulatorCore(faults, workspace, resolveModels(options.models), options.vramTotal ?? DEFAULT_VRAM_TOTAL);
+  const profile = withAssets(resolveProfile(options.profile), options.assets === true);
+  const core = new EmulatorCore(faults, workspace, resolveModels(options.models), options.vramTotal ?? DEFAULT_VRAM_TOTAL, profile);
   const credentials = {
     ...(options.token !== undefined ? { token: options.token } : {}),
     ...(options.basicAuth !== undefined ? { basicAuth: options.basicAuth } : {}),
@@ -99,9 +117,11 @@ export async function startComfyEmulator(options: ComfyEmulatorOptions = {}): Pr
     url: `http://127.0.0.1:${port}`,
     port,
     faults,
+    profile: profile.name,
     log: server.log as readonly LogEntry[],
     prompts: core.prompts as ReadonlyMap<string, PromptRecord>,
     vram: () => ({ used: core.vram.used(), total: core.vram.total }),
+    broadcast: (type, data) => core.hub.send(type, data, null),
     dropSockets: () => core.hub.dropAll(),
     kill,
     close: () => {

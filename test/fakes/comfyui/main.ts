@@ -1,11 +1,11 @@
 /**
- * `npm run fake-comfyui -- --port 8188 --step-ms 20 --models models.json --token T`
+ * `npm run fake-comfyui -- --port 8188 --step-ms 20 --models models.json --token T --profile 0.28 [--enable-assets]`
  * Runs the ComfyUI emulator until SIGINT/SIGTERM. The models file is JSON: folder → file names,
  * e.g. {"checkpoints": ["a.safetensors"], "loras": []}; folders it names replace the defaults.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { startComfyEmulator, type ComfyEmulatorOptions } from './index.js';
+import { PROFILE_NAMES, startComfyEmulator, type ComfyEmulatorOptions, type ProfileName } from './index.js';
 
 function integer(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -43,6 +43,8 @@ async function main(argv: string[]): Promise<void> {
       models: { type: 'string' },
       token: { type: 'string' },
       'vram-gb': { type: 'string' },
+      profile: { type: 'string' },
+      'enable-assets': { type: 'boolean' },
     },
     strict: true,
   });
@@ -53,6 +55,11 @@ async function main(argv: string[]): Promise<void> {
   if (values.token !== undefined) options.token = values.token;
   const vramGb = integer('vram-gb', values['vram-gb']);
   if (vramGb !== undefined) options.vramTotal = vramGb * 1024 ** 3;
+  if (values.profile !== undefined) {
+    if (!(PROFILE_NAMES as readonly string[]).includes(values.profile)) throw new Error(`--profile must be one of ${PROFILE_NAMES.join(', ')}, got "${values.profile}"`);
+    options.profile = values.profile as ProfileName;
+  }
+  if (values['enable-assets'] === true) options.assets = true;
 
   // Handle signals before starting, so a stop during start-up still removes the temp folders.
   let stopRequested = false;
@@ -65,7 +72,7 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', stop);
   emulator = await startComfyEmulator(options);
   if (stopRequested) return stop();
-  process.stdout.write(`ComfyUI emulator listening on ${emulator.url}${options.token !== undefined ? ' (token required)' : ''}\n`);
+  process.stdout.write(`ComfyUI emulator listening on ${emulator.url} (ComfyUI ${emulator.profile} profile)${options.token !== undefined ? ' (token required)' : ''}\n`);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

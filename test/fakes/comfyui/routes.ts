@@ -1,5 +1,5 @@
 /**
- * The HTTP routes of ComfyUI 0.8.0's server.py that a headless client uses, with the real
+ * The HTTP routes of ComfyUI's server.py (0.8.0, and 0.28.0 where the core's profile says so) that a headless client uses, with the real
  * status codes, content types and body shapes (JSON via Python's json.dumps; empty 200s as
  * application/octet-stream; crashes as aiohttp's text/plain 500).
  */
@@ -11,12 +11,12 @@ import path from 'node:path';
 import { MODEL_FOLDERS, type JsonObject } from './catalogue.js';
 import type { EmulatorCore } from './core.js';
 import { recode, type ViewChannel } from './images.js';
-import { findJob, listJobs, parseJobQuery } from './jobs.js';
+import { findJob, listJobs, parseJobQuery, type JobSources } from './jobs.js';
 import { PyError, pyBool, pyInt, pyTypeName } from './python.js';
 import { toWire } from './queue.js';
 import { isPlainObject } from './validate.js';
 import { isInside } from './workspace.js';
-import { SERVER_FEATURES } from './ws-hub.js';
+import { CANONICAL_UUID } from './profile.js';
 
 export type Reply =
   | { readonly kind: 'json'; readonly status: number; readonly body: unknown }
@@ -103,7 +103,8 @@ function view(core: EmulatorCore, req: RouteRequest): Promise<Reply> | Reply {
   const name = path.basename(annotated.name);
   const file = path.join(dir, name);
   if (!existsSync(file) || !statSync(file).isFile()) return empty(404);
-  const headers = { 'Content-Disposition': `filename="${name}"` };
+  const headers: Record<string, string> = { 'Content-Disposition': `filename="${name}"` };
+  const nosniff = core.profile.viewNosniff;
   const previewParam = query.get('preview');
   const channel = (query.get('channel') ?? 'rgba') as ViewChannel;
   return (async (): Promise<Reply> => {
@@ -120,8 +121,13 @@ function view(core: EmulatorCore, req: RouteRequest): Promise<Reply> | Reply {
       return { kind: 'bytes', status: 200, body: await recode(file, undefined, channel), contentType: 'image/png', headers };
     }
     const ext = path.extname(name).toLowerCase();
-    const contentType = ['.html', '.htm', '.js', '.css'].includes(ext) ? 'application/octet-stream' : MIME[ext] ?? 'application/octet-stream';
-    return { kind: 'bytes', status: 200, body: await readFile(file), contentType, headers };
+    const active = ['.html', '.htm', '.js', '.css'].includes(ext) || (nosniff && ['.svg', '.xml', '.xhtml', '.mjs'].includes(ext));
+    const contentType = active ? 'application/octet-stream' : MIME[ext] ?? 'application/octet-stream';
+    // 0.28.0: the file as it is gets nosniff, and active content is served as a download.
+    const fileHeaders = nosniff
+      ? { 'Content-Disposition': active ? `attachment; filename="${name}"` : `filename="${name}"`, 'X-Content-Type-Options': 'nosniff' }
+      : headers;
+    return { kind: 'bytes', status: 200, body: await readFile(file), contentType, headers: fileHeaders };
   })();
 }
 
@@ -167,6 +173,7 @@ async function uploadImage(core: EmulatorCore, req: RouteRequest): Promise<Reply
     }
   }
   if (!duplicate) await writeFile(target, bytes);
+  if (core.profile.assets) core.seedAssets();
   return json({ name: filename, subfolder, type: uploadType });
 }
 
@@ -178,13 +185,15 @@ function systemStats(core: EmulatorCore, port: number): JsonObject {
       os: 'linux',
       ram_total: 68_719_476_736,
       ram_free: 60_129_542_144,
-      comfyui_version: '0.8.0',
-      required_frontend_version: '1.35.9',
+      comfyui_version: core.profile.version,
+      required_frontend_version: core.profile.system.frontend,
       installed_templates_version: null,
-      required_templates_version: '0.7.67',
+      required_templates_version: core.profile.system.templates,
+      ...(core.profile.name === '0.8' ? {} : { comfy_package_versions: core.profile.system.extra.comfy_package_versions }),
       python_version: '3.11.2 (main, Apr 28 2025, 14:11:48) [GCC 12.2.0]',
       pytorch_version: '2.5.1+cu124',
       embedded_python: false,
+      ...(core.profile.name === '0.8' ? {} : { deploy_environment: core.profile.system.extra.deploy_environment }),
       argv: ['main.py', '--listen', '127.0.0.1', '--port', String(port)],
     },
     devices: [
@@ -199,6 +208,10 @@ function systemStats(core: EmulatorCore, port: number): JsonObject {
       },
     ],
   };
+}
+
+function jobSources(core: EmulatorCore): JobSources {
+  return { running: core.queue.running(), pending: core.queue.pending(), history: core.queue.history, interruptedStatus: core.profile.jobs.interruptedStatus };
 }
 
 function historyQuery(params: URLSearchParams): { maxItems: number | undefined; offset: number } {
@@ -223,7 +236,7 @@ export function buildRoutes(port: () => number): Route[] {
       return files === undefined ? empty(404) : json(files);
     }),
     route('GET', '/extensions', () => json([])),
-    route('GET', '/features', () => json(SERVER_FEATURES)),
+    route('GET', '/features', (core) => json(core.profile.features)),
     route('GET', '/system_stats', (core) => json(systemStats(core, port()))),
     route('GET', '/object_info', (core) => ({ kind: 'jsonText', status: 200, text: core.catalogue.objectInfoText() })),
     route('GET', '/object_info/{nodeClass}', (core, _req, { nodeClass }) => {
@@ -273,15 +286,38 @@ export function buildRoutes(port: () => number): Route[] {
       return empty();
     }),
     route('GET', '/api/jobs', (core, req) => {
-      const query = parseJobQuery(req.url.searchParams);
+      const query = parseJobQuery(req.url.searchParams, core.profile);
       if (typeof query === 'string') return json({ error: query }, 400);
-      const { jobs, total } = listJobs({ running: core.queue.running(), pending: core.queue.pending(), history: core.queue.history }, query);
+      const { jobs, total } = listJobs(jobSources(core), query);
       return json({ jobs, pagination: { offset: query.offset, limit: query.limit ?? null, total, has_more: query.offset + jobs.length < total } });
     }),
     route('GET', '/api/jobs/{jobId}', (core, _req, { jobId }) => {
-      const job = findJob({ running: core.queue.running(), pending: core.queue.pending(), history: core.queue.history }, decodeURIComponent(jobId ?? ''));
+      const job = findJob(jobSources(core), decodeURIComponent(jobId ?? ''));
       return job === undefined ? json({ error: 'Job not found' }, 404) : json(job);
     }),
+    // 0.28.0 (comfy_api_nodes-free server.py): cancel one job or several; a pending job leaves the
+    // queue (and never reaches history), the running one is interrupted and ends as "cancelled".
+    route('POST', '/api/jobs/{jobId}/cancel', (core, _req, { jobId }) => {
+      if (!core.profile.jobs.cancelRoutes) return { kind: 'text', status: 405, text: '405: Method Not Allowed' };
+      return json({ cancelled: core.cancel(decodeURIComponent(jobId ?? '')) });
+    }),
+    route('POST', '/api/jobs/cancel', async (core, req) => {
+      if (!core.profile.jobs.cancelRoutes) return { kind: 'text', status: 405, text: '405: Method Not Allowed' };
+      let body: unknown;
+      try {
+        body = JSON.parse((await req.body()).toString('utf8'));
+      } catch {
+        return json({ error: 'Request body must be valid JSON' }, 400);
+      }
+      const ids = isPlainObject(body) ? body.job_ids : undefined;
+      if (!Array.isArray(ids)) return json({ error: 'job_ids must be a list' }, 400);
+      const invalid = ids.filter((id) => typeof id !== 'string' || !CANONICAL_UUID.test(id)).map((id) => (typeof id === 'string' ? id : JSON.stringify(id)));
+      if (invalid.length > 0) return json({ error: 'job_ids contains invalid id(s)', invalid_ids: invalid }, 400);
+      let cancelled = false;
+      for (const id of ids as string[]) cancelled = core.cancel(id) || cancelled;
+      return json({ cancelled });
+    }),
+    route('GET', '/node_replacements', (core) => (core.profile.nodeReplacements ? json({}) : { kind: 'text', status: 404, text: '404: Not Found' })),
     route('GET', '/view', view),
     route('POST', '/upload/image', uploadImage),
   ];

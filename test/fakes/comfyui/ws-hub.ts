@@ -9,17 +9,14 @@ import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { JsonObject } from './catalogue.js';
 import { breakJson, type Faults } from './faults.js';
+import { PROFILES } from './profile.js';
 import { pyJson } from './python.js';
 import { isPlainObject } from './validate.js';
 
-export const MAX_UPLOAD_SIZE = 104_857_600;
+export { MAX_UPLOAD_SIZE } from './profile.js';
 
-/** GET /features and the WebSocket feature_flags reply of ComfyUI 0.8.0. */
-export const SERVER_FEATURES: JsonObject = {
-  supports_preview_metadata: true,
-  max_upload_size: MAX_UPLOAD_SIZE,
-  extension: { manager: { supports_v4: true } },
-};
+/** GET /features and the WebSocket feature_flags reply of ComfyUI 0.8.0 (each profile has its own). */
+export const SERVER_FEATURES: JsonObject = PROFILES['0.8'].features;
 
 /** Binary frame kinds (protocol.py BinaryEventTypes). */
 export const PREVIEW_IMAGE = 1;
@@ -33,6 +30,8 @@ function textOf(data: Buffer | ArrayBuffer | Buffer[]): string {
 export interface HubDeps {
   readonly faults: Faults;
   queueRemaining(): number;
+  /** The profile's feature flags (default: 0.8.0's). */
+  readonly features?: JsonObject;
 }
 
 export class SocketHub {
@@ -84,7 +83,7 @@ export class SocketHub {
       if (firstMessage && parsed.type === 'feature_flags') {
         const flags = this.clientFlags.get(sid);
         if (flags !== undefined) this.clientFlags.set(sid, isPlainObject(parsed.data) ? parsed.data : {});
-        this.send('feature_flags', SERVER_FEATURES, sid);
+        this.send('feature_flags', this.deps.features ?? SERVER_FEATURES, sid);
       }
       firstMessage = false;
     });
