@@ -13,6 +13,8 @@ export interface RenderInput {
   readonly file: string;
   /** sha256 of the file's bytes: uploads are deduplicated per server by it. */
   readonly sha256: string;
+  /** What the image shows, for reports: "character mara", "background harbour". */
+  readonly what?: string;
 }
 
 export interface RenderRequest {

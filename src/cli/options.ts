@@ -15,6 +15,8 @@ export interface CommonFlags {
   readonly backend?: string;
   /** A URL, false for --no-fallback, or commander's default true when neither was given. */
   readonly fallback?: string | boolean;
+  /** --keep-fallback (comic generate): keep the SD API fallback's images once ComfyUI is back. */
+  readonly keepFallback?: boolean;
   readonly templates?: readonly string[];
   readonly export?: readonly string[];
   readonly port?: number;
@@ -47,6 +49,7 @@ export function configFlags(flags: CommonFlags): ConfigFlags {
     ...(flags.backend !== undefined && { backend: flags.backend }),
     ...(typeof flags.fallback === 'string' && { fallback: flags.fallback }),
     ...(flags.fallback === false && { fallback: false as const }),
+    ...(flags.keepFallback === true && { keepFallback: true }),
     ...(flags.templates !== undefined && { templates: flags.templates }),
     ...(flags.export !== undefined && flags.export.length > 0 && { exports: flags.export }),
     ...(flags.port !== undefined && { port: flags.port }),

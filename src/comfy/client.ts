@@ -4,7 +4,8 @@
  * after a reconnect), uploads once per content, downloads to paths we choose.
  *
  * Reachability is decided here: the socket reconnects on its own; after a reconnect every
- * prompt in flight is reconciled with /history and /queue. When the server stays
+ * prompt in flight is reconciled with /api/jobs/{id} where the server has it (and /history
+ * for its outputs), else with /history and /queue. When the server stays
  * unreachable (several failed attempts, or longer than the `unreachable` budget) the client
  * is `down`: its prompts are given up here (so the pool can run them elsewhere) and
  * remembered, and withdrawn from the server if it comes back, so nothing runs twice.
@@ -68,6 +69,14 @@ export interface JobHandle {
   events(): AsyncIterable<JobEvent>;
 }
 
+/** What the server says it is: `/system_stats` system.comfyui_version and `/features`. */
+export interface ServerInfo {
+  /** e.g. "0.8.0", "0.28.0"; null when the server does not say. */
+  readonly version: string | null;
+  /** GET /features (`{}` on a server without the route). */
+  readonly features: Readonly<Record<string, unknown>>;
+}
+
 /** At close, how long we try to reach a server we gave up on to withdraw our prompts there. */
 const CLOSE_WITHDRAW_MS = 3_000;
 
@@ -89,6 +98,7 @@ export class ComfyClient {
   #state: ClientState = { kind: 'connecting' };
   #unreachableSince: number | null = null;
   #objectInfo: Promise<ObjectInfo> | null = null;
+  #serverInfo: ServerInfo | null = null;
   /** queue_remaining from the server's last `status` message. */
   #queueRemaining = 0;
   #ticker: NodeJS.Timeout | null = null;
@@ -183,6 +193,27 @@ export class ComfyClient {
       });
     }
     return this.#objectInfo;
+  }
+
+  /** The server's version as of the last `serverInfo()` (null before it, or when the server does not say). */
+  get serverVersion(): string | null {
+    return this.#serverInfo?.version ?? null;
+  }
+
+  /** Asks the server what it is (cached; `refresh` asks again, e.g. after a restart of ComfyUI). */
+  async serverInfo(signal: AbortSignal, refresh = false): Promise<ServerInfo> {
+    if (this.#serverInfo !== null && !refresh) return this.#serverInfo;
+    const [stats, features] = await Promise.all([
+      this.routes.systemStats(signal),
+      this.routes.features(signal).catch((error: unknown) => {
+        // Older servers have no /features; anything else (auth, unreachable) is a real answer.
+        if (error instanceof ComicError && error.code === 'SERVER_ERROR' && / 404\b/.test(error.message)) return {};
+        throw error;
+      }),
+    ]);
+    const version = stats.system?.comfyui_version;
+    this.#serverInfo = { version: typeof version === 'string' && version !== '' ? version : null, features };
+    return this.#serverInfo;
   }
 
   vram(signal: AbortSignal): Promise<VramReading> {
@@ -318,8 +349,12 @@ export class ComfyClient {
     if (orphans.length === 0) return;
     const budget = deadline(signal, budgetMs);
     try {
-      await this.routes.deleteQueued(orphans, budget.signal).catch(() => undefined);
-      for (const id of orphans) await this.routes.interrupt(id, budget.signal).catch(() => undefined);
+      // One cancel per prompt where the server has POST /api/jobs/{id}/cancel (0.28), else delete and interrupt.
+      const left: string[] = [];
+      for (const id of orphans) if ((await this.routes.cancelJob(id, budget.signal).catch(() => undefined)) === undefined) left.push(id);
+      if (left.length === 0) return;
+      await this.routes.deleteQueued(left, budget.signal).catch(() => undefined);
+      for (const id of left) await this.routes.interrupt(id, budget.signal).catch(() => undefined);
     } finally {
       budget.dispose();
     }

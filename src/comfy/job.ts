@@ -2,7 +2,7 @@
  * One prompt on one server, from POST to a settled outcome. The WebSocket gives live
  * progress and the fast "done" signal (`executing` with node null, or an end event shortly
  * before it); `/history` is the truth, read on that signal and by a slow poll beside the
- * socket, so a silent socket never hangs a job. A prompt neither queued nor in history has vanished: it is resubmitted once
+ * socket (which asks /api/jobs/{id} first where the server has it), so a silent socket never hangs a job. A prompt neither queued nor in history has vanished: it is resubmitted once
  * under the same prompt_id, then given up (JOB_LOST). Silence budgets are measured in
  * wall-clock time on every tick, so a suspended laptop cannot stretch them.
  */
@@ -142,8 +142,13 @@ export class PromptJob {
   async #priorState(): Promise<'kept' | 'gone'> {
     const budget = deadline(this.host.lifetime, this.host.timeouts.cancel);
     try {
+      // Where the server has /api/jobs/{id}, one small answer says it; a finished one is still read from history.
+      const state = await this.host.routes.job(this.promptId, budget.signal);
+      if (state === 'pending' || state === 'in_progress') return 'kept';
+      if (state === null || state === 'failed' || state === 'cancelled') return 'gone';
       const entry = await this.host.routes.history(this.promptId, budget.signal);
       if (entry !== null) return readOutcome(entry, this.workflow, this.host.routes.label, this.#submittedAt).kind === 'success' ? 'kept' : 'gone';
+      if (state !== undefined) return 'gone'; // completed by /api/jobs but without a history entry: not ours to trust
       const queue = await this.host.routes.queue(budget.signal);
       return queue.running.includes(this.promptId) || queue.pending.includes(this.promptId) ? 'kept' : 'gone';
     } finally {
@@ -199,6 +204,8 @@ export class PromptJob {
   async #isKnownToServer(): Promise<boolean> {
     const budget = deadline(this.host.lifetime, this.host.timeouts.cancel);
     try {
+      const state = await this.host.routes.job(this.promptId, budget.signal);
+      if (state !== undefined) return state !== null;
       if ((await this.host.routes.history(this.promptId, budget.signal)) !== null) return true;
       const queue = await this.host.routes.queue(budget.signal);
       return queue.running.includes(this.promptId) || queue.pending.includes(this.promptId);
@@ -283,7 +290,27 @@ export class PromptJob {
     const routes = this.host.routes;
     const signal = this.host.lifetime;
     try {
-      if ((await this.#settleFromHistory('poll')) || (this.#phase !== 'queued' && this.#phase !== 'running')) return;
+      // Where the server has /api/jobs/{id} (0.8.0 and later), it says in one small answer where
+      // the prompt is; history is read only once it has finished, the queue only while it waits.
+      const state = await routes.job(this.promptId, signal);
+      if (this.#phase !== 'queued' && this.#phase !== 'running') return;
+      if (state === 'in_progress') {
+        this.#markStarted();
+        this.#pollErrors = 0;
+        return;
+      }
+      if (state === null) {
+        if (!(await this.#settleFromHistory('poll'))) await this.#vanished();
+        this.#pollErrors = 0;
+        return;
+      }
+      if (state !== undefined && state !== 'pending') {
+        // completed, failed, cancelled (or a word we do not know): history has the outcome.
+        await this.#settleFromHistory('poll');
+        this.#pollErrors = 0;
+        return;
+      }
+      if (state === undefined && ((await this.#settleFromHistory('poll')) || (this.#phase !== 'queued' && this.#phase !== 'running'))) return;
       const queue = await routes.queue(signal);
       if (this.#phase !== 'queued' && this.#phase !== 'running') return;
       if (queue.running.includes(this.promptId)) {
@@ -469,8 +496,12 @@ export class PromptJob {
     let reached = true;
     const unreached = (): void => void (reached = false);
     try {
-      await this.host.routes.deleteQueued([this.promptId], budget.signal).catch(unreached);
-      await this.host.routes.interrupt(this.promptId, budget.signal).catch(unreached);
+      // POST /api/jobs/{id}/cancel where the server has it (0.28): pending or running, only this prompt.
+      const cancelled = await this.host.routes.cancelJob(this.promptId, budget.signal).catch((): undefined => void unreached());
+      if (cancelled === undefined) {
+        await this.host.routes.deleteQueued([this.promptId], budget.signal).catch(unreached);
+        await this.host.routes.interrupt(this.promptId, budget.signal).catch(unreached);
+      }
     } finally {
       budget.dispose();
     }

@@ -5,7 +5,10 @@
  */
 import { ComicError } from '../errors.js';
 import {
+  Features,
   History,
+  Job,
+  JobCancelled,
   ObjectInfo as ObjectInfoSchema,
   PromptAccepted,
   PromptRejected,
@@ -25,6 +28,16 @@ export interface PromptBody {
   readonly extra_data?: Readonly<Record<string, unknown>>;
 }
 
+/** What /api/jobs/{id} says of a prompt; `unknown` is a word this client does not know. */
+export type JobState = 'pending' | 'in_progress' | 'completed' | 'failed' | 'cancelled' | 'unknown';
+const JOB_STATES: ReadonlySet<string> = new Set(['pending', 'in_progress', 'completed', 'failed', 'cancelled']);
+
+/** Whether a route exists on this server: learned from its first answer, then remembered. */
+type Support = 'unknown' | 'yes' | 'no';
+
+/** aiohttp's own 404/405 bodies: the route is not there (a job the route does not know is a JSON 404). */
+const NO_ROUTE = /^(404: Not Found|405: Method Not Allowed)/;
+
 export interface QueueSnapshot {
   readonly running: readonly string[];
   /** In run order (the server sends heap order; we sort by number). */
@@ -35,7 +48,63 @@ export interface QueueSnapshot {
 const OBJECT_INFO_MS = 300_000;
 
 export class Routes {
+  /** GET /api/jobs/{id} (0.8.0 has it; older servers do not). */
+  #jobRoute: Support = 'unknown';
+  /** POST /api/jobs/{id}/cancel (0.28.0 has it; 0.8.0 does not). */
+  #cancelRoute: Support = 'unknown';
+
   constructor(readonly transport: Transport) {}
+
+  /** What is known so far of the jobs routes (for doctor and tests). */
+  get jobRoutes(): { readonly job: Support; readonly cancel: Support } {
+    return { job: this.#jobRoute, cancel: this.#cancelRoute };
+  }
+
+  features(signal: AbortSignal) {
+    return this.transport.json('GET', '/features', Features, { signal });
+  }
+
+  /**
+   * GET /api/jobs/{id}: the prompt's state in one small answer, `null` when the server does not
+   * know the prompt, `undefined` when the server has no such route (then ask /history and
+   * /queue). A pending prompt cancelled on 0.28 simply disappears (null).
+   */
+  async job(promptId: string, signal: AbortSignal): Promise<JobState | null | undefined> {
+    if (this.#jobRoute === 'no') return undefined;
+    const route = `/jobs/${encodeURIComponent(promptId)}`;
+    const { status, text } = await this.transport.text('GET', route, { signal });
+    if (status === 404 || status === 405) {
+      if (NO_ROUTE.test(text) || !text.trimStart().startsWith('{')) {
+        this.#jobRoute = 'no';
+        return undefined;
+      }
+      this.#jobRoute = 'yes';
+      return null;
+    }
+    if (status !== 200) throw this.transport.statusError('GET', route, status, text);
+    const job = this.transport.parse('GET', route, Job, text);
+    if (job.id !== promptId) throw this.transport.protocolError('GET', route, `the job ${job.id} for our ${promptId}`);
+    this.#jobRoute = 'yes';
+    return JOB_STATES.has(job.status) ? (job.status as JobState) : 'unknown';
+  }
+
+  /**
+   * POST /api/jobs/{id}/cancel where the server has it (one call for pending and running, only
+   * ever this prompt): true when the server cancelled it, false when it had nothing to cancel,
+   * `undefined` when the route does not exist (then delete and interrupt as before).
+   */
+  async cancelJob(promptId: string, signal: AbortSignal): Promise<boolean | undefined> {
+    if (this.#cancelRoute === 'no') return undefined;
+    const route = `/jobs/${encodeURIComponent(promptId)}/cancel`;
+    const { status, text } = await this.transport.text('POST', route, { signal });
+    if ((status === 404 || status === 405) && (NO_ROUTE.test(text) || !text.trimStart().startsWith('{'))) {
+      this.#cancelRoute = 'no';
+      return undefined;
+    }
+    if (status !== 200) throw this.transport.statusError('POST', route, status, text);
+    this.#cancelRoute = 'yes';
+    return this.transport.parse('POST', route, JobCancelled, text).cancelled;
+  }
 
   get label(): string {
     return this.transport.label;

@@ -96,3 +96,19 @@ export const FileRefSchema = z.looseObject({
   subfolder: z.string().optional(),
   type: z.string().optional(),
 });
+
+/** GET /features (0.8.0 and later): flags, all optional. */
+export const Features = record;
+
+/**
+ * GET /api/jobs/{id} (comfy_execution/jobs.py). `cancelled` is 0.28.0's word for an interrupted
+ * run (0.8.0 says `failed`); an unknown word is kept so a newer server does not break us.
+ */
+export const Job = z.looseObject({
+  id: z.string(),
+  status: z.string(),
+});
+export type Job = z.output<typeof Job>;
+
+/** POST /api/jobs/{id}/cancel (0.28.0). */
+export const JobCancelled = z.looseObject({ cancelled: z.boolean() });

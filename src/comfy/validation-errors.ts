@@ -47,7 +47,11 @@ export function validationError(answer: PromptRejected, workflow: ApiWorkflow, s
 
 function lacksCapability(answer: PromptRejected): boolean {
   const top = answer.error;
+  // 0.8: invalid_prompt "Cannot execute because node X does not exist."; 0.28: missing_node_type
+  // (also for a node without class_type, which another server cannot run either — but that one
+  // is the workflow's fault: extra_info.class_type is null).
   if (typeof top === 'object' && top.type === 'invalid_prompt' && /does not exist/.test(top.message)) return true;
+  if (typeof top === 'object' && top.type === 'missing_node_type') return typeof top.extra_info?.['class_type'] === 'string';
   const errors = Object.values(answer.node_errors ?? {}).flatMap((n) => n.errors);
   return (
     errors.length > 0 &&

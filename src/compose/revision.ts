@@ -1,6 +1,7 @@
 /**
  * Bumped whenever composing the same panels, layout and lettering gives different page files
  * (pixels, or bytes such as the pHYs chunk), so pages cached by an older comic are composed
- * again while the panels stay cached. 2: strip encoder, pages carry their dpi.
+ * again while the panels stay cached. 2: strip encoder, pages carry their dpi. 3: no text is
+ * dropped (pages lettered before left out what did not fit).
  */
-export const COMPOSER_REVISION = 2;
+export const COMPOSER_REVISION = 3;

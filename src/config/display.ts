@@ -34,6 +34,7 @@ export function describeSource(source: ValueSource): string {
 const GETTERS: Record<SettingKey, (config: ResolvedConfig) => unknown> = {
   servers: (c) => c.servers,
   fallback: (c) => c.fallback,
+  keepFallback: (c) => c.keepFallback,
   output: (c) => c.output,
   cache: (c) => c.cache,
   templates: (c) => c.templates,

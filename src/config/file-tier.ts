@@ -36,6 +36,7 @@ export function fileTier(loaded: LoadedConfigFile, kind: 'project' | 'user', env
   };
   set('servers', config.servers);
   set('fallback', config.fallback);
+  set('keepFallback', config.keepFallback);
   set('output', config.output === undefined ? undefined : dir(config.output));
   set('cache', config.cache === undefined ? undefined : dir(config.cache));
   set('templates', config.templates?.map(dir));

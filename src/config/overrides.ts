@@ -111,6 +111,7 @@ export function flagTier(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: string
   else if (flags.fallback !== undefined) {
     tier.fallback = { value: check(fallbackSchema, flags.fallback, FLAG_NAMES.fallback, code), source: from(FLAG_NAMES.fallback) };
   }
+  if (flags.keepFallback === true) tier.keepFallback = { value: true, source: from(FLAG_NAMES.keepFallback) };
   if (flags.templates !== undefined && flags.templates.length > 0) {
     tier.templates = { value: flags.templates.map((dir) => resolve(cwd, dir)), source: from(FLAG_NAMES.templates) };
   }

@@ -25,6 +25,7 @@ import {
 export interface SettingValues {
   servers: readonly ServerConfig[];
   fallback: FallbackConfig | null;
+  keepFallback: boolean;
   output: string;
   cache: string;
   templates: readonly string[];
@@ -69,6 +70,7 @@ export function defaultValues(baseDir: string, serverAuth: ServerAuth): SettingV
   return {
     servers: [defaultServer(serverAuth)],
     fallback: null,
+    keepFallback: false,
     output: resolve(baseDir, 'out'),
     cache: resolve(baseDir, '.comic/cache'),
     templates: [],
@@ -114,6 +116,7 @@ export function mergeTiers(
   const config = {
     servers: v.servers,
     fallback: v.fallback,
+    keepFallback: v.keepFallback,
     output: v.output,
     cache: v.cache,
     templates: v.templates,

@@ -174,6 +174,7 @@ const launchSchema = z.strictObject({
 export const fileConfigSchema = z.strictObject({
   servers: serversSchema.optional(),
   fallback: fallbackSchema.optional(),
+  keepFallback: z.boolean().optional(),
   output: nonEmpty.optional(),
   cache: nonEmpty.optional(),
   templates: z.array(nonEmpty).optional(),

@@ -99,6 +99,7 @@ export interface ServeConfig {
 export const SETTING_KEYS = [
   'servers',
   'fallback',
+  'keepFallback',
   'output',
   'cache',
   'templates',
@@ -134,6 +135,8 @@ export interface ResolvedConfig {
   readonly servers: readonly ServerConfig[];
   /** null: no SD API fallback (none configured, or --no-fallback). */
   readonly fallback: FallbackConfig | null;
+  /** Images the SD API fallback made stay cached when ComfyUI is back, instead of being rendered there. */
+  readonly keepFallback: boolean;
   /** Absolute. */
   readonly output: string;
   /** Absolute. */
@@ -171,6 +174,8 @@ export interface ConfigFlags {
   readonly backend?: string;
   /** --fallback URL, or false for --no-fallback. */
   readonly fallback?: string | false;
+  /** --keep-fallback (comic generate) */
+  readonly keepFallback?: boolean;
   /** --templates DIR (repeatable) */
   readonly templates?: readonly string[];
   /** --export KIND (repeatable) */
@@ -189,6 +194,7 @@ export const FLAG_NAMES = {
   cache: '--cache',
   backend: '--backend',
   fallback: '--fallback',
+  keepFallback: '--keep-fallback',
   templates: '--templates',
   exports: '--export',
   port: '--port',

@@ -17,6 +17,8 @@ export const BULLMQ_PREFIX = 'comic-queue';
 export const names = {
   blob: (queue: string, kind: string, name: string) => `comic-store:${queue}:${kind}:${name}`,
   cancelMark: (queue: string, key: string) => `comic-store:${queue}:cancel:${key}`,
+  /** A list of the ComfyUI prompts workers sent for a key (JSON {server, promptId}), so a worker taking over a stalled job adopts them. */
+  prompts: (queue: string, key: string) => `comic-store:${queue}:prompts:${key}`,
   events: (queue: string) => `comic-events:${queue}`,
   cancel: (queue: string) => `comic-cancel:${queue}`,
 };

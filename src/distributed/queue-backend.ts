@@ -142,6 +142,12 @@ export class QueueBackend implements Backend {
             return this.#deliver(request, seen.result, { queuedMs: Math.max(0, Date.now() - began - runMs), runMs });
           }
           case 'failed':
+            if (seen.error.code === 'JOB_LOST' && ++requeued <= MAX_REQUEUES) {
+              // Its inputs were lost from the store (Redis restarted without persistence): we still have them.
+              await this.#uploadInputs(request.inputs, stop, { recheck: true });
+              await this.#retry(key);
+              break;
+            }
             if (seen.error.code !== 'CANCELLED') throw seen.error;
             // Another coordinator cancelled a job this one still needs.
             await this.#retry(key);
@@ -152,6 +158,8 @@ export class QueueBackend implements Backend {
                 hint: 'something keeps removing it (`comic queue drain`?), or the workers store results elsewhere: give them the same --store',
               });
             }
+            // A queue that lost the job (a Redis restart) may have lost its inputs too.
+            await this.#uploadInputs(request.inputs, stop, { recheck: true });
             await this.#enqueue(request, onEvent);
             break;
           case 'pending':
@@ -197,10 +205,11 @@ export class QueueBackend implements Backend {
     return this.#started;
   }
 
-  async #uploadInputs(inputs: readonly RenderInput[], signal: AbortSignal): Promise<void> {
+  /** `recheck`: the store may have lost what we uploaded before, so ask it again. */
+  async #uploadInputs(inputs: readonly RenderInput[], signal: AbortSignal, { recheck = false } = {}): Promise<void> {
     for (const input of inputs) {
       signal.throwIfAborted();
-      if (this.#uploaded.has(input.sha256)) continue;
+      if (this.#uploaded.has(input.sha256) && !recheck) continue;
       if (!(await this.#session.store.has('input', input.sha256))) await this.#session.store.put('input', input.sha256, await readFile(input.file));
       this.#uploaded.add(input.sha256);
     }

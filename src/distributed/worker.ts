@@ -13,7 +13,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Backend, RenderEvent, RenderInput } from '../backends/types.js';
+import type { Backend, RenderEvent, RenderInput, SentPrompt } from '../backends/types.js';
 import { ComicError, isComicError, type ErrorCode } from '../errors.js';
 import type { Template, TemplateRegistry } from '../templates/index.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -72,6 +72,8 @@ const RETRYABLE = new Set<ErrorCode>([
 const BACKEND_DOWN = new Set<ErrorCode>(['NO_BACKEND', 'SERVER_UNREACHABLE']);
 
 const DEFAULT_LOCK_MS = 30_000;
+/** How long the prompts sent for a key are remembered (a stalled job is taken over within minutes). */
+const PROMPTS_TTL_SECONDS = 24 * 3600;
 const DEFAULT_RECHECK_MS = 5000;
 
 export class RenderWorker {
@@ -198,9 +200,18 @@ export class RenderWorker {
       if (event.type === 'server') this.#log({ type: 'event', event });
       redis.publish(names.events(target.queue), encodeMessage(key, this.name, backend.name, event)).catch(() => undefined);
     };
+    // A worker that died mid-job may have left its prompt running on a server this one shares: taken over, not sent twice.
+    const promptsKey = names.prompts(target.queue, key);
+    const prior = (await redis.lrange(promptsKey, 0, -1)).flatMap(parseSentPrompt);
     const result = await backend.render(
-      { jobId: request.jobId, key, template, params: request.params, inputs, shot: request.shot, outputPath },
-      { signal, onEvent: publish },
+      { jobId: request.jobId, key, template, params: request.params, inputs, shot: request.shot, outputPath, prior },
+      {
+        signal,
+        onEvent: publish,
+        onSubmit: async (sent) => {
+          await redis.multi().rpush(promptsKey, JSON.stringify(sent)).expire(promptsKey, PROMPTS_TTL_SECONDS).exec();
+        },
+      },
     );
     signal.throwIfAborted();
     if (!isWorkerBackend(result.backend)) throw new ComicError('INTERNAL', `worker ${this.name} rendered with "${result.backend}", which cannot render images`);
@@ -297,6 +308,15 @@ export class RenderWorker {
 
   #log(entry: WorkerLogEntry): void {
     this.#options.log?.(entry);
+  }
+}
+
+function parseSentPrompt(text: string): SentPrompt[] {
+  try {
+    const value = JSON.parse(text) as Partial<SentPrompt>;
+    return typeof value.server === 'string' && typeof value.promptId === 'string' ? [{ server: value.server, promptId: value.promptId }] : [];
+  } catch {
+    return [];
   }
 }
 

@@ -6,6 +6,7 @@
 import type { PageLayout, PanelBox } from '../compose/types.js';
 import { ComicError, isComicError, type ErrorCode } from '../errors.js';
 import type { Background, Character, Comic, Page, Panel, TemplateRef, TemplateUse, YamlPath } from '../script/model.js';
+import { chooseReferences, referenceLabel } from '../templates/references.js';
 import type { TemplateInfo } from '../templates/types.js';
 import type { PlanContext } from './context.js';
 import { createJobGraph } from './graph.js';
@@ -99,7 +100,12 @@ class Planner {
 
   plan(exports: readonly ExportKind[]): JobGraph {
     for (const character of this.comic.characters) this.#planCharacter(character);
-    for (const background of this.comic.backgrounds) this.#planBackground(background);
+    // A background is rendered (or its file read) only when some panel's template takes it.
+    const used = this.#backgroundsInUse();
+    for (const background of this.comic.backgrounds) {
+      if (used.has(background.id)) this.#planBackground(background);
+      else this.#backgroundRefs.set(background.id, null);
+    }
     const pages = this.comic.pages.map((page) => this.#planPage(page));
     // A fixed order whatever order the caller listed them in, so the graph is the same.
     for (const target of EXPORT_KINDS.filter((kind) => exports.includes(kind))) {
@@ -150,6 +156,20 @@ class Planner {
     this.#backgroundRefs.set(background.id, ref);
   }
 
+  /** The backgrounds some panel's template will take as a reference image. */
+  #backgroundsInUse(): Set<string> {
+    const used = new Set<string>();
+    for (const page of this.comic.pages) {
+      for (const panel of page.panels) {
+        if (panel.background === null || used.has(panel.background) || !this.#backgrounds.has(panel.background)) continue;
+        const info = this.#resolveTemplate(panel.render.template, panel.path).info;
+        const withImage = [...new Set(panel.characters)].filter((id) => this.#characterRefs.get(id));
+        if (chooseReferences(withImage, panel.background, info.references, info.imageInputs.length).background !== null) used.add(panel.background);
+      }
+    }
+    return used;
+  }
+
   /** A sheet or background: the user's image, a job that renders one, or (neither) no image. */
   #planInput(input: InputSpec): ImageReference | null {
     const { role, subject, origin } = input;
@@ -189,8 +209,8 @@ class Planner {
   #planPanel(panel: Panel, index: number, box: PanelBox): JobId {
     const id = `panel:${panel.id}`;
     const origin = panel.path;
-    const references: ImageReference[] = [];
     const shown: Character[] = [];
+    const withImage: { character: Character; ref: ImageReference }[] = [];
     for (const characterId of new Set(panel.characters)) {
       const character = this.#characters.get(characterId);
       if (!character) {
@@ -198,24 +218,40 @@ class Planner {
       }
       shown.push(character);
       const ref = this.#characterRefs.get(characterId);
-      if (ref) references.push(ref);
+      if (ref) withImage.push({ character, ref });
     }
     let backgroundPrompt: string | null = null;
+    let backgroundRef: ImageReference | null = null;
     if (panel.background !== null) {
       const background = this.#backgrounds.get(panel.background);
       if (!background) {
         throw this.#error('SCRIPT_INVALID', `panel ${panel.id} uses background "${panel.background}", which the script does not define`, [...origin, 'background']);
       }
       backgroundPrompt = background.prompt;
-      const ref = this.#backgroundRefs.get(background.id);
-      if (ref) references.push(ref);
+      backgroundRef = this.#backgroundRefs.get(background.id) ?? null;
     }
     if (!(box.width > 0 && box.height > 0)) {
       throw this.#error('SCRIPT_INVALID', `panel ${panel.id} gets an empty box (${box.width}×${box.height} px) from the page layout`, origin, 'check the page\'s layout: every panel needs a width and a height');
     }
     const use = this.#resolveUse(panel.render, origin);
+    const { info } = use.template;
+    // Characters first (the panel's order), then the background, as far as the template's slots go.
+    const choice = chooseReferences(withImage, backgroundRef, info.references, info.imageInputs.length);
+    const references: ImageReference[] = [...choice.characters.map((c) => c.ref), ...(choice.background ? [choice.background] : [])];
+    const label = info.referenceLabel;
+    const slotOf = new Map(choice.characters.map((c, i) => [c.character, i + 1]));
     const prompts = this.#prompts.panel(
-      { prompt: panel.prompt, characters: shown, pose: panel.pose, camera: panel.camera, background: backgroundPrompt },
+      {
+        prompt: panel.prompt,
+        characters: shown,
+        pose: panel.pose,
+        camera: panel.camera,
+        background: backgroundPrompt,
+        ...(label !== null && {
+          characterLabels: shown.map((c) => (slotOf.has(c) ? referenceLabel(label, slotOf.get(c)!) : null)),
+          backgroundLabel: choice.background ? referenceLabel(label, choice.characters.length + 1) : null,
+        }),
+      },
       use.negative,
     );
     const job = this.#imageJob(id, use, panel.render, prompts, box.width / box.height, references, origin);

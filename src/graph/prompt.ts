@@ -7,6 +7,8 @@
  *
  * Positive prompts:
  *   panel       style · panel prompt · each character (panel order) · "pose: …" · "camera: …" · "background: …"
+ *               (with a template that names its reference images, each character and the
+ *               background passed as one ends in "(the character in image 1)", "(the setting in image 3)")
  *   sheet       style · "character reference sheet" · character · TURNAROUND
  *   background  style · background prompt · EMPTY_SCENE
  *
@@ -57,6 +59,13 @@ export interface PanelPromptInput {
   readonly camera: string | null;
   /** The background's prompt, when the panel has one. */
   readonly background: string | null;
+  /**
+   * For templates whose model reads numbered reference images: how each character's image
+   * is named ("image 1"), parallel to `characters` (null: no image of them is passed).
+   */
+  readonly characterLabels?: readonly (string | null)[];
+  /** How the background's image is named, when it is passed. */
+  readonly backgroundLabel?: string | null;
 }
 
 const SPACE = /\s/;
@@ -88,6 +97,12 @@ function labelled(label: string, value: string | null): string | null {
   if (value === null) return null;
   const text = normalise(value);
   return text === '' ? null : `${label}: ${text}`;
+}
+
+/** `Mara: tall (the character in image 1)`: the tokens stay as they are, the image is named after them. */
+function withReference(segment: string | null, label: string | null, phrase: string): string | null {
+  if (segment === null || label === null) return segment;
+  return `${segment} (${phrase} ${label})`;
 }
 
 /** `<name>: <description>`, the same text wherever the character appears. */
@@ -129,10 +144,10 @@ export class PromptBuilder {
       positive: joinSegments(SEGMENT_SEPARATOR, [
         this.#style.style,
         panel.prompt,
-        ...panel.characters.map((c) => this.#character(c)),
+        ...panel.characters.map((c, i) => withReference(this.#character(c), panel.characterLabels?.[i] ?? null, 'the character in')),
         labelled('pose', panel.pose),
         labelled('camera', panel.camera),
-        labelled('background', panel.background),
+        withReference(labelled('background', panel.background), panel.backgroundLabel ?? null, 'the setting in'),
       ]),
       negative: this.#negative('panel', templateNegative),
     };

@@ -32,6 +32,17 @@ export interface CacheMeta {
   readonly dropped: readonly string[];
   /** What a kind of job needs back on a cache hit (a page: where its lettering is). */
   readonly detail: Readonly<Record<string, unknown>> | null;
+  /** What made it (src/run/provenance.ts); absent in entries written before it was recorded. */
+  readonly made?: MadeBy;
+}
+
+/** The provenance of an entry: which backend made it, as the fallback or not, from what (dep job id → its stamp). */
+export interface MadeBy {
+  readonly backend: BackendName | 'compose';
+  /** Made by the SD API fallback standing in for ComfyUI: rendered again once ComfyUI is back. */
+  readonly fallback: boolean;
+  /** null only for entries written before provenance was recorded. */
+  readonly from: Readonly<Record<string, string>> | null;
 }
 
 export interface CacheEntry {

@@ -21,12 +21,15 @@ import { copyFileAtomic, sweepTempFiles, writeFileAtomic } from '../util/fs.js';
 import { fileHasher } from '../util/hash.js';
 import { mask, maskedJson } from '../util/redact.js';
 import { RenderCache, type CacheMeta } from './cache.js';
+import { FallbackBackend } from '../backends/fallback.js';
+import { exportStale, madeNow, refusal, stampOf } from './provenance.js';
 import { runDag, type NodeOutcome } from './dag.js';
 import { RunManifest } from './manifest.js';
 import { imageOutputPath, pageOutputPath } from './outputs.js';
 import { shotFor } from './shot.js';
 import type { PreparedScript } from './prepare.js';
 import { buildReport, reportMarkdown, type JobRecord, type RunReport, type RunWarning } from './report.js';
+import { reportHtml } from './report-html.js';
 
 export interface GenerateOptions {
   readonly scripts: readonly PreparedScript[];
@@ -43,6 +46,8 @@ export interface GenerateOptions {
   readonly force: boolean;
   /** Pages composed at once: composition is CPU- and memory-bound. */
   readonly composeConcurrency?: number;
+  /** Serve images the SD API fallback made even when ComfyUI renders (`--keep-fallback`). */
+  readonly keepFallback?: boolean;
 }
 
 export interface GenerateResult {
@@ -63,6 +68,8 @@ interface ScriptRun {
   readonly forced: ReadonlySet<string>;
   readonly lettering: Map<string, readonly LetteringBox[]>;
   readonly hashFile: (path: string) => Promise<string>;
+  /** What made each finished job (src/run/provenance.ts), and when its cache entry was written: what its dependents check. */
+  readonly made: Map<string, { readonly stamp: string; readonly createdAt: string }>;
 }
 
 interface RunNode {
@@ -74,15 +81,14 @@ interface RunNode {
 
 export async function generate(options: GenerateOptions): Promise<GenerateResult> {
   const startedAt = Date.now();
-  const many = options.scripts.length > 1;
   const runs: ScriptRun[] = [];
   const nodes: RunNode[] = [];
   const hashFile = fileHasher();
   // What failed or killed runs left in the cache's staging folder (never a live run's files).
   await options.cache.sweepStaging();
   for (const script of options.scripts) {
-    const name = slugify(script.path.replace(/^.*[\\/]/, '').replace(/\.ya?ml$/i, ''));
-    const outDir = many ? join(options.outDir, name) : options.outDir;
+    const { name, outDir } = scriptOutDir(options.scripts, script, options.outDir);
+    const many = options.scripts.length > 1;
     const selected = select(script, options.only);
     // A run killed mid-write (SIGKILL) leaves its temp files; they are never outputs.
     await sweepTempFiles(outDir);
@@ -92,9 +98,10 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       prefix: many ? `${name}/` : '',
       manifest: await RunManifest.open(join(outDir, '.comic', 'run.jsonl')),
       records: new Map(),
-      forced: options.force ? new Set(options.only ? selectedIds(script, options.only) : selected.map((j) => j.id)) : new Set(),
+      forced: forcedIds(script, options.only, options.force),
       lettering: new Map(),
       hashFile,
+      made: new Map(),
     };
     runs.push(run);
     for (const job of selected) nodes.push({ id: run.prefix + job.id, deps: job.deps.map((d) => run.prefix + d), job, run });
@@ -192,8 +199,20 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   return { summary, reports, stopped };
 }
 
+/** Where one script's files go: the output folder, or a subfolder named after the script when several run together. */
+export function scriptOutDir(scripts: readonly PreparedScript[], script: PreparedScript, outDir: string): { name: string; outDir: string } {
+  const name = slugify(script.path.replace(/^.*[\\/]/, '').replace(/\.ya?ml$/i, ''));
+  return { name, outDir: scripts.length > 1 ? join(outDir, name) : outDir };
+}
+
+/** The jobs `--force` renders again: the selected ones (not what they need), or all. */
+export function forcedIds(script: PreparedScript, only: readonly string[] | null, force: boolean): Set<string> {
+  if (!force) return new Set();
+  return new Set(only ? selectedIds(script, only) : select(script, only).map((j) => j.id));
+}
+
 /** The jobs to run: all of them, or the named ones with everything they need. */
-function select(script: PreparedScript, only: readonly string[] | null): Job[] {
+export function select(script: PreparedScript, only: readonly string[] | null): Job[] {
   if (!only) return [...script.graph.jobs];
   const ids = selectedIds(script, only);
   const wanted = new Set([...ids, ...script.graph.ancestors(ids)]);
@@ -258,6 +277,7 @@ async function renderImage(eventId: string, job: ImageJob, run: ScriptRun, optio
     timings: result.timings,
     dropped: result.dropped,
     detail: null,
+    made: madeNow(job, result.backend, fellBack(options.backend, result.backend), run.made),
   };
   await cache.put(staging, meta, { move: true });
   await copyFileAtomic(cache.imagePath(job.key), output);
@@ -274,9 +294,14 @@ async function fromCache(eventId: string, job: ImageJob | PageJob, output: strin
   if (found.kind === 'broken') options.bus.emit({ type: 'warning', job: eventId, message: found.reason });
   if (found.kind !== 'hit') return false;
   const entry = found.entry;
-  if (!run.manifest.finished(job.id, job.key) || !(await exists(output))) await copyFileAtomic(entry.image, output);
+  // What made it must suit this run: no storyboard for a real render, no fallback image once ComfyUI is back, nothing made from what has changed.
+  if (refusal(job, entry.meta, { backend: options.backend.name, keepFallback: options.keepFallback ?? false }, run.made) !== null) return false;
+  // The output is what the manifest says unless the entry was written since (rendered again for another output folder sharing this cache).
+  const recorded = run.manifest.finished(job.id, job.key);
+  const newer = recorded !== null && !(Date.parse(entry.meta.createdAt) <= Date.parse(recorded.at));
+  if (recorded === null || newer || !(await exists(output))) await copyFileAtomic(entry.image, output);
   if (job.kind === 'page') run.lettering.set(job.id, lettering(entry.meta));
-  await record(run, job, 'cached', output, entry.meta);
+  await record(run, job, 'cached', output, entry.meta, newer);
   for (const message of cachedWarnings(entry.meta)) options.bus.emit({ type: 'warning', job: eventId, message });
   options.bus.emit({ type: 'job-cached', job: eventId, output });
   return true;
@@ -287,12 +312,13 @@ async function renderInputs(job: ImageJob, run: ScriptRun, slots: readonly strin
   const inputs: RenderInput[] = [];
   for (const [i, ref] of job.request.references.entries()) {
     const param = slots[i]!;
+    const what = `${ref.role} ${ref.subject}`;
     if (ref.source === 'file') {
-      inputs.push({ param, file: ref.file, sha256: ref.sha256 });
+      inputs.push({ param, file: ref.file, sha256: ref.sha256, what });
     } else {
       const dep = run.script.graph.get(ref.job);
       const file = cache.imagePath(dep.key);
-      inputs.push({ param, file, sha256: await run.hashFile(file) });
+      inputs.push({ param, file, sha256: await run.hashFile(file), what });
     }
   }
   return inputs;
@@ -305,7 +331,7 @@ async function composePageJob(eventId: string, job: PageJob, run: ScriptRun, opt
   const began = Date.now();
   const page = run.script.comic.pages[job.page - 1]!;
   const panelImages = new Map(job.panels.map((id, i) => [page.panels[i]!.id, options.cache.imagePath(run.script.graph.get(id).key)]));
-  const composed = await composePageDetailed({ page, layout: job.layout, panelImages, comicMeta: run.script.comic.meta });
+  const composed = await composePageDetailed({ page, layout: job.layout, panelImages, comicMeta: run.script.comic.meta, locate: (path) => run.script.comic.locate(path) });
   for (const warning of composed.warnings) options.bus.emit({ type: 'warning', job: eventId, message: warning });
   const staging = stagingPath(options.cache, job.key);
   await writeFileAtomic(staging, composed.png);
@@ -323,6 +349,7 @@ async function composePageJob(eventId: string, job: PageJob, run: ScriptRun, opt
     // The webtoon slicer needs to know where balloons are, also when the page comes from the
     // cache; the warnings are said again when it does (a cached page is still the same page).
     detail: { lettering: composed.lettering, warnings: composed.warnings } satisfies PageDetail,
+    made: madeNow(job, 'compose', false, run.made),
   };
   await options.cache.put(staging, meta, { move: true });
   await copyFileAtomic(options.cache.imagePath(job.key), output);
@@ -335,7 +362,9 @@ async function composePageJob(eventId: string, job: PageJob, run: ScriptRun, opt
 /** An export is made from the pages; it is skipped when the manifest has it with this key and the file exists. */
 async function exportJob(job: ExportJob, run: ScriptRun): Promise<'done' | 'cached'> {
   const recorded = run.manifest.finished(job.id, job.key);
-  if (recorded && !run.forced.has(job.id) && (await exists(recorded.output))) {
+  // Pages composed since it was written (from panels rendered again) make it again.
+  const stale = recorded !== null && exportStale(recorded.at, job.pages.map((id) => run.made.get(id)?.createdAt ?? null));
+  if (recorded && !stale && !run.forced.has(job.id) && (await exists(recorded.output))) {
     run.records.set(job.id, jobRecord(job, 'cached', recorded.output, null));
     return 'cached';
   }
@@ -359,9 +388,11 @@ async function exportJob(job: ExportJob, run: ScriptRun): Promise<'done' | 'cach
   return 'done';
 }
 
-async function record(run: ScriptRun, job: ImageJob | PageJob, status: 'done' | 'cached', output: string, meta: CacheMeta): Promise<void> {
+async function record(run: ScriptRun, job: ImageJob | PageJob, status: 'done' | 'cached', output: string, meta: CacheMeta, again = false): Promise<void> {
   run.records.set(job.id, jobRecord(job, status, output, meta));
-  if (!run.manifest.finished(job.id, job.key)) {
+  run.made.set(job.id, { stamp: stampOf(meta), createdAt: meta.createdAt });
+  // Made now, or rewritten from the cache since: the manifest's time says when the output was last written.
+  if (status === 'done' || again || !run.manifest.finished(job.id, job.key)) {
     await run.manifest.record({ job: job.id, key: job.key, status, output, backend: meta.backend, server: meta.server, at: new Date().toISOString() });
   }
 }
@@ -462,7 +493,7 @@ function droppedWarning(backend: string, what: string): string {
 }
 
 async function writeReport(run: ScriptRun, facts: RunFacts, started: number, summary: RunSummary, stopped: ComicError | null): Promise<RunReport> {
-  const records = [...run.records.values()].map((r) => ({ ...r, retries: facts.retries.get(run.prefix + r.id) ?? 0 }));
+  const records = [...run.records.values()].map((r) => ({ ...r, retries: facts.retries.get(run.prefix + r.id) ?? 0, ...timesOf(facts.times.get(run.prefix + r.id)) }));
   const report = buildReport({
     script: run.script,
     records,
@@ -479,6 +510,7 @@ async function writeReport(run: ScriptRun, facts: RunFacts, started: number, sum
   // Through the masking step: a server's error body may echo a credential or carry escape sequences.
   await writeFileAtomic(join(run.outDir, 'report.json'), `${maskedJson(report, 2)}\n`);
   await writeFileAtomic(join(run.outDir, 'report.md'), mask(reportMarkdown(report)));
+  await writeFileAtomic(join(run.outDir, 'report.html'), mask(reportHtml(report, { script: run.script, outDir: run.outDir, mask })));
   return report;
 }
 
@@ -494,6 +526,8 @@ function warningsOf(run: ScriptRun, warnings: readonly RunWarning[]): RunWarning
 interface RunFacts {
   fallback: FallbackSwitch | null;
   readonly retries: Map<string, number>;
+  /** When each job started and finished (ms since the epoch; job ids as in events): the report's timeline. */
+  readonly times: Map<string, { started: number | null; finished: number | null }>;
   /** Every warning of the run in order, retries included; job ids as in events. */
   readonly warnings: RunWarning[];
   /** First and last VRAM reading per server. */
@@ -505,12 +539,18 @@ function collectFacts(bus: EventBus): RunFacts {
   const facts: RunFacts = {
     fallback: null,
     retries: new Map(),
+    times: new Map(),
     warnings: [],
     vram: new Map(),
     stop: () => off(),
   };
   const off = bus.on((event) => {
-    if (event.type === 'fallback') facts.fallback ??= { from: event.from, to: event.to, reason: event.reason };
+    const now = Date.now();
+    if (event.type === 'job-started') facts.times.set(event.job, { started: now, finished: null });
+    // Exports say only when they are done, and how long they took.
+    else if (event.type === 'job-done' || event.type === 'job-cached' || event.type === 'job-failed') {
+      facts.times.set(event.job, { started: facts.times.get(event.job)?.started ?? now - (event.type === 'job-done' ? event.ms : 0), finished: now });
+    } else if (event.type === 'fallback') facts.fallback ??= { from: event.from, to: event.to, reason: event.reason };
     else if (event.type === 'warning') facts.warnings.push({ job: event.job, message: event.message });
     else if (event.type === 'job-retry') {
       facts.retries.set(event.job, (facts.retries.get(event.job) ?? 0) + 1);
@@ -522,6 +562,11 @@ function collectFacts(bus: EventBus): RunFacts {
     }
   });
   return facts;
+}
+
+function timesOf(times: { started: number | null; finished: number | null } | undefined): Pick<JobRecord, 'startedAt' | 'finishedAt'> {
+  const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
+  return { startedAt: iso(times?.started), finishedAt: iso(times?.finished) };
 }
 
 function forward(job: string, event: RenderEvent, backend: BackendName, bus: EventBus): void {
@@ -545,6 +590,12 @@ function forward(job: string, event: RenderEvent, backend: BackendName, bus: Eve
     case 'cached':
       return; // ComfyUI's own node cache: not a job-level fact
   }
+}
+
+/** Whether an image made by `made` was the SD API standing in for ComfyUI (not an SD API the user chose). */
+function fellBack(backend: Backend, made: BackendName): boolean {
+  const requested = backend instanceof FallbackBackend ? backend.primary.name : backend.name;
+  return made === 'sdapi' && requested !== 'sdapi';
 }
 
 /** Unique per write: two runs sharing one cache (generate beside serve) never share a staging file. */

@@ -26,6 +26,9 @@ export interface JobRecord {
   readonly server: string | null;
   readonly seed: number | null;
   readonly timings: { readonly queuedMs: number; readonly runMs: number } | null;
+  /** When this run started and finished the job (ISO 8601, UTC; from the event stream): the timeline of report.html. Null when it did not. */
+  readonly startedAt?: string | null;
+  readonly finishedAt?: string | null;
   readonly retries: number;
   /** Parameters the backend could not honour. */
   readonly dropped: readonly string[];

@@ -8,7 +8,7 @@ import type { Background, Character, Comic, DialogueLine, FrameStyle, Page, Pane
 import { lengthPixels, resolvePageFormat } from './page-format.js';
 import type { Locate } from './positions.js';
 import type { DefaultsInput, PanelInput, ScriptInput } from './schema.js';
-import { DEFAULT_REFERENCE_PANEL_TEMPLATE, DEFAULT_TEMPLATE_IDS, parseTemplateRef, type TemplateKind } from './template-ref.js';
+import { familyTemplate, parseTemplateRef, type TemplateKind } from './template-ref.js';
 
 export interface BuildContext {
   /** Absolute path of the script. */
@@ -24,11 +24,11 @@ function templateRef(text: string): TemplateRef {
   return result.ref;
 }
 
-/** Merges an entity's own template choice over the script's `defaults` and the built-in id. */
+/** Merges an entity's own template choice over the script's `defaults` and the built-in id (of `defaults.family`). */
 function templateUse(kind: TemplateKind, defaults: DefaultsInput | undefined, own: { template?: string; seed?: number; params?: Params }): TemplateUse {
   const fallback = defaults?.[kind];
   return {
-    template: templateRef(own.template ?? fallback?.template ?? DEFAULT_TEMPLATE_IDS[kind]),
+    template: templateRef(own.template ?? fallback?.template ?? familyTemplate(defaults?.family, kind)),
     seed: own.seed ?? null,
     params: { ...fallback?.params, ...own.params },
   };
@@ -61,7 +61,7 @@ function buildPanel(
     index,
     render: templateUse('panel', defaults, {
       ...input,
-      template: input.template ?? (defaults?.panel?.template === undefined && input.characters.some(hasImage) ? DEFAULT_REFERENCE_PANEL_TEMPLATE : undefined),
+      template: input.template ?? (defaults?.panel?.template === undefined && input.characters.some(hasImage) ? familyTemplate(defaults?.family, 'referencePanel') : undefined),
     }),
     prompt: input.prompt,
     characters: input.characters,
@@ -112,6 +112,7 @@ export function buildComic(input: ScriptInput, context: BuildContext): Comic {
     return {
       number: p + 1,
       layout: layoutSpecFrom(page.layout, page.panels.length),
+      cover: page.cover === true,
       frames,
       panels: page.panels.map((panel, n) => buildPanel(panel, p + 1, n + 1, [...path, 'panels', n], defaults, hasImage)),
       path,

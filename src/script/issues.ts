@@ -102,8 +102,22 @@ function isAbsent(data: unknown, path: YamlPath): boolean {
   return key !== undefined && parent !== null && typeof parent === 'object' && !Array.isArray(parent) && !Object.hasOwn(parent, key);
 }
 
-function unknownKeyHint(key: string, value: unknown, allowed: readonly string[]): string | undefined {
+/**
+ * Other names for a key, by the mapping they are written in (its path without list
+ * indexes): ComicInfo.xml, the metadata of the CBZ that `comic` exports, calls the issue
+ * `Number` and the language `LanguageISO`. Looked up case-insensitively, before the
+ * spelling-based suggestion (`number` is no typo of `issue`).
+ */
+const KNOWN_ALIASES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  comic: { number: 'issue', languageiso: 'language' },
+};
+
+function unknownKeyHint(key: string, value: unknown, allowed: readonly string[], at: YamlPath): string | undefined {
   if (key === '<<') return 'YAML merge keys (<<) are not supported; write the keys out, or use `defaults`';
+  const where = at.filter((s) => typeof s === 'string').join('.');
+  const names = Object.hasOwn(KNOWN_ALIASES, where) ? KNOWN_ALIASES[where]! : {};
+  const alias = Object.hasOwn(names, key.toLowerCase()) ? names[key.toLowerCase()] : undefined;
+  if (alias !== undefined && allowed.includes(alias)) return `did you mean '${alias}'?`;
   const match = nearest(key, allowed);
   if (match !== null) return `did you mean '${match}'?`;
   // `{ text: Well, maybe }` splits at the comma into `text: Well` and a key `maybe` with no value.
@@ -153,7 +167,7 @@ export function diagnosticsFromIssues(
       case 'unrecognized_keys': {
         const allowed = allowedKeysAt(schema, relative);
         for (const key of issue.keys) {
-          const hint = unknownKeyHint(key, valueAt(data, [...relative, key]), allowed);
+          const hint = unknownKeyHint(key, valueAt(data, [...relative, key]), allowed, path);
           emit([...path, key], 'key', `unknown key '${key}'`, hint, path);
         }
         return;

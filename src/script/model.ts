@@ -148,6 +148,8 @@ export interface Page {
   /** 1-based page number. */
   readonly number: number;
   readonly layout: LayoutSpec;
+  /** The script marks it as the cover (`cover: true`): ComicInfo.xml's FrontCover, the EPUB's cover. */
+  readonly cover?: boolean;
   /** From the script's `defaults.page`. */
   readonly frames: FrameStyle;
   readonly panels: readonly Panel[];

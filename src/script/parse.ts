@@ -14,6 +14,7 @@ import { diagnosticsFromIssues, messageFor } from './issues.js';
 import type { Comic } from './model.js';
 import { ScriptSchema } from './schema.js';
 import { splitScript } from './script-data.js';
+import { referenceWarnings, type TemplateReferenceLookup } from './references.js';
 import { checkSemantics } from './semantic.js';
 import { fastYamlValue } from './fast-yaml.js';
 import type { Locate } from './positions.js';
@@ -30,6 +31,8 @@ export interface ParseOptions {
   readonly templateIds?: readonly string[];
   /** Check that reference images exist (default true). */
   readonly checkFiles?: boolean;
+  /** How many references each template takes; with it, panels that name more get a warning. */
+  readonly templateReferences?: TemplateReferenceLookup;
 }
 
 export interface ScriptAnalysis {
@@ -38,6 +41,10 @@ export interface ScriptAnalysis {
   /** Errors and warnings, sorted by position. */
   readonly diagnostics: readonly Diagnostic[];
 }
+
+const MiB = 1024 * 1024;
+/** The largest script read (a 200-page graphic novel is some 300 KiB); larger ones are refused at once. */
+export const MAX_SCRIPT_BYTES = 4 * MiB;
 
 function analyze(text: string, options: ParseOptions): ScriptAnalysis {
   const { file } = options;
@@ -66,7 +73,8 @@ function analyzeFast(text: string, options: ParseOptions, absolute: string, base
     checkFiles: options.checkFiles ?? true,
   });
   if (problems.length > 0) return null;
-  return { comic: buildComic(result.data, { file: absolute, baseDir, locate }), diagnostics: [] };
+  const comic = buildComic(result.data, { file: absolute, baseDir, locate });
+  return { comic, diagnostics: options.templateReferences ? sortDiagnostics(referenceWarnings(comic, options.templateReferences)) : [] };
 }
 
 function analyzeFull(text: string, options: ParseOptions, absolute: string, baseDir: string): ScriptAnalysis {
@@ -87,6 +95,7 @@ function analyzeFull(text: string, options: ParseOptions, absolute: string, base
     }),
   );
   const comic = result.success && !hasErrors(diagnostics) ? buildComic(result.data, { file: absolute, baseDir, locate: source.locate }) : null;
+  if (comic && options.templateReferences) diagnostics.push(...referenceWarnings(comic, options.templateReferences));
   return { comic, diagnostics: sortDiagnostics(diagnostics) };
 }
 
@@ -95,6 +104,19 @@ function analyzeFull(text: string, options: ParseOptions, absolute: string, base
  * `comic validate` uses this to print warnings of valid scripts too.
  */
 export function analyzeScript(text: string, options: ParseOptions): ScriptAnalysis {
+  // Before anything reads it: time and memory of every later check grow with the text.
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_SCRIPT_BYTES) {
+    const tooLarge: Diagnostic = {
+      file: options.file,
+      line: 1,
+      column: 1,
+      severity: 'error',
+      message: `the script is ${(bytes / MiB).toFixed(1)} MiB; a script may be at most ${MAX_SCRIPT_BYTES / MiB} MiB`,
+      hint: 'split the comic into several scripts (one per issue or chapter)',
+    };
+    return { comic: null, diagnostics: [tooLarge] };
+  }
   try {
     return analyze(text, options);
   } catch (error) {

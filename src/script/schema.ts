@@ -16,7 +16,7 @@ import cssColourNames from 'color-name';
 import { z } from 'zod';
 import { nearest } from '../util/suggest.js';
 import { interpretLayoutText, MAX_PANELS_PER_ROW, MAX_ROWS } from './layouts.js';
-import { parseTemplateRef } from './template-ref.js';
+import { parseTemplateRef, TEMPLATE_FAMILY_NAMES } from './template-ref.js';
 import { parseLength } from './units.js';
 
 /** Seeds are whole numbers a JavaScript number holds exactly: 0 … 2^53 − 1. */
@@ -69,7 +69,17 @@ const length = (minimum: 'positive' | 'non-negative') =>
     if (minimum === 'non-negative' && amount < 0) addProblem(ctx, `must not be negative, not ${String(value)}`);
   });
 
+/**
+ * Longest language tag accepted: 35 characters, what BCP 47 (RFC 5646 §4.4.1) asks every
+ * implementation to take. Checked first: canonicalising a long tag costs time quadratic in
+ * its length (a 1 MB tag took minutes).
+ */
+export const MAX_LANGUAGE_TAG = 35;
+
 const languageTag = z.string().superRefine((value, ctx) => {
+  if (value.length > MAX_LANGUAGE_TAG) {
+    return addProblem(ctx, `a language tag has at most ${MAX_LANGUAGE_TAG} characters, not ${value.length}`, 'use a BCP 47 tag such as "en", "fr" or "ja"');
+  }
   try {
     if (Intl.getCanonicalLocales(value).length === 1) return;
   } catch {
@@ -133,6 +143,8 @@ const pageStyle = z.strictObject({
 });
 
 export const DefaultsSchema = z.strictObject({
+  /** The built-in template set (sdxl, flux2, qwen-image-edit) for everything that names no template. */
+  family: z.enum(TEMPLATE_FAMILY_NAMES).optional(),
   page: pageStyle.optional(),
   panel: templateDefault.optional(),
   sheet: templateDefault.optional(),
@@ -224,6 +236,8 @@ export const LayoutSchema = z.union([z.int().min(1).max(MAX_PANELS_PER_ROW), lay
 
 export const PageSchema = z.strictObject({
   layout: LayoutSchema.optional(),
+  /** The page is the issue's cover: ComicInfo.xml calls it FrontCover, the EPUB's cover image. */
+  cover: z.boolean().optional(),
   panels: z.array(PanelSchema).min(1, { error: 'a page needs at least one panel' }),
 });
 

@@ -16,7 +16,7 @@ import { resolvePageFormat, pageFormatProblems } from './page-format.js';
 import type { Locate } from './positions.js';
 import type { EntityPart, PagePart, ScriptParts } from './script-data.js';
 import { didYouMean } from '../util/suggest.js';
-import { DEFAULT_TEMPLATE_IDS, parseTemplateRef, type TemplateKind } from './template-ref.js';
+import { DEFAULT_TEMPLATE_IDS, familyTemplate, parseTemplateRef, type TemplateKind } from './template-ref.js';
 import { displayPath } from './issues.js';
 
 export const REFERENCE_IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp'] as const;
@@ -86,9 +86,11 @@ class TemplateCheck {
   finish(): void {
     for (const [kind, path] of this.defaultUsers) {
       if (this.parts.defaults?.[kind]?.template !== undefined) continue; // checked where it is written
-      const id = DEFAULT_TEMPLATE_IDS[kind];
+      const family = this.parts.defaults?.family;
+      const id = familyTemplate(family, kind);
       if (this.installed.includes(id)) continue;
-      this.report.add('error', path, `uses the default ${kind} template '${id}', which is not installed`, `install a '${id}' template, or set defaults.${kind}.template`);
+      const which = family ? `the ${family} family's ${kind} template` : `the default ${kind} template`;
+      this.report.add('error', path, `uses ${which} '${id}', which is not installed`, `install a '${id}' template, or set defaults.${kind}.template`);
     }
   }
 }

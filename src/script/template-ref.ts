@@ -13,6 +13,26 @@ export const DEFAULT_TEMPLATE_IDS = { panel: 'panel', sheet: 'character-sheet', 
 export const DEFAULT_REFERENCE_PANEL_TEMPLATE = 'panel-ref';
 export type TemplateKind = keyof typeof DEFAULT_TEMPLATE_IDS;
 
+/**
+ * The built-in template sets, one per model family: `defaults.family` in a script picks
+ * the set for every sheet, background and panel that names no template of its own. SDXL is
+ * the default. `referencePanel` is the panel template of a panel that shows a character
+ * with an image (the reference-taking families use one panel template for both).
+ */
+export const TEMPLATE_FAMILIES = {
+  sdxl: { ...DEFAULT_TEMPLATE_IDS, referencePanel: DEFAULT_REFERENCE_PANEL_TEMPLATE },
+  flux2: { panel: 'panel-flux2', sheet: 'character-sheet-flux2', background: 'background-flux2', referencePanel: 'panel-flux2' },
+  'qwen-image-edit': { panel: 'panel-qwen-edit', sheet: 'character-sheet-qwen-edit', background: 'background-qwen-edit', referencePanel: 'panel-qwen-edit' },
+} as const satisfies Record<string, Record<TemplateKind | 'referencePanel', string>>;
+export type TemplateFamily = keyof typeof TEMPLATE_FAMILIES;
+export const TEMPLATE_FAMILY_NAMES = Object.keys(TEMPLATE_FAMILIES) as TemplateFamily[];
+export const DEFAULT_FAMILY: TemplateFamily = 'sdxl';
+
+/** The built-in template of `kind` for a family (SDXL when none is chosen). */
+export function familyTemplate(family: TemplateFamily | undefined | null, kind: TemplateKind | 'referencePanel'): string {
+  return TEMPLATE_FAMILIES[family ?? DEFAULT_FAMILY][kind];
+}
+
 /** Template ids name folders and files, so they stay simple. */
 export const TEMPLATE_ID = /^[a-z0-9][a-z0-9._-]*$/i;
 

@@ -205,7 +205,7 @@ export class SdApiClient {
   }
 
   #late(method: string, route: string, ms: number): ComicError {
-    return new ComicError('SERVER_UNREACHABLE', `Stable Diffusion API at ${this.server.url} did not answer ${method} ${route} in time (${Math.round(ms / 1000)} s)`, {
+    return new ComicError('SERVER_UNREACHABLE', `Stable Diffusion API at ${this.server.url} did not answer ${method} ${route} in time (${ms % 1000 === 0 ? ms / 1000 : (ms / 1000).toFixed(1)} s)`, {
       hint: 'the server may be overloaded or stuck; timeouts.request and timeouts.download in comic.config.yaml set how long we wait',
     });
   }

@@ -3,8 +3,9 @@
  * limits, body limits, and one error shape. Request handling only: what a job does is the
  * pipeline's, how jobs wait and run is the queue's.
  *
- * Order of checks on every request: the API key (401), the per-key rate limit (429), the
- * body size (413) and shape (400), then the per-key cap on unfinished jobs (429).
+ * Order of checks on every request: failed authentications of the address (429), the API
+ * key (401), the per-key rate limit (429), the body size (413) and shape (400), then the
+ * per-key cap on unfinished jobs (429).
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -16,7 +17,7 @@ import { ComicError, isComicError } from '../errors.js';
 import { listingJson } from '../templates/describe.js';
 import type { TemplateRegistry } from '../templates/index.js';
 import { safeJoin } from '../util/fs.js';
-import { bearerToken, type ApiKeys, type Caller } from './auth.js';
+import { AuthFailures, bearerToken, type ApiKeys, type Caller } from './auth.js';
 import { contentType, isServedAsText, outputUrl, resolveOutputFile, SERVED_TEXT_BYTES, servedText } from './files.js';
 import type { HealthView } from './health.js';
 import { errorBody, HttpError, statusOf } from './http-error.js';
@@ -29,6 +30,8 @@ import { isLoopback } from './loopback.js';
 export interface ServeLimits {
   /** Requests per minute per API key, every route counted. */
   readonly requestsPerMinute: number;
+  /** Failed authentications per minute per client address; past it, 429 until the minute is over. */
+  readonly authFailuresPerMinute: number;
   /** Jobs of one key queued or running at once. */
   readonly pendingJobsPerKey: number;
   /** Bytes of a panel request. */
@@ -39,6 +42,7 @@ export interface ServeLimits {
 
 export const DEFAULT_LIMITS: ServeLimits = {
   requestsPerMinute: 600,
+  authFailuresPerMinute: 30,
   pendingJobsPerKey: 20,
   panelBodyBytes: 64 * 1024,
   scriptBodyBytes: 1024 * 1024,
@@ -69,6 +73,8 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
   const { keys, queue, pipeline, hub, limits, log, clean } = options;
   const app = Fastify({ logger: false, bodyLimit: limits.panelBodyBytes, forceCloseConnections: true, return503OnClosing: true });
   const callers = new WeakMap<FastifyRequest, Caller>();
+  const authFailures = new AuthFailures(limits.authFailuresPerMinute, (message) => log.warn(message));
+  app.addHook('onClose', async () => authFailures.close());
   const callerOf = (request: FastifyRequest): Caller => {
     const caller = callers.get(request);
     if (!caller) throw new ComicError('INTERNAL', `no caller for ${request.method} ${pathOf(request)}`);
@@ -82,9 +88,25 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
     // does, since URLs end up in histories and proxy logs.
     const query = request.routeOptions.url === '/api/ws' ? wsQuery.safeParse(request.query) : null;
     const token = bearerToken(request.headers.authorization) ?? (query?.success ? (query.data.token ?? null) : null);
-    if (!keys.enabled) refuseForeignOrigin(request);
+    // An address that failed too often is refused before any key is checked, a valid one too.
+    const wait = authFailures.retryAfter(request.ip);
+    if (wait > 0) {
+      throw new HttpError(429, 'RATE_LIMITED', `more than ${limits.authFailuresPerMinute} failed authentications a minute from this address`, {
+        hint: `retry after ${wait} s, with a valid key`,
+        retryAfterSeconds: wait,
+      });
+    }
+    if (!keys.enabled) {
+      try {
+        refuseForeignOrigin(request);
+      } catch (error) {
+        authFailures.fail(request.ip);
+        throw error;
+      }
+    }
     const caller = keys.identify(token);
     if (!caller) {
+      authFailures.fail(request.ip);
       throw new HttpError(401, 'UNAUTHORIZED', token === null ? 'an API key is required' : 'the API key is not valid', {
         hint: 'send Authorization: Bearer <key> (or ?token=<key> on /api/ws); keys come from serve.apiKeys or COMIC_API_KEYS',
       });
@@ -97,6 +119,8 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
   });
   app.addHook('onResponse', async (request, reply) => {
     const who = callers.get(request)?.label ?? 'unauthenticated';
+    // A flood of wrong keys: the first few lines of an address, then one summary a minute.
+    if (who === 'unauthenticated' && !authFailures.logLine(request.ip)) return;
     log.info(`${request.method} ${pathOf(request)} ${reply.statusCode} ${Math.round(reply.elapsedTime)}ms (${who})`);
   });
   app.setErrorHandler((error: FastifyError | ComicError, request, reply) => {

@@ -4,15 +4,18 @@
  * the configuration and the API keys are masked, and absolute paths of the output folder
  * are shortened, so neither ever leaves the process.
  */
-import { redact, type Secret } from '../config/index.js';
+import type { Secret } from '../config/index.js';
+import { createMask } from '../util/redact.js';
 
 export type Clean = (text: string) => string;
 
 export function createCleaner(secrets: readonly Secret[], paths: readonly { path: string; as: string }[]): Clean {
   // Longest first, so a folder inside another is shortened by its own name.
   const sorted = [...paths].filter((p) => p.path !== '').sort((a, b) => b.path.length - a.path.length);
+  // The process-wide masking step: every form of a secret, control characters escaped.
+  const mask = createMask(secrets);
   return (text) => {
-    let result = redact(text, secrets);
+    let result = mask(text);
     for (const { path, as } of sorted) result = result.split(path).join(as);
     return result;
   };

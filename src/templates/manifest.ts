@@ -241,11 +241,16 @@ export function manifestWorkflowProblems(manifest: Manifest, workflow: ApiWorkfl
     if (background > images.length) problems.push(`references.background: ${background} is more than the template's ${images.length} image parameter(s)`);
     if (images.length > 0 && character + background === 0) problems.push('references: the template has image parameters but takes no reference of any role');
   }
-  const absent: Record<string, { bypass: { nodeId: string; input: string }[]; disconnect: { nodeId: string; input: string }[] }> = {};
+  type Targets = { nodeId: string; input: string }[];
+  const absent: Record<string, { bypass: Targets; disconnect: Targets }> = {};
   for (const [name, param] of images) {
     if (param.type !== 'image' || !param.absent) continue;
-    const resolved = (absent[name] = { bypass: [], disconnect: [] });
-    const rules = [...param.absent.bypass.map((t) => ['bypass', t] as const), ...param.absent.disconnect.map((t) => ['disconnect', t] as const)];
+    const resolved: { bypass: Targets; disconnect: Targets } = { bypass: [], disconnect: [] };
+    absent[name] = resolved;
+    const rules: ['bypass' | 'disconnect', { node: string; input: string }][] = [
+      ...param.absent.bypass.map((t): ['bypass', typeof t] => ['bypass', t]),
+      ...param.absent.disconnect.map((t): ['disconnect', typeof t] => ['disconnect', t]),
+    ];
     rules.forEach(([kind, target], i) => {
       const where = `params.${name}.absent.${kind}.${i}`;
       const nodeId = uniqueNode(target.node, where);

@@ -23,6 +23,17 @@ export const MODEL_ALIASES: Readonly<Record<string, readonly string[]>> = {
   'comic-inks': ['comic-inks-sdxl'],
   'clip-vision-g': ['clip_vision_g', 'CLIP-ViT-bigG-14-laion2B-39B-b160k'],
   'clip-vision-h': ['CLIP-ViT-H-14-laion2B-s32B-b79K', 'clip_vision_h'],
+  // Flux.2 (diffusion_models, text_encoders, vae): the file names ComfyUI's own Flux.2 templates download.
+  'flux2-dev': ['flux2_dev_fp8mixed', 'flux2-dev', 'flux2_dev_bf16'],
+  'flux2-klein-9b': ['flux-2-klein-9b-fp8', 'flux-2-klein-9b', 'flux2_klein_9b'],
+  'flux2-klein-4b': ['flux-2-klein-4b-fp8', 'flux-2-klein-4b', 'flux2_klein_4b'],
+  'flux2-text-encoder': ['mistral_3_small_flux2_bf16', 'mistral_3_small_flux2_fp8'],
+  'flux2-vae': ['flux2-vae', 'flux2_vae'],
+  // Qwen-Image-Edit 2509/2511 and what it loads with.
+  'qwen-image-edit': ['qwen_image_edit_2509_fp8_e4m3fn', 'qwen_image_edit_2509_bf16', 'qwen_image_edit_2511_fp8mixed', 'qwen_image_edit_2511_bf16'],
+  'qwen-image-edit-2511': ['qwen_image_edit_2511_fp8mixed', 'qwen_image_edit_2511_bf16'],
+  'qwen-2.5-vl': ['qwen_2.5_vl_7b_fp8_scaled', 'qwen_2.5_vl_7b'],
+  'qwen-image-vae': ['qwen_image_vae'],
 };
 
 /** Where a server lists the files of each model folder: a loader node class and its input. */

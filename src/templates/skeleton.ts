@@ -25,6 +25,8 @@ export const FAMILY_SIZES: Readonly<Record<ModelFamily, Manifest['size']>> = {
   sdxl: { multiple: 64, min: 512, max: 2048, pixels: 1024 * 1024 },
   sd15: { multiple: 64, min: 256, max: 1024, pixels: 512 * 512 },
   flux: { multiple: 16, min: 256, max: 2048, pixels: 1024 * 1024 },
+  flux2: { multiple: 16, min: 256, max: 2048, pixels: 1024 * 1024 },
+  'qwen-image-edit': { multiple: 16, min: 256, max: 2048, pixels: 1024 * 1024 },
 };
 
 /** SD API request field for each standard parameter. */

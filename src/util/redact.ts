@@ -10,7 +10,7 @@
  *    `***`, in every form a server or a library is known to echo it back: raw, URL-encoded
  *    (upper- or lower-case hex, `+` for spaces), JSON-escaped and HTML-escaped.
  * 2. Control characters (C0 but tab and newline, DEL, C1, and the bidirectional overrides)
- *    are written as visible escapes (`\x1b`, `\u202e`): no escape sequence from a server's
+ *    are written as visible escapes (`\u001b`, `\u202e`): no escape sequence from a server's
  *    error body reaches a terminal, a log or report.md.
  *
  * Secrets are known from two places: those a caller passes (a renderer's `secrets`), and
@@ -69,11 +69,14 @@ function replaceAll(text: string, needles: readonly string[]): string {
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
-/** Control characters of `text` as visible escapes (`\x1b`, `\r` as `\x0d`); tab and newline are kept. */
+/**
+ * Control characters of `text` as visible escapes (ESC as `\u001b`); tab and newline are
+ * kept. The escape is JSON's own, so escaping a JSON text keeps it valid JSON.
+ */
 export function escapeControl(text: string): string {
   return text.replace(CONTROL, (c) => {
     const code = c.charCodeAt(0);
-    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    return `\\u${code.toString(16).padStart(4, '0')}`;
   });
 }
 

@@ -39,9 +39,14 @@ export function nearest(word: string, candidates: Iterable<string>, budgetFor: (
   const budget = budgetFor(word);
   let best: string | null = null;
   let bestScore = Infinity;
+  const lower = word.toLowerCase();
   for (const candidate of candidates) {
     if (candidate === word) continue;
-    const folded = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    const other = candidate.toLowerCase();
+    // The distance is at least the difference in length: a word far longer than every
+    // candidate (a 1 MB colour) costs nothing instead of length × length steps.
+    if (Math.abs(lower.length - other.length) > budget) continue;
+    const folded = editDistance(lower, other);
     const score = folded === 0 ? 0.5 : folded;
     if (score <= budget && score < bestScore) {
       best = candidate;

@@ -6,15 +6,17 @@ import { ComfyClient } from '../../src/comfy/client.js';
 import type { JobEvent } from '../../src/comfy/job.js';
 import type { Timeouts } from '../../src/comfy/types.js';
 import { ComicError } from '../../src/errors.js';
-import { startComfyEmulator, type ComfyEmulator } from '../fakes/comfyui/index.js';
+import { PROFILE_NAMES, startComfyEmulator, type ComfyEmulator, type ProfileName } from '../fakes/comfyui/index.js';
 import { FAST, recorder, serverOf, slowWorkflow, tempDir } from './helpers.js';
 
+/**
+ * Every case runs against both emulator profiles (ComfyUI 0.8.0 and 0.28.0), except the ones
+ * marked `latestOnly`: they test the client's own transport and file handling, which do not
+ * depend on the server version, so they run on 0.28 only to keep the suite fast.
+ */
 let emulator: ComfyEmulator;
+let profile: ProfileName;
 const clients: ComfyClient[] = [];
-
-beforeEach(async () => {
-  emulator = await startComfyEmulator({ stepMs: 5 });
-});
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
@@ -56,7 +58,13 @@ async function queueIds(): Promise<{ running: string[]; pending: string[] }> {
   return { running: queue.queue_running.map((q) => q[1]), pending: queue.queue_pending.map((q) => q[1]) };
 }
 
-describe('ComfyClient against the emulator', () => {
+describe.each(PROFILE_NAMES)('ComfyClient against the emulator (ComfyUI %s profile)', (name) => {
+  const latestOnly = name === '0.28' ? it : it.skip;
+  beforeEach(async () => {
+    profile = name;
+    emulator = await startComfyEmulator({ stepMs: 5, profile });
+  });
+
   it('runs a prompt: typed events in order, outputs from history, a download that decodes', async () => {
     const client = await connected();
     const events: JobEvent[] = [];
@@ -135,7 +143,7 @@ describe('ComfyClient against the emulator', () => {
     expect(emulator.prompts.get(handle.promptId)?.executions).toBe(1);
   });
 
-  it('a silent socket never hangs a job: the history poll collects it', async () => {
+  latestOnly('a silent socket never hangs a job: the history poll collects it', async () => {
     const client = await connected();
     emulator.faults.malformedJson.push('/ws');
     const handle = client.submit(slowWorkflow({ steps: 2 }), { signal: live() });
@@ -166,7 +174,7 @@ describe('ComfyClient against the emulator', () => {
     const port = emulator.port;
     await emulator.kill();
     await emulator.close();
-    emulator = await startComfyEmulator({ port, stepMs: 1 });
+    emulator = await startComfyEmulator({ port, stepMs: 1, profile });
     const result = await handle.result;
     expect(result.promptId).toBe(handle.promptId);
     expect(emulator.prompts.get(handle.promptId)?.executions).toBe(1);
@@ -188,7 +196,14 @@ describe('ComfyClient against the emulator', () => {
     const queue = await queueIds();
     expect([...queue.running, ...queue.pending]).toEqual([foreign]);
     expect(emulator.prompts.get(pending.promptId)?.executions).toBe(0);
-    expect(emulator.log.filter((l) => l.path === '/api/interrupt')).not.toHaveLength(0);
+    // 0.28 has POST /api/jobs/{id}/cancel (one call, only our prompt); 0.8 gets delete + interrupt.
+    if (profile === '0.28') {
+      expect(emulator.log.filter((l) => l.method === 'POST' && l.path === `/api/jobs/${running.promptId}/cancel`)).not.toHaveLength(0);
+      expect(emulator.log.filter((l) => l.path === '/api/interrupt')).toHaveLength(0);
+    } else {
+      expect(emulator.log.filter((l) => l.path === '/api/interrupt')).not.toHaveLength(0);
+      expect(emulator.log.filter((l) => l.path.endsWith('/cancel') && l.status === 200)).toHaveLength(0);
+    }
   });
 
   it('a prompt stuck in the queue past its silence budget times out and is withdrawn', async () => {
@@ -201,7 +216,7 @@ describe('ComfyClient against the emulator', () => {
     expect([...queue.running, ...queue.pending]).toEqual([foreign]);
   });
 
-  it('hostile file names are refused and nothing is written anywhere', async () => {
+  latestOnly('hostile file names are refused and nothing is written anywhere', async () => {
     const client = await connected();
     const out = await tempDir();
     try {
@@ -219,7 +234,7 @@ describe('ComfyClient against the emulator', () => {
     }
   });
 
-  it('malformed JSON from the server is a clear SERVER_PROTOCOL error naming the server and route', async () => {
+  latestOnly('malformed JSON from the server is a clear SERVER_PROTOCOL error naming the server and route', async () => {
     const client = await connected();
     emulator.faults.malformedJson.push('/history*');
     const error = await rejection(client.submit(slowWorkflow(), { signal: live() }).result);
@@ -237,7 +252,7 @@ describe('ComfyClient against the emulator', () => {
     expect(emulator.log.filter((l) => l.method === 'POST' && l.path === '/api/prompt')).toHaveLength(1);
   });
 
-  it('a POST that never answers fails as unreachable, and nothing was queued', async () => {
+  latestOnly('a POST that never answers fails as unreachable, and nothing was queued', async () => {
     const client = await connected({ request: 300 });
     emulator.faults.stall.push({ route: 'POST /prompt', delayMs: 'forever' });
     const error = await rejection(client.submit(slowWorkflow({ seed: 22 }), { signal: live() }).result);
@@ -246,7 +261,7 @@ describe('ComfyClient against the emulator', () => {
     expect(emulator.prompts.size).toBe(0);
   });
 
-  it('a server that accepts connections but never answers is unreachable after the connect budget', async () => {
+  latestOnly('a server that accepts connections but never answers is unreachable after the connect budget', async () => {
     emulator.faults.stall.push({ route: '/system_stats', delayMs: 'forever' });
     const client = new ComfyClient(serverOf(emulator, 'a'), { timeouts: { ...FAST, connect: 300 }, downAfterFailures: 1 });
     clients.push(client);
@@ -255,7 +270,7 @@ describe('ComfyClient against the emulator', () => {
     expect(error.message).toBe(`server "a" (${emulator.url}) did not answer GET /api/system_stats in time`);
   });
 
-  it('uploads each content once per server, however many jobs use it', async () => {
+  latestOnly('uploads each content once per server, however many jobs use it', async () => {
     const client = await connected();
     const out = await tempDir();
     try {

@@ -254,5 +254,29 @@ describe('composePage: lettering', () => {
     const { composed, layout } = await compose(p, 'ltr');
     expect(composed.warnings.join('\n')).toMatch(/panel 1-1: (text shrunk to \d+%|the speech .* does not fit)/);
     checkPlacement(layout, composed.lettering);
+    // Whatever happened to it, the whole speech is on the page.
+    expect(composed.lettering).toHaveLength(1);
+    expect(composed.lettering[0]!.lines.join(' ').replace(/[\s-]+/g, '')).toBe(long.toUpperCase().replace(/[\s-]+/g, ''));
+  });
+
+  it('keeps all four balloons of a tiny panel, moving what does not fit over the gutter, and says where', async () => {
+    const lines = [
+      'I told you the boats would not come back before the tide turned.',
+      'You were right about the boats, and wrong about everything else.',
+      'Name one thing I was wrong about this whole miserable week.',
+      'The weather, the nets, the keeper and the price of fish.',
+    ];
+    const p = page(1, rows(3, 3, 3, 3), Array.from({ length: 12 }, (_, i) => (i === 4 ? { characters: ['a', 'b'], dialogue: lines.map((text, j) => ({ who: j % 2 ? 'b' : 'a', text })) } : {})));
+    const { composed, layout } = await compose(p, 'ltr');
+    expect(composed.lettering.map((b) => b.path)).toEqual(lines.map((_, j) => ['pages', 0, 'panels', 4, 'dialogue', j]));
+    for (const box of composed.lettering) expect(contains(layout.safe, box.extent)).toBe(true);
+    const panel = layout.panels[4]!;
+    const outside = composed.lettering.filter((b) => !contains(panel, b.extent));
+    expect(outside.length).toBeGreaterThan(0);
+    // Without the script's file the warning names the text's path in it.
+    for (const box of outside) {
+      const j = box.path.at(-1);
+      expect(composed.warnings.some((w) => w.startsWith('panel 1-5: the speech') && w.endsWith(`(at pages[0].panels[4].dialogue[${String(j)}])`))).toBe(true);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.js';
+import { SETTING_KEYS, loadConfig } from '../../src/config/index.js';
 import { useSandbox } from './helpers.js';
 
 const sandbox = useSandbox();
@@ -31,7 +31,8 @@ describe('comic config list', () => {
     expect(parsed.files).toEqual({ project: null, user: userFile(box.userDir) });
     expect(parsed.settings.backend).toEqual({ value: 'sdapi', source: { kind: 'env', variable: 'COMIC_BACKEND' } });
     expect(parsed.settings['timeouts.connect']).toEqual({ value: 30_000, source: { kind: 'default' } });
-    expect(Object.keys(parsed.settings)).toHaveLength(17);
+    expect(Object.keys(parsed.settings)).toEqual([...SETTING_KEYS]);
+    expect(parsed.settings['limits.imageBytes']).toEqual({ value: 256 * 1024 * 1024, source: { kind: 'default' } });
   });
 
   it('fails with exit 2 and the file position when the project config is invalid', async () => {
@@ -67,7 +68,8 @@ describe('comic config get', () => {
     const box = await sandbox();
     const file = await box.write('comic.config.yaml', 'timeouts: { start: 90s }\n');
     const group = await box.run(['config', 'get', 'timeouts']);
-    expect(JSON.parse(group.stdout)).toEqual({ connect: 30_000, queue: 1_800_000, start: 90_000, nodeSilence: 600_000, reconnect: 10_000 });
+    expect(JSON.parse(group.stdout)).toEqual({ connect: 30_000, queue: 1_800_000, start: 90_000, nodeSilence: 600_000, reconnect: 10_000, request: 120_000, download: 120_000 });
+    expect((await box.run(['config', 'get', 'limits.jsonBytes'])).stdout).toBe('64MiB\n');
     const json = await box.run(['config', 'get', 'timeouts.start', '--json']);
     expect(JSON.parse(json.stdout)).toEqual({ key: 'timeouts.start', value: 90_000, sources: { 'timeouts.start': { kind: 'project', file } } });
   });

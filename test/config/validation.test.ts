@@ -74,7 +74,22 @@ describe('config validation: every problem with file:line:column', () => {
     const box = await sandbox();
     await box.write('comic.config.yaml', 'timeouts: { connect: 1500, queue: "1.5h", start: 90s, nodeSilence: "250ms" }\n');
     const config = await loadConfig({ cwd: box.home, env: box.env() });
-    expect(config.timeouts).toEqual({ connect: 1500, queue: 5_400_000, start: 90_000, nodeSilence: 250, reconnect: 10_000 });
+    expect(config.timeouts).toEqual({ connect: 1500, queue: 5_400_000, start: 90_000, nodeSilence: 250, reconnect: 10_000, request: 120_000, download: 120_000 });
+  });
+
+  it('limits accept byte counts and unit strings (KiB/MiB/GiB of 1024, KB/MB/GB of 1000)', async () => {
+    const box = await sandbox();
+    await box.write('comic.config.yaml', 'limits: { imageBytes: 64MiB, jsonBytes: "2GB" }\ntimeouts: { download: 5m, request: 30s }\n');
+    const config = await loadConfig({ cwd: box.home, env: box.env() });
+    expect(config.limits).toEqual({ imageBytes: 64 * 1024 * 1024, jsonBytes: 2_000_000_000 });
+    expect(config.timeouts).toMatchObject({ download: 300_000, request: 30_000 });
+    expect((await loadConfig({ cwd: (await sandbox()).home, env: {} })).limits).toEqual({ imageBytes: 256 * 1024 * 1024, jsonBytes: 64 * 1024 * 1024 });
+  });
+
+  it('a size that is not one', async () => {
+    const { error, file } = await errorFor('limits:\n  imageBytes: lots\n');
+    expect(error.location).toEqual({ file, line: 2, column: 15 });
+    expect(error.message).toContain('limits.imageBytes: expected a size');
   });
 
   it('a server URL that is not http(s)', async () => {

@@ -26,11 +26,14 @@ export interface RedisInstance {
 }
 
 
-/** A throwaway redis-server: no persistence, loopback only, its own folder; resolves once it accepts connections. */
-export async function startRedis(options: { password?: string } = {}): Promise<RedisInstance> {
+/**
+ * A throwaway redis-server: no persistence, loopback only, its own folder; resolves once it
+ * accepts connections. `port`: the same port again (a restart that lost everything).
+ */
+export async function startRedis(options: { password?: string; port?: number } = {}): Promise<RedisInstance> {
   const dir = await mkdtemp(join(tmpdir(), 'comic-redis-'));
   for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
     if (options.password) args.push('--requirepass', options.password);
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });

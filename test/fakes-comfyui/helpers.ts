@@ -134,6 +134,8 @@ export interface HttpAnswer {
   readonly bytes: Buffer;
   /** Parsed JSON, or undefined when the body is not JSON. */
   readonly json: unknown;
+  /** Response headers, names lower-cased. */
+  readonly headers: Record<string, string>;
 }
 
 export async function http(baseUrl: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer> {
@@ -153,7 +155,7 @@ export async function http(baseUrl: string, method: string, path: string, body?:
   } catch {
     json = undefined;
   }
-  return { status: res.status, contentType: res.headers.get('content-type') ?? '', text, bytes, json };
+  return { status: res.status, contentType: res.headers.get('content-type') ?? '', text, bytes, json, headers: Object.fromEntries(res.headers.entries()) };
 }
 
 export function getJson<T = JsonObject>(emu: ComfyEmulator, path: string): Promise<T> {
@@ -220,6 +222,7 @@ export function txt2imgWorkflow(options: { text: string; seed: number; width?: n
 
 const TRACE_DIR = new URL('../fixtures/comfyui/traces/', import.meta.url);
 
+/** A trace file: `name.json` is a 0.8.0 trace, `0.28/name.json` a 0.28.0 one. */
 export function loadTrace<T = JsonObject>(name: string): T {
   return JSON.parse(readFileSync(new URL(name, TRACE_DIR), 'utf8')) as T;
 }

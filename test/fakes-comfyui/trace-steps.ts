@@ -59,7 +59,8 @@ export function traceSteps(entries: readonly TraceEntry[]): Step[] {
   for (const e of entries) {
     if (e.closed === true) continue;
     if (e.binary === true) {
-      steps.push({ type: `binary:${String(e.eventType)}`, detail: e.eventType === 4 ? String((e.metadata as JsonObject).image_type) : String(e.imageFormat) });
+      // 0.8.0 traces call the type-1 format field imageFormat, 0.28.0 traces format.
+      steps.push({ type: `binary:${String(e.eventType)}`, detail: e.eventType === 4 ? String((e.metadata as JsonObject).image_type) : String(e.imageFormat ?? e.format) });
       continue;
     }
     const type = String(e.type);

@@ -164,14 +164,19 @@ export function buildComic(spec: ComicSpec, file = '/home/artist/comic/comic.yam
   };
 }
 
-/** By default a template takes up to eight reference images, so every reference feeds its job. */
+/**
+ * By default a template takes up to eight reference images (seven characters and a
+ * background), so every reference feeds its job.
+ */
 export function templateInfo(
   id: string,
   digest = `digest-of-${id}`,
   defaults: Record<string, unknown> = { steps: 30, cfg: 7 },
   imageInputs: readonly string[] = Array.from({ length: 8 }, (_, i) => `reference${i + 1}`),
+  references: TemplateInfo['references'] = { character: imageInputs.length, background: imageInputs.length > 0 ? 1 : 0 },
+  referenceLabel: string | null = null,
 ): TemplateInfo {
-  return { id, version: '1.0.0', digest, size: { multiple: 64, min: 512, max: 2048, pixels: 1024 * 1024 }, defaults, imageInputs };
+  return { id, version: '1.0.0', digest, size: { multiple: 64, min: 512, max: 2048, pixels: 1024 * 1024 }, defaults, imageInputs, references, referenceLabel };
 }
 
 export function resolverOf(templates: readonly TemplateInfo[]): TemplateResolver {

@@ -119,7 +119,9 @@ describe('comic plan', () => {
     const { code, stdout } = await plan(dir, 'comic.yaml', '--export', 'pdf,cbz');
     expect(code).toBe(0);
     const lines = stdout.split('\n');
-    expect(lines[0]).toBe('The Last Lighthouse: 8 jobs: 1 character sheet, 1 background, 3 panels, 1 page, 2 exports');
+    // No SDXL panel template takes a background image, so the plate is not rendered at all.
+    expect(lines[0]).toBe('The Last Lighthouse: 7 jobs: 1 character sheet, 3 panels, 1 page, 2 exports');
+    expect(stdout).not.toContain('background:lamp-room');
     expect(stdout).toMatch(/^ {2}character:mara {2}character-sheet@\S+ {2}\d+×\d+ {2}seed 42 {2}key [0-9a-f]{12}$/m);
     // panel-ref (the default for panels showing characters with images) takes one reference: the first character's.
     expect(stdout).toMatch(/^ {2}├─ panel:1-1 .* ← character:mara$/m);
@@ -131,7 +133,7 @@ describe('comic plan', () => {
     const dir = await project('json', SCRIPT);
     const first = await planJson(dir, '--export', 'pdf', '--export', 'cbz');
     expect(first.schema).toBe('comic.plan/1');
-    expect(first.counts).toEqual({ character: 1, background: 1, panel: 3, page: 1, export: 2, total: 8 });
+    expect(first.counts).toEqual({ character: 1, background: 0, panel: 3, page: 1, export: 2, total: 7 });
     for (const job of first.jobs) {
       expect(job.key).toMatch(/^[0-9a-f]{64}$/);
       if (job.kind === 'page' || job.kind === 'export') continue;
@@ -146,6 +148,31 @@ describe('comic plan', () => {
     expect(byId['panel:1-3']!.params).toMatchObject({ steps: 40, cfg: 5 });
     expect(byId['export:pdf']!.deps).toEqual(['page:1']);
     expect(keys(await planJson(dir, '--export', 'pdf,cbz'))).toEqual(keys(first));
+  });
+
+  it('with defaults.family: flux2 every character and the background are inputs of the panel', async () => {
+    const dir = await project('flux2', SCRIPT.replace('template: character-sheet, ', '').replace('pages:\n', 'defaults:\n  family: flux2\npages:\n'));
+    const json = await planJson(dir, '--export', 'pdf');
+    expect(json.counts).toMatchObject({ character: 1, background: 1, panel: 3 });
+    const byId = Object.fromEntries(json.jobs.map((j) => [j.id, j]));
+    expect(byId['character:mara']!.template?.id).toBe('character-sheet-flux2');
+    expect(byId['background:lamp-room']!.template?.id).toBe('background-flux2');
+    // Tom (his own image) then Mara (her sheet) then the background, in the panel's order.
+    expect(byId['panel:1-2']!.template?.id).toBe('panel-flux2');
+    expect(byId['panel:1-2']!.deps).toEqual(['character:mara', 'background:lamp-room']);
+    expect(byId['panel:1-2']!.references).toEqual([
+      expect.objectContaining({ role: 'character', subject: 'tom' }),
+      expect.objectContaining({ role: 'character', subject: 'mara', job: 'character:mara' }),
+      expect.objectContaining({ role: 'background', subject: 'lamp-room', job: 'background:lamp-room' }),
+    ]);
+    expect(byId['panel:1-1']!.deps).toEqual(['character:mara', 'background:lamp-room']);
+    expect(byId['panel:1-3']!.deps).toEqual(['background:lamp-room']);
+    // The prompt names each reference the way Flux.2 reads them.
+    expect(byId['panel:1-2']!.prompt?.positive).toContain('Tom: old fisherman, grey beard (the character in image 1)');
+    expect(byId['panel:1-2']!.prompt?.positive).toContain('(the character in image 2)');
+    expect(byId['panel:1-2']!.prompt?.positive).toContain('storm outside (the setting in image 3)');
+    const tree = await plan(dir, 'comic.yaml', '--export', 'pdf');
+    expect(tree.stdout).toMatch(/panel:1-2 .* ← character tom \(user image\), character:mara, background:lamp-room$/m);
   });
 
   it('gives the same keys for a script with its keys re-ordered, in another folder', async () => {

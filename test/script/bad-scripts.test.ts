@@ -55,6 +55,17 @@ describe('types and keys', () => {
     ]);
   });
 
+  it("points at ComicInfo's `number:` under comic and suggests 'issue'", () => {
+    // Not a typo of 'issue' (no spelling suggestion would find it): ComicInfo.xml's name for it.
+    expect(errorsOf(`comic:\n  title: x\n  number: 3\n${ONE_PANEL_PAGE}`)).toEqual(["3:3 comic: unknown key 'number' | did you mean 'issue'?"]);
+    expect(errorsOf(`comic: { title: x, Number: 3 }\n${ONE_PANEL_PAGE}`)).toEqual(["1:20 comic: unknown key 'Number' | did you mean 'issue'?"]);
+    expect(errorsOf(`comic:\n  title: x\n  LanguageISO: fr\n${ONE_PANEL_PAGE}`)).toEqual(["3:3 comic: unknown key 'LanguageISO' | did you mean 'language'?"]);
+    // Only under comic: a panel has no issue to suggest.
+    expect(errorsOf(`comic: { title: x }\npages:\n  - panels:\n      - prompt: p\n        number: 2\n`)).toEqual([
+      expect.stringMatching(/^5:9 pages\[0\]\.panels\[0\]: unknown key 'number' \| allowed keys: /),
+    ]);
+  });
+
   it('points at an unknown panel key and suggests the right one', () => {
     expect(errorsOf(`comic: { title: x }\npages:\n  - panels:\n      - prompt: p\n        camra: low angle\n`)).toEqual([
       "5:9 pages[0].panels[0]: unknown key 'camra' | did you mean 'camera'?",

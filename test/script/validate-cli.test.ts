@@ -31,7 +31,12 @@ describe('comic validate', () => {
     const { code, stdout, stderr } = await run(['lighthouse.yaml', 'manga-rtl.yaml'], examples);
     expect(code).toBe(0);
     expect(stdout).toBe('✓ lighthouse.yaml: 4 pages, 14 panels, 2 characters\n✓ manga-rtl.yaml: 2 pages, 7 panels, 2 characters\n');
-    expect(stderr).toBe('');
+    // The only warnings: two-character panels on panel-ref, which takes one sheet (the second is named, at its position).
+    expect(stderr.split('\n').filter((line) => !line.startsWith('  hint:'))).toEqual([
+      "lighthouse.yaml:116:28: warning: panel 4-2: panel-ref@1.0.0 takes 1 image (up to 1 character); left out: tobias's sheet",
+      "lighthouse.yaml:123:28: warning: panel 4-3: panel-ref@1.0.0 takes 1 image (up to 1 character); left out: tobias's sheet",
+      '',
+    ]);
   });
 
   it('prints every problem as file:line:column with hints, and exits 2', async () => {
@@ -83,7 +88,9 @@ describe('comic validate', () => {
   it('--json exits 0 when every script is valid', async () => {
     const { code, stdout } = await run(['--json', 'lighthouse.yaml'], examples);
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject([{ file: 'lighthouse.yaml', ok: true, diagnostics: [] }]);
+    const [result] = JSON.parse(stdout) as ValidateResult[];
+    expect(result).toMatchObject({ file: 'lighthouse.yaml', ok: true });
+    expect(result!.diagnostics.map((d) => d.severity)).toEqual(['warning', 'warning']);
   });
 
   it('checks template ids against an injected list of installed templates', async () => {

@@ -54,7 +54,7 @@ describe('comic templates list / show', () => {
     const [tableText, legend] = stdout.split('\n\n');
     const lines = tableText!.trim().split('\n');
     expect(lines[0]).toMatch(/^ID\s+VERSION\s+SOURCE\s+DESCRIPTION\s+PARAMETERS$/);
-    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(['ID', 'background', 'character-sheet', 'panel', 'panel-flux', 'panel-ref', 'panel-sd15']);
+    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(['ID', 'background', 'background-flux2', 'background-qwen-edit', 'character-sheet', 'character-sheet-flux2', 'character-sheet-qwen-edit', 'panel', 'panel-flux', 'panel-flux2', 'panel-qwen-edit', 'panel-ref', 'panel-sd15']);
     expect(stdout).toMatch(/panel-ref\s+1\.0\.0\s+built-in\s+A panel that uses the character sheet/);
     expect(stdout).toMatch(/panel\s+1\.0\.0\s+built-in\s+.*\s+standard\n/);
     expect(stdout).toContain('standard + reference, clip_vision, reference_strength, reference_noise');
@@ -117,7 +117,7 @@ describe('comic templates validate', () => {
     const { code, stdout } = await run(['validate'], cwd);
     expect(code).toBe(0);
     expect(stdout).toContain('ok    panel@1.0.0');
-    expect(stdout).toContain('6 template(s) loaded cleanly (add --server URL or --object-info FILE');
+    expect(stdout).toContain('12 template(s) loaded cleanly (add --server URL or --object-info FILE');
   });
 
   it('checks every template against a saved object_info', async () => {
@@ -125,7 +125,7 @@ describe('comic templates validate', () => {
     const good = await objectInfoFile(cwd);
     const ok = await run(['validate', '--object-info', good], cwd);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toContain(`6 template(s) checked against ${good}: all can run there`);
+    expect(ok.stdout).toContain(`12 template(s) checked against ${good}: all can run there`);
 
     const bare = join(cwd, 'bare');
     await mkdir(bare);

@@ -44,7 +44,7 @@ describe('preflight against the ComfyUI emulator', () => {
       const template = registry.resolve({ id, range: null });
       // The emulator's input folder has example.png, as every ComfyUI install does.
       const params: Record<string, unknown> = { ...sampleParams(template), steps: 2 };
-      if ('reference' in template.params) params.reference = 'example.png';
+      for (const name of template.imageInputs) params[name] = 'example.png';
       if ('hires_steps' in template.params) params.hires_steps = 1;
       const workflow = buildWorkflow(template, params, { objectInfo, server: emulator.url });
       expect(preflight(workflow, objectInfo, { server: emulator.url }), id).toEqual([]);

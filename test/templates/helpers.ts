@@ -17,6 +17,9 @@ export const MODELS = {
   checkpoints: ['sd_xl_base_1.0.safetensors', 'v1-5-pruned-emaonly.safetensors', 'sdxl/juggernautXL_v9.safetensors', 'flux1-dev-fp8.safetensors'],
   loras: ['comic-inks-sdxl.safetensors'],
   clip_vision: ['clip_vision_g.safetensors', 'CLIP-ViT-H-14-laion2B-s32B-b79K.safetensors'],
+  vae: ['sdxl_vae.safetensors', 'flux2-vae.safetensors', 'qwen_image_vae.safetensors'],
+  diffusion_models: ['flux2_dev_fp8mixed.safetensors', 'qwen_image_edit_2509_fp8_e4m3fn.safetensors'],
+  text_encoders: ['mistral_3_small_flux2_bf16.safetensors', 'qwen_2.5_vl_7b_fp8_scaled.safetensors'],
 } as const;
 
 type Spec = [unknown, Record<string, unknown>?];
@@ -31,6 +34,9 @@ export function objectInfo(models: Partial<Record<keyof typeof MODELS, readonly 
   set('CheckpointLoaderSimple', 'ckpt_name', models.checkpoints);
   set('LoraLoader', 'lora_name', models.loras);
   set('CLIPVisionLoader', 'clip_name', models.clip_vision);
+  set('VAELoader', 'vae_name', models.vae);
+  set('UNETLoader', 'unet_name', models.diffusion_models);
+  set('CLIPLoader', 'clip_name', models.text_encoders);
   return info;
 }
 

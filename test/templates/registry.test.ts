@@ -9,7 +9,7 @@ describe('template registry: built-ins', () => {
   it('loads every built-in template from the repo', async () => {
     const registry = await loadTemplateRegistry({ dirs: [] });
     expect(registry.problems).toEqual([]);
-    expect(registry.ids()).toEqual(['background', 'character-sheet', 'panel', 'panel-flux', 'panel-ref', 'panel-sd15']);
+    expect(registry.ids()).toEqual(['background', 'background-flux2', 'background-qwen-edit', 'character-sheet', 'character-sheet-flux2', 'character-sheet-qwen-edit', 'panel', 'panel-flux', 'panel-flux2', 'panel-qwen-edit', 'panel-ref', 'panel-sd15']);
     for (const { template, shadowedBy } of registry.list()) {
       expect(template.source.kind).toBe('builtin');
       expect(shadowedBy).toBeNull();
@@ -56,7 +56,7 @@ describe('template registry: versions and shadowing', () => {
     const registry = await loadTemplateRegistry({ dirs: [] });
     const error = thrown(() => registry.resolve({ id: 'pannel', range: null }));
     expect(error.code).toBe('TEMPLATE_NOT_FOUND');
-    expect(error.message).toContain('known templates: background, character-sheet, panel');
+    expect(error.message).toContain('known templates: background, background-flux2, background-qwen-edit, character-sheet, character-sheet-flux2');
     expect(error.hint).toContain('did you mean "panel"?');
     expect((thrown(() => registry.get('panel@not a range'))).code).toBe('TEMPLATE_NOT_FOUND');
   });

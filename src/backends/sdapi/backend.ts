@@ -11,7 +11,7 @@ import { ComicError } from '../../errors.js';
 import { SdApiClient, type SdApiClientOptions, type SdApiServer } from '../../sdapi/client.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import type { Backend, RenderOptions, RenderRequest, RenderResult } from '../types.js';
-import { mapToSdApi, type ServerCatalogue } from './mapping.js';
+import { mapToSdApi, referencePlan, type ServerCatalogue } from './mapping.js';
 
 export interface SdApiBackendOptions {
   readonly server: SdApiServer;
@@ -71,9 +71,11 @@ export class SdApiBackend implements Backend {
     const server = this.options.server.url;
     const catalogue = await this.#load(signal);
     const taskId = `comic-${randomUUID()}`;
-    const [reference, ...extra] = request.inputs;
-    const { mode, body, dropped } = mapToSdApi(request.template, request.params, reference !== undefined, catalogue, taskId);
-    for (const input of extra) dropped.push(`${input.param} (img2img takes one init image)`);
+    // Per image: the one img2img can start from, and every other one named in `dropped`.
+    const plan = referencePlan(request.template, request.inputs);
+    const reference = plan.init;
+    const { mode, body, dropped } = mapToSdApi(request.template, request.params, reference !== null, catalogue, taskId);
+    dropped.push(...plan.dropped);
     if (reference && mode === 'img2img') {
       body.init_images = [(await readFile(reference.file)).toString('base64')];
       // The template's mapping may set the strength; otherwise a `denoise` parameter, otherwise ours.

@@ -81,15 +81,51 @@ export function mapToSdApi(
   }
 
   for (const [name, reason] of Object.entries(template.sdapi.unsupported)) {
-    const given = params[name] !== undefined || (template.params[name]?.type === 'image' && hasReference);
-    if (given) dropped.push(`${name} (${reason})`);
     used.add(name);
+    // Images are accounted for one by one by the backend (see referencePlan), with what each showed.
+    if (template.params[name]?.type === 'image') continue;
+    if (params[name] !== undefined) dropped.push(`${name} (${reason})`);
   }
   for (const name of Object.keys(params).sort()) {
     if (!used.has(name) && params[name] !== undefined) dropped.push(`${name} (not mapped to the SD API by template ${template.id})`);
   }
   const mode = template.sdapi.mode === 'img2img' && hasReference ? 'img2img' : 'txt2img';
   return { mode, body, dropped };
+}
+
+/** One reference image the job passes, as the backend gets it. */
+export interface ReferenceInput {
+  readonly param: string;
+  /** What the image shows ("character mara"), when the scheduler says. */
+  readonly what?: string;
+}
+
+export interface ReferencePlan<T extends ReferenceInput> {
+  /** The image sent as img2img's init image, or null (txt2img). */
+  readonly init: T | null;
+  /** One line per image the SD API cannot use: which image, and why. */
+  readonly dropped: string[];
+}
+
+/**
+ * Which of the job's reference images the SD API can honour: img2img starts from one image
+ * at most (the one the template maps to `init_images`, else the first); every other image
+ * is listed by name and subject, so the report says what the fallback left out.
+ */
+export function referencePlan<T extends ReferenceInput>(template: Template, inputs: readonly T[]): ReferencePlan<T> {
+  const dropped: string[] = [];
+  const mapped = template.sdapi.fields.init_images;
+  const initParam = template.sdapi.mode === 'img2img' && typeof mapped === 'string' ? mapped : null;
+  const init = initParam === null ? null : (inputs.find((input) => input.param === initParam) ?? inputs[0] ?? null);
+  for (const input of inputs) {
+    if (input === init) continue;
+    const name = input.what ? `${input.param} (${input.what})` : input.param;
+    const reason = init !== null
+      ? `img2img takes one init image; ${init.what ?? init.param} was used`
+      : template.sdapi.unsupported[input.param] ?? `template ${template.id} renders from the prompt alone on the SD API`;
+    dropped.push(`reference ${name}: ${reason}`);
+  }
+  return { init, dropped };
 }
 
 type Translated = { readonly value: unknown } | { readonly drop: string };

@@ -19,6 +19,7 @@ import { launchIfDown } from '../../run/launch.js';
 import { RenderCache } from '../../run/cache.js';
 import { generate } from '../../run/generate.js';
 import { planExports, prepareScript, type PreparedScript } from '../../run/prepare.js';
+import { predictRun } from '../../run/predict.js';
 import { watchAndRun } from '../../run/watch.js';
 import { loadTemplateRegistry, type TemplateRegistry } from '../../templates/index.js';
 import type { CliContext } from '../io.js';
@@ -50,6 +51,7 @@ export const registerGenerate: RegisterCommand = (program, ctx) => {
     .addOption(new Option('--backend <name>', 'comfyui, sdapi or draft (no GPU: storyboard panels)').choices(['comfyui', 'sdapi', 'draft']))
     .addOption(sharedOption.fallback())
     .addOption(sharedOption.noFallback())
+    .option('--keep-fallback', 'keep images the SD API fallback made instead of rendering them on ComfyUI once it is back (config: keepFallback)')
     .option('--queue [url]', 'render on the workers of a Redis queue: redis[s]://host:6379/0 (default $COMIC_REDIS_URL); see docs/distributed.md')
     .addOption(sharedOption.exports())
     .addOption(sharedOption.templates())
@@ -110,7 +112,7 @@ export async function runPipeline({ scripts, config, flags, ctx, signal, ...make
   const templates = await loadTemplateRegistry({ dirs: [...config.templates] });
   const prepared = await prepareAll(scripts, ctx.io.cwd, templates, config);
   const cache = new RenderCache(config.cache);
-  if (flags.dryRun) return dryRun(prepared, cache, flags, ctx);
+  if (flags.dryRun) return dryRun(prepared, cache, config, flags, ctx);
 
   const bus = new EventBus();
   const mode = chooseMode({ flags: { json: flags.json, plain: flags.plain }, io: ctx.io, env: ctx.io.env });
@@ -137,6 +139,7 @@ export async function runPipeline({ scripts, config, flags, ctx, signal, ...make
       signal,
       only: flags.only ?? null,
       force: flags.force ?? false,
+      keepFallback: config.keepFallback,
     });
     await renderer.finish(result.summary, result.stopped ?? undefined);
     return result.summary.exitCode;
@@ -157,24 +160,41 @@ async function prepareAll(scripts: readonly string[], cwd: string, templates: Te
   return prepared;
 }
 
-/** `--dry-run`: what a run would do, from the plan and the cache alone. */
-async function dryRun(prepared: readonly PreparedScript[], cache: RenderCache, flags: PipelineRun['flags'], ctx: CliContext): Promise<number> {
-  const rows: { script: string; job: string; cached: boolean }[] = [];
-  for (const script of prepared) {
-    for (const job of script.graph.jobs) {
-      const cached = !flags.force && job.kind !== 'export' && (await cache.get(job.key)) !== null;
-      rows.push({ script: script.path, job: job.id, cached });
-    }
-  }
+/**
+ * `--dry-run`: what a run would do, from the plan, the cache and the run manifest alone, by
+ * the run's own rules (src/run/predict.ts): which images are rendered (a draft storyboard
+ * never stands in for a real render; the fallback's images are rendered on ComfyUI unless
+ * kept), which pages are composed again, which exports are made.
+ */
+async function dryRun(prepared: readonly PreparedScript[], cache: RenderCache, config: ResolvedConfig, flags: PipelineRun['flags'], ctx: CliContext): Promise<number> {
+  const rows = await predictRun({
+    scripts: prepared,
+    cache,
+    outDir: config.output,
+    backend: config.backend,
+    only: flags.only ?? null,
+    force: flags.force ?? false,
+    keepFallback: config.keepFallback,
+  });
   if (flags.json) {
     ctx.io.stdout.write(`${JSON.stringify({ schema: 'comic.dry-run/1', jobs: rows })}\n`);
   } else {
-    for (const row of rows) ctx.io.stdout.write(`${row.cached ? 'cached ' : 'render '} ${row.job}\n`);
+    for (const row of rows) ctx.io.stdout.write(`${row.cached ? 'cached ' : 'render '} ${row.job}${row.reason ? `  (${DRY_RUN_REASONS[row.reason]})` : ''}\n`);
     const toRender = rows.filter((r) => !r.cached).length;
     ctx.io.stdout.write(`${toRender} of ${rows.length} jobs would run; ${rows.length - toRender} are cached.\n`);
+    if (config.backend === 'comfyui' && config.fallback !== null) {
+      ctx.io.stdout.write('This assumes ComfyUI answers; if the run falls back to the SD API, the images the fallback made before are kept.\n');
+    }
   }
   return ExitCode.ok;
 }
+
+const DRY_RUN_REASONS = {
+  draft: 'the cached image is a draft storyboard',
+  fallback: 'the cached image was made by the SD API fallback; --keep-fallback keeps it',
+  inputs: 'what it is made from is made again',
+  forced: '--force',
+} as const;
 
 function withConcurrency(config: ResolvedConfig, n: number): ResolvedConfig {
   return { ...config, servers: config.servers.map((s) => ({ ...s, maxConcurrent: n })) };

@@ -4,9 +4,10 @@
  * The exit code is 2 when any script is invalid.
  */
 import { loadConfig } from '../../config/index.js';
-import { loadTemplateRegistry } from '../../templates/index.js';
+import { loadTemplateRegistry, type TemplateRegistry } from '../../templates/index.js';
 import { ExitCode, isComicError } from '../../errors.js';
 import { analyzeScript, formatDiagnostic, readScriptText, type Comic, type Diagnostic } from '../../script/index.js';
+import type { TemplateReferenceLookup } from '../../script/references.js';
 import { githubAnnotation, inGithubActions } from '../../progress/github.js';
 import type { CliContext } from '../io.js';
 import type { RegisterCommand } from './index.js';
@@ -14,6 +15,8 @@ import type { RegisterCommand } from './index.js';
 export interface ValidateDependencies {
   /** The installed template ids, to check template references; undefined leaves them unchecked. */
   readonly templateIds?: (ctx: CliContext) => Promise<readonly string[] | undefined>;
+  /** How many references each template takes, to warn about panels that name more; undefined skips that. */
+  readonly templateReferences?: (ctx: CliContext) => Promise<TemplateReferenceLookup | undefined>;
 }
 
 /** One script's outcome; `--json` prints an array of these. */
@@ -36,7 +39,12 @@ function summarize(comic: Comic): NonNullable<ValidateResult['summary']> {
   };
 }
 
-async function validateOne(file: string, ctx: CliContext, templateIds: readonly string[] | undefined): Promise<ValidateResult> {
+async function validateOne(
+  file: string,
+  ctx: CliContext,
+  templateIds: readonly string[] | undefined,
+  templateReferences?: TemplateReferenceLookup,
+): Promise<ValidateResult> {
   let text: string;
   try {
     text = await readScriptText(file, ctx.io.cwd);
@@ -44,7 +52,7 @@ async function validateOne(file: string, ctx: CliContext, templateIds: readonly 
     if (!isComicError(error)) throw error;
     return { file, ok: false, diagnostics: [], error: { code: error.code, message: error.message } };
   }
-  const { comic, diagnostics } = analyzeScript(text, { file, cwd: ctx.io.cwd, ...(templateIds ? { templateIds } : {}) });
+  const { comic, diagnostics } = analyzeScript(text, { file, cwd: ctx.io.cwd, ...(templateIds ? { templateIds } : {}), ...(templateReferences ? { templateReferences } : {}) });
   return comic ? { file, ok: true, diagnostics, summary: summarize(comic) } : { file, ok: false, diagnostics };
 }
 
@@ -71,8 +79,9 @@ export function createValidateCommand(dependencies: ValidateDependencies = {}): 
       .option('--json', 'print an array of { file, ok, diagnostics } for tools')
       .action(async (scripts: string[], flags: { json?: boolean }) => {
         const templateIds = await dependencies.templateIds?.(ctx);
+        const templateReferences = await dependencies.templateReferences?.(ctx);
         const results: ValidateResult[] = [];
-        for (const file of scripts) results.push(await validateOne(file, ctx, templateIds));
+        for (const file of scripts) results.push(await validateOne(file, ctx, templateIds, templateReferences));
         if (flags.json) ctx.io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
         else for (const result of results) printText(result, ctx);
         if (inGithubActions(ctx.io.env)) {
@@ -85,10 +94,32 @@ export function createValidateCommand(dependencies: ValidateDependencies = {}): 
   };
 }
 
-/** `comic validate` as registered: template ids are checked against the built-in and configured templates. */
+/** The built-in and configured templates, loaded once per command. */
+const registries = new WeakMap<CliContext, Promise<TemplateRegistry>>();
+function registryFor(ctx: CliContext): Promise<TemplateRegistry> {
+  let registry = registries.get(ctx);
+  if (!registry) {
+    registry = loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env }).then((config) => loadTemplateRegistry({ dirs: [...config.templates] }));
+    registries.set(ctx, registry);
+  }
+  return registry;
+}
+
+/**
+ * `comic validate` as registered: template ids are checked against the built-in and
+ * configured templates, and panels are checked against how many references theirs take.
+ */
 export const registerValidate: RegisterCommand = createValidateCommand({
-  templateIds: async (ctx) => {
-    const config = await loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env });
-    return (await loadTemplateRegistry({ dirs: [...config.templates] })).ids();
+  templateIds: async (ctx) => (await registryFor(ctx)).ids(),
+  templateReferences: async (ctx) => {
+    const registry = await registryFor(ctx);
+    return (ref) => {
+      try {
+        const template = registry.resolve(ref);
+        return { name: `${template.id}@${template.version}`, references: template.references, slots: template.imageInputs.length };
+      } catch {
+        return null; // an unknown template is reported by the id check
+      }
+    };
   },
 });

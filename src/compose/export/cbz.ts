@@ -1,18 +1,19 @@
-/** The CBZ: a zip of the page images (stored, they are compressed already) plus ComicInfo.xml. */
+/**
+ * The CBZ, an edition for screens: a zip of the pages cut to the trim box (a reader shows
+ * no bleed) as WebP or JPEG (stored, they are compressed already), each kept under about
+ * 2 MB, plus ComicInfo.xml. `format: 'png'` keeps the lossless print pages, bleed and all.
+ */
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import sharp from 'sharp';
 import { ZipFile } from 'yazl';
 import { safeJoin, writeStreamAtomic } from '../../util/fs.js';
 import { type ComicInfoPage, comicInfoXml } from './comicinfo.js';
-import { encodePage, type PageImageFormat } from './pages.js';
-import { pngHeader } from './png-info.js';
+import { type PageImageFormat, type ScreenImageOptions, screenPage } from './pages.js';
 import { type ExportContext, type ExportedFile, pageFileStem, slugify } from './types.js';
 
-export interface CbzOptions {
-  /** Page image format inside the archive (default png, as composed). */
+export interface CbzOptions extends Omit<ScreenImageOptions, 'format'> {
+  /** Page image format inside the archive (default webp, trimmed; png: the print pages as composed). */
   readonly format?: PageImageFormat;
-  readonly quality?: number;
 }
 
 /** A fixed timestamp, so the same pages give a byte-identical archive. */
@@ -20,7 +21,7 @@ const ENTRY_TIME = new Date(Date.UTC(2000, 0, 1));
 const EXTENSION: Record<PageImageFormat, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
 
 export async function exportCbz(ctx: ExportContext, options: CbzOptions = {}): Promise<ExportedFile> {
-  const format = options.format ?? 'png';
+  const format = options.format ?? 'webp';
   const zip = new ZipFile();
   // yazl's output is a stream.PassThrough; its typings only say NodeJS.ReadableStream.
   const output = zip.outputStream as unknown as Readable;
@@ -33,8 +34,16 @@ export async function exportCbz(ctx: ExportContext, options: CbzOptions = {}): P
   try {
     const info: ComicInfoPage[] = [];
     for (const page of ctx.pages) {
-      const bytes = await encodePage(await page.png(), format, options.quality ?? 92);
-      info.push({ ...(await imageSize(bytes)), size: bytes.length });
+      const png = await page.png();
+      let bytes: Buffer;
+      if (format === 'png') {
+        bytes = png;
+        info.push({ width: page.layout.canvas.width, height: page.layout.canvas.height, size: bytes.length, cover: page.cover === true });
+      } else {
+        const screen = await screenPage(png, page.layout.trim, { ...options, format });
+        bytes = screen.bytes;
+        info.push({ width: screen.width, height: screen.height, size: bytes.length, cover: page.cover === true });
+      }
       zip.addBuffer(bytes, `${pageFileStem(page.number)}.${EXTENSION[format]}`, { compress: false, mtime: ENTRY_TIME, mode: 0o100644 });
     }
     const xml = Buffer.from(comicInfoXml(ctx.meta, info, ctx.characters), 'utf8');
@@ -48,11 +57,4 @@ export async function exportCbz(ctx: ExportContext, options: CbzOptions = {}): P
   zip.end();
   await written;
   return { kind: 'cbz', path, bytes: (await stat(path)).size };
-}
-
-async function imageSize(bytes: Buffer): Promise<{ width: number; height: number }> {
-  const header = pngHeader(bytes);
-  if (header) return { width: header.width, height: header.height };
-  const meta = await sharp(bytes).metadata();
-  return { width: meta.width ?? -1, height: meta.height ?? -1 };
 }

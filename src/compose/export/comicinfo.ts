@@ -10,6 +10,8 @@ export interface ComicInfoPage {
   readonly height: number;
   /** Bytes of the image file in the archive. */
   readonly size: number;
+  /** The script marks it as the cover (`cover: true`); no other page is called FrontCover. */
+  readonly cover?: boolean;
 }
 
 /** Credits in schema order; an `artist` both pencils and inks. */
@@ -41,8 +43,10 @@ export function comicInfoXml(meta: ComicMeta, pages: readonly ComicInfoPage[], c
   element('Characters', characters.join(', '));
   lines.push('  <Pages>');
   pages.forEach((page, i) => {
-    const type = i === 0 ? ' Type="FrontCover"' : '';
-    lines.push(`    <Page Image="${i}"${type} ImageSize="${page.size}" ImageWidth="${page.width}" ImageHeight="${page.height}" />`);
+    // Story is the schema's default; a page wider than tall is a two-page spread.
+    const type = page.cover === true ? ' Type="FrontCover"' : '';
+    const spread = page.width > page.height ? ' DoublePage="true"' : '';
+    lines.push(`    <Page Image="${i}"${type}${spread} ImageSize="${page.size}" ImageWidth="${page.width}" ImageHeight="${page.height}" />`);
   });
   lines.push('  </Pages>', '</ComicInfo>', '');
   return lines.join('\n');

@@ -1,25 +1,30 @@
 /**
- * Exports of a composed comic: page images, the print PDF, the CBZ and the webtoon strip.
+ * Exports of a composed comic: page images, the PDF (print or screen edition, with a text
+ * layer), the screen CBZ, the fixed-layout EPUB and the webtoon strip.
  * `exportAll` runs the requested kinds one after another (each streams pages one at a
  * time, so memory stays flat however long the comic is).
  */
 import type { ComposedPage } from '../types.js';
 import { type CbzOptions, exportCbz } from './cbz.js';
+import { exportEpub, type EpubOptions } from './epub.js';
 import { exportPageImages, type PageImageOptions } from './pages.js';
-import { exportPdf } from './pdf.js';
+import { exportPdf, type PdfOptions } from './pdf.js';
 import type { ExportContext, ExportedFile, ExportKind, ExportPage } from './types.js';
 import { exportWebtoon, type WebtoonOptions } from './webtoon.js';
 
 export { comicInfoXml } from './comicinfo.js';
 export { exportCbz, type CbzOptions } from './cbz.js';
-export { exportPageImages, type PageImageFormat, type PageImageOptions } from './pages.js';
-export { exportPdf } from './pdf.js';
+export { exportEpub, type EpubOptions } from './epub.js';
+export { exportPageImages, type PageImageFormat, type PageImageOptions, SCREEN_DEFAULTS, type ScreenImageFormat, type ScreenImageOptions, screenPage } from './pages.js';
+export { exportPdf, type PdfEdition, type PdfOptions } from './pdf.js';
 export { exportWebtoon, planWebtoon, type WebtoonOptions, type WebtoonPlan } from './webtoon.js';
 export * from './types.js';
 
 export interface ExportOptions {
   readonly pages?: PageImageOptions;
+  readonly pdf?: PdfOptions;
   readonly cbz?: CbzOptions;
+  readonly epub?: EpubOptions;
   readonly webtoon?: WebtoonOptions;
 }
 
@@ -31,10 +36,13 @@ export async function exportAll(kinds: readonly ExportKind[], ctx: ExportContext
         files.push(...(await exportPageImages(ctx, options.pages)));
         break;
       case 'pdf':
-        files.push(await exportPdf(ctx));
+        files.push(await exportPdf(ctx, options.pdf));
         break;
       case 'cbz':
         files.push(await exportCbz(ctx, options.cbz));
+        break;
+      case 'epub':
+        files.push(await exportEpub(ctx, options.epub));
         break;
       case 'webtoon':
         files.push(...(await exportWebtoon(ctx, options.webtoon)));
@@ -45,6 +53,6 @@ export async function exportAll(kinds: readonly ExportKind[], ctx: ExportContext
 }
 
 /** A composed page held in memory, as an export page. */
-export function exportPageFrom(number: number, composed: ComposedPage): ExportPage {
-  return { number, layout: composed.layout, lettering: composed.lettering, png: () => Promise.resolve(composed.png) };
+export function exportPageFrom(number: number, composed: ComposedPage, cover = false): ExportPage {
+  return { number, layout: composed.layout, lettering: composed.lettering, cover, png: () => Promise.resolve(composed.png) };
 }

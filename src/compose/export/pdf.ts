@@ -1,6 +1,14 @@
 /**
- * The print PDF: one PDF page per comic page at full resolution. The MediaBox and BleedBox
- * are the whole canvas (trim plus bleed), the TrimBox is where the printer cuts.
+ * The PDF: one PDF page per comic page at full resolution. The MediaBox and BleedBox are the
+ * whole canvas (trim plus bleed), the TrimBox is where the printer cuts. The print edition's
+ * CropBox is the MediaBox (a printer gets the bleed); the screen edition's is the TrimBox,
+ * so on-screen readers show the page as cut.
+ *
+ * Over each page's art lies its lettering as real text (every line of every balloon, caption
+ * and sound effect, in the lettering's own fonts, embedded as subsets), written invisibly
+ * (text render mode 3) exactly over the lettered pixels: the PDF can be searched, selected,
+ * copied and translated, and `pdftotext` gives the dialogue. The visible lettering is still
+ * the raster drawn with the page (a vector redraw is not done yet).
  *
  * pdf-lib builds the document (pages, boxes, content streams, metadata, every object's
  * bytes). Its own `save()` would hold every page image and then the whole file in memory,
@@ -8,8 +16,16 @@
  * written out as a stream here instead, and each page's image is read only when its turn
  * comes: memory stays at about one page, whatever the length of the comic.
  */
+import fontkit from '@pdf-lib/fontkit';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import {
+  beginText,
   concatTransformationMatrix,
+  endText,
+  type PDFFont,
+  type PDFPage,
   drawObject,
   PDFCrossRefSection,
   PDFDocument,
@@ -20,14 +36,56 @@ import {
   PDFTrailerDict,
   popGraphicsState,
   pushGraphicsState,
+  setCharacterSqueeze,
+  setFontAndSize,
+  setTextMatrix,
+  setTextRenderingMode,
+  showText,
+  TextRenderingMode,
 } from 'pdf-lib';
 import sharp from 'sharp';
 import { ComicError } from '../../errors.js';
 import { safeJoin, writeStreamAtomic } from '../../util/fs.js';
+import { face, type FaceName } from '../fonts.js';
+import type { LetteringKind } from '../types.js';
 import { pngHeader, pngImageData } from './png-info.js';
-import { type ExportContext, type ExportedFile, type ExportPage, slugify } from './types.js';
+import { type ExportContext, type ExportedFile, type ExportLettering, type ExportPage, slugify } from './types.js';
 
-export async function exportPdf(ctx: ExportContext): Promise<ExportedFile> {
+export type PdfEdition = 'print' | 'screen';
+
+export interface PdfOptions {
+  /** print (default): CropBox = MediaBox, with the bleed; screen: CropBox = TrimBox. */
+  readonly edition?: PdfEdition;
+}
+
+/** The face each kind of lettering is drawn in (as src/compose/lettering letters them). */
+const KIND_FACE: Record<LetteringKind, FaceName> = {
+  speech: 'dialogue',
+  thought: 'dialogue',
+  shout: 'dialogue',
+  whisper: 'whisper',
+  caption: 'caption',
+  sfx: 'display',
+};
+/** The bundled font files of those faces (src/compose/fonts.ts). */
+const FACE_FILES: Record<FaceName, string> = {
+  dialogue: '@fontsource/comic-neue/files/comic-neue-latin-700-normal.woff2',
+  whisper: '@fontsource/comic-neue/files/comic-neue-latin-400-normal.woff2',
+  caption: '@fontsource/comic-neue/files/comic-neue-latin-700-italic.woff2',
+  display: '@fontsource/bangers/files/bangers-latin-400-normal.woff2',
+};
+/** Their PostScript names, for the subsets' BaseFont. */
+const POSTSCRIPT_NAMES: Record<FaceName, string> = {
+  dialogue: 'ComicNeue-Bold',
+  whisper: 'ComicNeue-Regular',
+  caption: 'ComicNeue-BoldItalic',
+  display: 'Bangers-Regular',
+};
+/** As src/compose/lettering/text.ts sets lines: baseline to baseline, in type sizes. */
+const LEADING = 1.12;
+const require = createRequire(import.meta.url);
+
+export async function exportPdf(ctx: ExportContext, options: PdfOptions = {}): Promise<ExportedFile> {
   const { meta } = ctx;
   // No dates or ids that change between runs: the same pages give the same file.
   const doc = await PDFDocument.create({ updateMetadata: false });
@@ -38,6 +96,22 @@ export async function exportPdf(ctx: ExportContext): Promise<ExportedFile> {
   doc.setLanguage(meta.language);
   doc.setCreator('comic');
   doc.setProducer('comic (pdf-lib)');
+
+  doc.registerFontkit(fontkit);
+  const fonts = new Map<FaceName, PDFFont>();
+  const tags = subsetTags(ctx.pages);
+  const fontFor = async (name: FaceName): Promise<PDFFont> => {
+    let font = fonts.get(name);
+    if (font === undefined) {
+      // A subset is named TAG+Name (ISO 32000 9.6.4); the tag comes from the characters in
+      // it, not pdf-lib's random suffix, so the same pages give the same file.
+      const customName = `${tags.get(name) ?? 'AAAAAA'}+${POSTSCRIPT_NAMES[name]}`;
+      font = await doc.embedFont(await readFile(require.resolve(FACE_FILES[name])), { subset: true, customName });
+      fonts.set(name, font);
+    }
+    return font;
+  };
+  const edition = options.edition ?? 'print';
 
   const pointsPerPixel = 72 / meta.format.dpi;
   const images = new Map<number, ExportPage>();
@@ -51,9 +125,13 @@ export async function exportPdf(ctx: ExportContext): Promise<ExportedFile> {
     const pdfPage = doc.addPage([width, height]);
     pdfPage.setBleedBox(0, 0, width, height);
     // PDF's y axis points up: the trim's top edge is measured from the bottom.
-    pdfPage.setTrimBox(trim.x * pointsPerPixel, (canvas.height - trim.y - trim.height) * pointsPerPixel, trim.width * pointsPerPixel, trim.height * pointsPerPixel);
+    const trimBox = [trim.x * pointsPerPixel, (canvas.height - trim.y - trim.height) * pointsPerPixel, trim.width * pointsPerPixel, trim.height * pointsPerPixel] as const;
+    pdfPage.setTrimBox(...trimBox);
+    if (edition === 'screen') pdfPage.setCropBox(...trimBox);
+    else pdfPage.setCropBox(0, 0, width, height);
     const name = pdfPage.node.newXObject('Page', imageRef);
     pdfPage.pushOperators(pushGraphicsState(), concatTransformationMatrix(width, 0, 0, height, 0, 0), drawObject(name), popGraphicsState());
+    await writeTextLayer(pdfPage, page, pointsPerPixel, fontFor);
   }
   await doc.flush();
 
@@ -96,6 +174,62 @@ export async function exportPdf(ctx: ExportContext): Promise<ExportedFile> {
   }
   await writeStreamAtomic(path, file());
   return { kind: 'pdf', path, bytes };
+}
+
+/** Six capitals per face, from the characters its subset will hold. */
+function subsetTags(pages: readonly ExportPage[]): Map<FaceName, string> {
+  const chars = new Map<FaceName, Set<string>>();
+  for (const page of pages) {
+    for (const box of page.lettering) {
+      const name = KIND_FACE[box.kind];
+      const set = chars.get(name) ?? new Set<string>();
+      for (const line of box.lines ?? []) for (const c of line) set.add(c);
+      chars.set(name, set);
+    }
+  }
+  const tags = new Map<FaceName, string>();
+  for (const [name, set] of chars) {
+    const digest = createHash('sha256').update(name).update([...set].sort().join('')).digest();
+    tags.set(name, [...digest.subarray(0, 6)].map((b) => String.fromCharCode(65 + (b % 26))).join(''));
+  }
+  return tags;
+}
+
+/**
+ * The lettering's lines as invisible text over where they are drawn: each line centred in
+ * its box's body, baselines spaced as the lettering spaces
+ * them, squeezed to the width the lettering measured, so a selection covers the letters.
+ */
+async function writeTextLayer(pdfPage: PDFPage, page: ExportPage, pointsPerPixel: number, fontFor: (name: FaceName) => Promise<PDFFont>): Promise<void> {
+  const lettered = page.lettering.filter((box): box is ExportLettering & { lines: readonly string[]; size: number } => (box.lines?.length ?? 0) > 0 && (box.size ?? 0) > 0);
+  if (lettered.length === 0) return;
+  const canvasHeight = page.layout.canvas.height;
+  const operators = [pushGraphicsState(), beginText(), setTextRenderingMode(TextRenderingMode.Invisible)];
+  for (const box of lettered) {
+    const faceName = KIND_FACE[box.kind];
+    const metrics = face(faceName);
+    const font = await fontFor(faceName);
+    const key = pdfPage.node.newFontDictionary(font.name, font.ref);
+    const { size, lines } = box;
+    const blockHeight = size * LEADING * (lines.length - 1) + size * (metrics.ascent + metrics.descent) * 0.82;
+    const top = box.y + (box.height - blockHeight) / 2;
+    operators.push(setFontAndSize(key, size * pointsPerPixel));
+    lines.forEach((line, i) => {
+      const text = line.replace(/\s+/g, ' ').trim();
+      if (text === '') return;
+      const drawn = metrics.shape(text, size).width;
+      const natural = font.widthOfTextAtSize(text, size);
+      const x = box.x + (box.width - drawn) / 2;
+      const baseline = top + size * metrics.ascent * 0.82 + i * size * LEADING;
+      operators.push(
+        setCharacterSqueeze(natural > 0 ? Math.max(1, Math.min(1000, (100 * drawn) / natural)) : 100),
+        setTextMatrix(1, 0, 0, 1, x * pointsPerPixel, (canvasHeight - baseline) * pointsPerPixel),
+        showText(font.encodeText(text)),
+      );
+    });
+  }
+  operators.push(endText(), popGraphicsState());
+  pdfPage.pushOperators(...operators);
 }
 
 function serialize(object: { sizeInBytes(): number; copyBytesInto(buffer: Uint8Array, offset: number): number }): Uint8Array {

@@ -5,15 +5,29 @@
 import type { ComicMeta } from '../../script/model.js';
 import type { LetteringBox, PageLayout } from '../types.js';
 
-export type ExportKind = 'png' | 'pdf' | 'cbz' | 'webtoon';
-export const EXPORT_KINDS: readonly ExportKind[] = ['png', 'pdf', 'cbz', 'webtoon'];
+export type ExportKind = 'png' | 'pdf' | 'cbz' | 'webtoon' | 'epub';
+export const EXPORT_KINDS: readonly ExportKind[] = ['png', 'pdf', 'cbz', 'webtoon', 'epub'];
+
+/**
+ * A piece of lettering as the exporters see it. The composer's boxes (`LetteredBox`) also
+ * carry what they say; the PDF writes that as its text layer. Boxes without it (older
+ * cached pages) are only kept clear of by the webtoon slicer.
+ */
+export interface ExportLettering extends LetteringBox {
+  /** The lines as lettered, top to bottom. */
+  readonly lines?: readonly string[];
+  /** The type size, px. */
+  readonly size?: number;
+}
 
 export interface ExportPage {
   /** 1-based page number; files are named after it (`pages/003.png`). */
   readonly number: number;
   readonly layout: PageLayout;
   /** Where the lettering is: the webtoon slicer never cuts through it. */
-  readonly lettering: readonly LetteringBox[];
+  readonly lettering: readonly ExportLettering[];
+  /** The script marks this page as the cover (ComicInfo FrontCover, the EPUB's cover image). */
+  readonly cover?: boolean;
   /** The composed page, an 8-bit RGB PNG of the canvas size (composePage's output). */
   readonly png: () => Promise<Buffer>;
 }

@@ -380,7 +380,7 @@ function notFitting(
   const what = kind === 'sfx' ? 'sound effect' : kind;
   const parts: string[] = [];
   if (f.scale < 1 - 1e-9) parts.push(`set at ${Math.round(f.scale * 100)}% size${f.scale < f.minScale - 1e-9 ? ', below the minimum' : ''}`);
-  if (!f.inOverflow) parts.push('placed outside its panel, over the art beside it');
+  if (!f.inOverflow) parts.push('placed beyond its panel and gutters, over the art next to it');
   else if (!f.inArea) parts.push('breaking out of the panel over its border and gutter');
   if (f.outOfOrder) parts.push('out of reading order');
   if (f.hides) parts.push('over other lettering');

@@ -23,6 +23,13 @@ export interface PromptRecord {
   executions: number;
 }
 
+const INVALID_PROMPT_ID = {
+  type: 'invalid_prompt_id',
+  message: 'prompt_id must be a valid UUID',
+  details: 'prompt_id must be a UUID string in canonical lowercase hyphenated form; omit it to let the server generate one',
+  extra_info: {},
+};
+
 /** Keys the real server moves out of extra_data so /queue and /history never show them. */
 const SENSITIVE_EXTRA_DATA_KEYS = ['auth_token_comfy_org', 'api_key_comfy_org'];
 
@@ -94,11 +101,26 @@ export class EmulatorCore {
       const error = { type: 'no_prompt', message: 'No prompt provided', details: 'No prompt provided', extra_info: {} };
       return { status: 400, body: { error, node_errors: {} } };
     }
-    const promptId = Object.hasOwn(json, 'prompt_id') ? pyStr(json.prompt_id) : randomUUID();
+    let promptId: string;
+    if (this.profile.canonicalPromptId) {
+      // 0.28.0: only a canonical lowercase hyphenated UUID; null (or no key) mints one.
+      const given = json.prompt_id;
+      if (given === undefined || given === null) promptId = randomUUID();
+      else if (typeof given === 'string' && CANONICAL_UUID.test(given)) promptId = given;
+      else return { status: 400, body: { error: INVALID_PROMPT_ID, node_errors: {} } };
+    } else promptId = Object.hasOwn(json, 'prompt_id') ? pyStr(json.prompt_id) : randomUUID();
     const prompt = structuredClone(json.prompt);
+    if (this.profile.nodeReplacementStep) {
+      // 0.28.0 rewrites deprecated classes before validating: it iterates prompt.items() and node.get().
+      if (!isPlainObject(prompt)) throw new PyError('AttributeError', `'${pyTypeName(prompt)}' object has no attribute 'items'`);
+      for (const node of Object.values(prompt)) {
+        if (!isPlainObject(node)) throw new PyError('AttributeError', `'${pyTypeName(node)}' object has no attribute 'get'`);
+      }
+    }
     const validation = validatePrompt(prompt, json.partial_execution_targets, {
       catalogue: this.catalogue,
       inputFileExists: (name) => this.workspace.inputFileExists(name),
+      missingNodeType: this.profile.missingNodeType,
     });
     if (Object.hasOwn(json, 'extra_data') && !isPlainObject(json.extra_data)) {
       throw new PyError('TypeError', `'${pyTypeName(json.extra_data)}' object does not support item assignment`);
@@ -120,6 +142,30 @@ export class EmulatorCore {
     this.prompts.set(promptId, { prompt, clientId, executions: known?.executions ?? 0 });
     this.queue.put(item);
     return { status: 200, body: { prompt_id: promptId, number, node_errors: validation.nodeErrors } };
+  }
+
+  /**
+   * POST /api/jobs/{id}/cancel (0.28.0): the running prompt is interrupted, a pending one leaves
+   * the queue; true when either happened.
+   */
+  cancel(promptId: string): boolean {
+    if (this.queue.running()?.promptId === promptId) {
+      this.executor.interrupt();
+      return true;
+    }
+    return this.queue.delete(promptId);
+  }
+
+  /** --enable-assets: the seeder's broadcasts after an upload (types a 0.8-era client never saw). */
+  seedAssets(): void {
+    const started = Date.now();
+    this.hub.send('assets.seed.started', { roots: ['output'], phase: 'enrich' }, null);
+    setTimeout(() => {
+      if (this.stopped) return;
+      this.hub.send('assets.seed.enrich_complete', { roots: ['output'], enriched: 1 }, null);
+      const elapsed = Math.round((Date.now() - started) / 1000 * 1000) / 1000;
+      this.hub.send('assets.seed.completed', { phase: 'enrich', total: 0, created: 0, enriched: 1, skipped: 0, elapsed }, null);
+    }, 10);
   }
 
   /** POST /interrupt: a prompt_id that is not the running prompt is ignored. */

@@ -36,6 +36,8 @@ export interface ComfyEmulatorOptions {
   vramTotal?: number;
   /** Which server version to be: '0.28' (the default) or '0.8'. */
   profile?: ProfileName;
+  /** false: no /api/jobs routes at all (aiohttp's 404), as on servers older than 0.8.0. */
+  jobsApi?: boolean;
   /** 0.28 only: as with `--enable-assets` (features.assets true, `assets.seed.*` broadcasts after uploads). */
   assets?: boolean;
 }
@@ -81,7 +83,8 @@ export async function startComfyEmulator(options: ComfyEmulatorOptions = {}): Pr
   const faults = new Faults(options.stepMs ?? DEFAULT_STEP_MS);
   const workspace = await Workspace.create();
   await seedInputFolder(workspace);
-  const profile = withAssets(resolveProfile(options.profile), options.assets === true);
+  const chosen = withAssets(resolveProfile(options.profile), options.assets === true);
+  const profile = options.jobsApi === false ? { ...chosen, jobsApi: false, jobs: { ...chosen.jobs, cancelRoutes: false } } : chosen;
   const core = new EmulatorCore(faults, workspace, resolveModels(options.models), options.vramTotal ?? DEFAULT_VRAM_TOTAL, profile);
   const credentials = {
     ...(options.token !== undefined ? { token: options.token } : {}),

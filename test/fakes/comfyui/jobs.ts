@@ -1,12 +1,15 @@
 /**
- * GET /api/jobs and /api/jobs/{id} (comfy_execution/jobs.py in 0.8.0): one light list over
- * running, pending and finished prompts. Absent values are left out rather than null;
- * interrupted prompts count as "failed".
+ * GET /api/jobs and /api/jobs/{id} (comfy_execution/jobs.py): one light list over running,
+ * pending and finished prompts. Absent values are left out rather than null. Interrupted
+ * prompts count as "failed" on 0.8.0 and as "cancelled" on 0.28.0, which also takes status,
+ * sort_by and sort_order in any case and clamps a negative offset.
  */
 import type { JsonObject } from './catalogue.js';
+import type { Profile } from './profile.js';
 import type { HistoryEntry, QueueItem } from './queue.js';
 
-export const JOB_STATUSES = ['pending', 'in_progress', 'completed', 'failed'] as const;
+export const JOB_STATUSES = ['pending', 'in_progress', 'completed', 'failed', 'cancelled'] as const;
+const JOB_STATUSES_0_8 = JOB_STATUSES.slice(0, 4);
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export interface JobQuery {
@@ -55,13 +58,15 @@ function outputsSummary(outputs: Record<string, JsonObject>): { count: number; p
   return { count, preview: preview ?? fallback };
 }
 
-export function finishedJob(promptId: string, entry: HistoryEntry, detailed: boolean): Job {
+export function finishedJob(promptId: string, entry: HistoryEntry, detailed: boolean, interruptedStatus: 'failed' | 'cancelled' = 'failed'): Job {
   const [priority, , prompt, extraData] = entry.prompt;
   const { createTime, workflowId } = metadata(extraData);
   let start: unknown;
   let end: unknown;
   let error: unknown;
+  let interrupted = false;
   for (const [event, data] of entry.status.messages) {
+    if (event === 'execution_interrupted') interrupted = true;
     if (event === 'execution_start') start = data.timestamp;
     if (event === 'execution_success' || event === 'execution_error' || event === 'execution_interrupted') end = data.timestamp;
     if (event === 'execution_error') error = data;
@@ -69,7 +74,7 @@ export function finishedJob(promptId: string, entry: HistoryEntry, detailed: boo
   const { count, preview } = outputsSummary(entry.outputs);
   const job = prune({
     id: promptId,
-    status: entry.status.status_str === 'success' ? 'completed' : 'failed',
+    status: entry.status.status_str === 'success' ? 'completed' : interrupted ? interruptedStatus : 'failed',
     priority,
     create_time: createTime,
     execution_start_time: start,
@@ -87,15 +92,16 @@ export interface JobSources {
   readonly running: QueueItem | undefined;
   readonly pending: readonly QueueItem[];
   readonly history: ReadonlyMap<string, HistoryEntry>;
+  readonly interruptedStatus?: 'failed' | 'cancelled';
 }
 
 export function listJobs(sources: JobSources, query: JobQuery): { jobs: Job[]; total: number } {
   let jobs: Job[] = [];
   if (query.statuses.includes('in_progress') && sources.running !== undefined) jobs.push(queuedJob(sources.running, 'in_progress'));
   if (query.statuses.includes('pending')) for (const item of sources.pending) jobs.push(queuedJob(item, 'pending'));
-  if (query.statuses.includes('completed') || query.statuses.includes('failed')) {
+  if (query.statuses.some((s) => s === 'completed' || s === 'failed' || s === 'cancelled')) {
     for (const [id, entry] of sources.history) {
-      const job = finishedJob(id, entry, false);
+      const job = finishedJob(id, entry, false, sources.interruptedStatus);
       if (query.statuses.includes(job.status as JobStatus)) jobs.push(job);
     }
   }
@@ -119,25 +125,27 @@ export function listJobs(sources: JobSources, query: JobQuery): { jobs: Job[]; t
 
 export function findJob(sources: JobSources, id: string): Job | undefined {
   const entry = sources.history.get(id);
-  if (entry !== undefined) return finishedJob(id, entry, true);
+  if (entry !== undefined) return finishedJob(id, entry, true, sources.interruptedStatus);
   if (sources.running?.promptId === id) return queuedJob(sources.running, 'in_progress');
   const pending = sources.pending.find((item) => item.promptId === id);
   return pending === undefined ? undefined : queuedJob(pending, 'pending');
 }
 
 /** Parses the query string as the real handler does; a string is the 400 error text. */
-export function parseJobQuery(params: URLSearchParams): JobQuery | string {
-  let statuses: JobStatus[] = [...JOB_STATUSES];
+export function parseJobQuery(params: URLSearchParams, profile?: Profile): JobQuery | string {
+  const known: readonly string[] = profile?.jobs.interruptedStatus === 'cancelled' ? JOB_STATUSES : JOB_STATUSES_0_8;
+  const fold = (text: string): string => (profile?.jobs.caseInsensitive === true ? text.toLowerCase() : text);
+  let statuses: JobStatus[] = [...known] as JobStatus[];
   const status = params.get('status');
   if (status !== null && status.trim() !== '') {
-    const wanted = status.split(',').map((s) => s.trim()).filter((s) => s !== '');
-    const invalid = wanted.filter((s) => !(JOB_STATUSES as readonly string[]).includes(s));
-    if (invalid.length > 0) return `Invalid status value(s): ${invalid.join(', ')}. Valid values: ${JOB_STATUSES.join(', ')}`;
+    const wanted = status.split(',').map((s) => fold(s.trim())).filter((s) => s !== '');
+    const invalid = wanted.filter((s) => !known.includes(s));
+    if (invalid.length > 0) return `Invalid status value(s): ${invalid.join(', ')}. Valid values: ${known.join(', ')}`;
     statuses = wanted as JobStatus[];
   }
-  const sortBy = params.get('sort_by') ?? 'created_at';
+  const sortBy = fold(params.get('sort_by') ?? 'created_at');
   if (sortBy !== 'created_at' && sortBy !== 'execution_duration') return "sort_by must be 'created_at' or 'execution_duration'";
-  const sortOrder = params.get('sort_order') ?? 'desc';
+  const sortOrder = fold(params.get('sort_order') ?? 'desc');
   if (sortOrder !== 'asc' && sortOrder !== 'desc') return "sort_order must be 'asc' or 'desc'";
   let limit: number | undefined;
   const limitText = params.get('limit');
@@ -151,7 +159,10 @@ export function parseJobQuery(params: URLSearchParams): JobQuery | string {
   if (offsetText !== null) {
     if (!/^\s*[+-]?\d+\s*$/.test(offsetText)) return 'offset must be an integer';
     offset = Number(offsetText);
-    if (offset < 0) return 'offset must be non-negative';
+    if (offset < 0) {
+      if (profile?.jobs.clampNegativeOffset !== true) return 'offset must be non-negative';
+      offset = 0;
+    }
   }
   return { statuses, workflowId: params.get('workflow_id') ?? undefined, sortBy, sortOrder, limit, offset };
 }

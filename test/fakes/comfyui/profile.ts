@@ -48,6 +48,8 @@ export interface Profile {
   readonly viewNosniff: boolean;
   /** GET /node_replacements exists (0.28.0). */
   readonly nodeReplacements: boolean;
+  /** GET /api/jobs and /api/jobs/{id} exist (both versions; off models a server from before them). */
+  readonly jobsApi: boolean;
   /** --enable-assets (0.28.0 only): `assets.seed.*` broadcasts, message types older clients do not know. */
   readonly assets: boolean;
 }
@@ -68,6 +70,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     jobs: { interruptedStatus: 'failed', caseInsensitive: false, clampNegativeOffset: false, cancelRoutes: false },
     viewNosniff: false,
     nodeReplacements: false,
+    jobsApi: true,
     assets: false,
   },
   '0.28': {
@@ -103,6 +106,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     jobs: { interruptedStatus: 'cancelled', caseInsensitive: true, clampNegativeOffset: true, cancelRoutes: true },
     viewNosniff: true,
     nodeReplacements: true,
+    jobsApi: true,
     assets: false,
   },
 };

@@ -4,7 +4,7 @@
  * application/octet-stream; crashes as aiohttp's text/plain 500).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
@@ -44,6 +44,8 @@ interface Route {
 /** aiohttp's answer when a handler raises. */
 export const INTERNAL_ERROR_TEXT = '500 Internal Server Error\n\nServer got itself in trouble';
 
+/** aiohttp's answer for a path no route has. */
+const NO_ROUTE: Reply = { kind: 'text', status: 404, text: '404: Not Found' };
 const json = (body: unknown, status = 200): Reply => ({ kind: 'json', status, body });
 const empty = (status = 200): Reply => ({ kind: 'empty', status });
 
@@ -210,6 +212,14 @@ function systemStats(core: EmulatorCore, port: number): JsonObject {
   };
 }
 
+const ROUTES_0_28 = new URL('../../fixtures/comfyui/traces/0.28/GET_routes.json', import.meta.url);
+let replacements: unknown;
+/** 0.28.0's GET /node_replacements: the deprecated core classes it rewrites (as recorded). */
+function nodeReplacements(): unknown {
+  replacements ??= (JSON.parse(readFileSync(ROUTES_0_28, 'utf8')) as Record<string, { json: unknown }>)['/node_replacements']?.json ?? {};
+  return replacements;
+}
+
 function jobSources(core: EmulatorCore): JobSources {
   return { running: core.queue.running(), pending: core.queue.pending(), history: core.queue.history, interruptedStatus: core.profile.jobs.interruptedStatus };
 }
@@ -286,23 +296,27 @@ export function buildRoutes(port: () => number): Route[] {
       return empty();
     }),
     route('GET', '/api/jobs', (core, req) => {
+      if (!core.profile.jobsApi) return NO_ROUTE;
       const query = parseJobQuery(req.url.searchParams, core.profile);
       if (typeof query === 'string') return json({ error: query }, 400);
       const { jobs, total } = listJobs(jobSources(core), query);
       return json({ jobs, pagination: { offset: query.offset, limit: query.limit ?? null, total, has_more: query.offset + jobs.length < total } });
     }),
     route('GET', '/api/jobs/{jobId}', (core, _req, { jobId }) => {
+      if (!core.profile.jobsApi) return NO_ROUTE;
       const job = findJob(jobSources(core), decodeURIComponent(jobId ?? ''));
       return job === undefined ? json({ error: 'Job not found' }, 404) : json(job);
     }),
     // 0.28.0 (comfy_api_nodes-free server.py): cancel one job or several; a pending job leaves the
     // queue (and never reaches history), the running one is interrupted and ends as "cancelled".
     route('POST', '/api/jobs/{jobId}/cancel', (core, _req, { jobId }) => {
-      if (!core.profile.jobs.cancelRoutes) return { kind: 'text', status: 405, text: '405: Method Not Allowed' };
+      // 0.8.0 has no such route (its GET /api/jobs/{job_id} takes no second segment).
+      if (!core.profile.jobs.cancelRoutes) return NO_ROUTE;
       return json({ cancelled: core.cancel(decodeURIComponent(jobId ?? '')) });
     }),
     route('POST', '/api/jobs/cancel', async (core, req) => {
-      if (!core.profile.jobs.cancelRoutes) return { kind: 'text', status: 405, text: '405: Method Not Allowed' };
+      // 0.8.0: the path is its GET /api/jobs/{job_id}, so a POST is a 405.
+      if (!core.profile.jobs.cancelRoutes) return core.profile.jobsApi ? { kind: 'text', status: 405, text: '405: Method Not Allowed' } : NO_ROUTE;
       let body: unknown;
       try {
         body = JSON.parse((await req.body()).toString('utf8'));
@@ -317,7 +331,7 @@ export function buildRoutes(port: () => number): Route[] {
       for (const id of ids as string[]) cancelled = core.cancel(id) || cancelled;
       return json({ cancelled });
     }),
-    route('GET', '/node_replacements', (core) => (core.profile.nodeReplacements ? json({}) : { kind: 'text', status: 404, text: '404: Not Found' })),
+    route('GET', '/node_replacements', (core) => (core.profile.nodeReplacements ? json(nodeReplacements()) : { kind: 'text', status: 404, text: '404: Not Found' })),
     route('GET', '/view', view),
     route('POST', '/upload/image', uploadImage),
   ];

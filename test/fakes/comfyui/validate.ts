@@ -35,6 +35,8 @@ export interface ValidationEnv {
   readonly catalogue: Catalogue;
   /** LoadImage's own validate function: does the (annotated) name point at an input file? */
   inputFileExists(name: string): boolean;
+  /** 0.28.0: an unknown or missing class_type is `missing_node_type` (0.8.0: `invalid_prompt`). */
+  readonly missingNodeType?: boolean;
 }
 
 interface Verdict {
@@ -61,6 +63,24 @@ function invalidPrompt(message: string, id: string): ValidationResult {
 }
 
 /** validate_node_input: exact match, "*" and match-types accept anything, otherwise comma-separated unions intersect. */
+function titleOf(node: unknown): string | null {
+  const meta = isPlainObject(node) ? node._meta : undefined;
+  return isPlainObject(meta) && typeof meta.title === 'string' ? meta.title : null;
+}
+
+/** 0.28.0 (execution.py validate_prompt): the node is named by its title, else its class. */
+function missingNodeType(id: string, classType: unknown, title: string | null): ValidationResult {
+  const message =
+    classType === null
+      ? `Node '${title ?? `ID #${id}`}' has no class_type. The workflow may be corrupted or a custom node is missing.`
+      : `Node '${title ?? pyStr(classType)}' not found. The custom node may not be installed.`;
+  return {
+    ok: false,
+    error: { type: 'missing_node_type', message, details: `Node ID '#${id}'`, extra_info: { node_id: id, class_type: classType, node_title: title } },
+    nodeErrors: {},
+  };
+}
+
 function typesCompatible(received: unknown, wanted: unknown): boolean {
   if (pyEquals(received, wanted)) return true;
   if (received === '*' || wanted === '*' || received === MATCH_TYPE || wanted === MATCH_TYPE) return true;
@@ -327,9 +347,11 @@ export function validatePrompt(prompt: unknown, partialTargets: unknown, env: Va
   const outputs: string[] = [];
   for (const [id, node] of Object.entries(graph)) {
     if (!isPlainObject(node) || !Object.hasOwn(node, 'class_type')) {
+      if (env.missingNodeType === true) return missingNodeType(id, null, titleOf(node));
       return invalidPrompt('Cannot execute because a node is missing the class_type property.', id);
     }
     if (!env.catalogue.has(node.class_type)) {
+      if (env.missingNodeType === true) return missingNodeType(id, node.class_type, titleOf(node) ?? pyStr(node.class_type));
       return invalidPrompt(`Cannot execute because node ${pyStr(node.class_type)} does not exist.`, id);
     }
     if (env.catalogue.isOutputNode(node.class_type) && includesTarget(partialTargets, id)) outputs.push(id);
