@@ -58,6 +58,7 @@ const HISTORY_RETRY_MS = 40;
 const MAX_RESUBMITS = 1;
 const MAX_POLL_ERRORS = 3;
 const CANCEL_POLL_MS = 50;
+const RUNNING_CANCEL_DELAY_MS = 20;
 const END_MARKER_GRACE_MS = 25;
 
 export class PromptJob {
@@ -337,8 +338,12 @@ export class PromptJob {
   async cancel(): Promise<void> {
     if (this.#phase === 'done' || this.#phase === 'cancelling') return;
     const wasSubmitting = this.#phase === 'submitting';
+    const wasRunning = this.#phase === 'running';
     this.#phase = 'cancelling';
     if (wasSubmitting) await this.#submission; // the POST may still land; we chose the id, so we can withdraw it either way
+    // One abort cancels all our prompts at once: let the waiting ones leave the queue first, so
+    // the server does not start one of them in the gap the running one leaves.
+    if (wasRunning) await sleep(RUNNING_CANCEL_DELAY_MS);
     await this.#withdraw();
     await this.#awaitGone();
     this.#settleError(cancelledError(`prompt ${this.promptId} on server ${this.host.serverName}`), 'interrupted');

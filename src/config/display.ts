@@ -50,6 +50,9 @@ const GETTERS: Record<SettingKey, (config: ResolvedConfig) => unknown> = {
   'limits.imageBytes': (c) => c.limits.imageBytes,
   'limits.jsonBytes': (c) => c.limits.jsonBytes,
   exports: (c) => c.exports,
+  'pdf.edition': (c) => c.pdf.edition,
+  'screen.format': (c) => c.screen.format,
+  'screen.quality': (c) => c.screen.quality,
   'comfyui.launch': (c) => c.comfyui.launch,
   'serve.apiKeys': (c) => c.serve.apiKeys,
   'serve.port': (c) => c.serve.port,
@@ -117,7 +120,7 @@ export function lookupSetting(config: ResolvedConfig, key: string): LookedUp {
     if (value !== undefined) return { key, value, sources: { [owner.key]: owner.source } };
   }
 
-  const known = [...SETTING_KEYS, 'timeouts', 'limits', 'serve', 'comfyui'];
+  const known = [...SETTING_KEYS, 'timeouts', 'limits', 'pdf', 'screen', 'serve', 'comfyui'];
   throw new ComicError('USAGE', `unknown setting "${key}"${suggestionSuffix(key, known)}`, {
     hint: `settings: ${known.join(', ')} (and paths inside them, e.g. fallback.url, servers.0.url)`,
   });

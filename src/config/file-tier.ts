@@ -52,6 +52,9 @@ export function fileTier(loaded: LoadedConfigFile, kind: 'project' | 'user', env
   set('limits.imageBytes', config.limits?.imageBytes);
   set('limits.jsonBytes', config.limits?.jsonBytes);
   set('exports', config.exports);
+  set('pdf.edition', config.pdf?.edition);
+  set('screen.format', config.screen?.format);
+  set('screen.quality', config.screen?.quality);
   const launch = config.comfyui?.launch;
   set(
     'comfyui.launch',

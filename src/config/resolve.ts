@@ -14,7 +14,9 @@ import {
   type FallbackConfig,
   type FreeMemoryPolicy,
   type LaunchConfig,
+  type PdfEdition,
   type ResolvedConfig,
+  type ScreenFormat,
   type ServerAuth,
   type ServerConfig,
   type SettingKey,
@@ -41,6 +43,9 @@ export interface SettingValues {
   'limits.imageBytes': number;
   'limits.jsonBytes': number;
   exports: readonly ExportKind[];
+  'pdf.edition': PdfEdition;
+  'screen.format': ScreenFormat;
+  'screen.quality': number;
   'comfyui.launch': LaunchConfig | null;
   'serve.apiKeys': readonly Secret[];
   'serve.port': number;
@@ -92,6 +97,10 @@ export function defaultValues(baseDir: string, serverAuth: ServerAuth): SettingV
     'limits.imageBytes': 256 * 1024 * 1024,
     'limits.jsonBytes': 64 * 1024 * 1024,
     exports: ['png', 'pdf', 'cbz'],
+    'pdf.edition': 'print',
+    // WebP at 82 keeps a 300 dpi page well under 2 MB with no visible loss in line art.
+    'screen.format': 'webp',
+    'screen.quality': 82,
     'comfyui.launch': null,
     'serve.apiKeys': [],
     'serve.port': 8787,
@@ -133,6 +142,8 @@ export function mergeTiers(
     },
     limits: { imageBytes: v['limits.imageBytes'], jsonBytes: v['limits.jsonBytes'] },
     exports: v.exports,
+    pdf: { edition: v['pdf.edition'] },
+    screen: { format: v['screen.format'], quality: v['screen.quality'] },
     comfyui: { launch: v['comfyui.launch'] },
     serve: { apiKeys: v['serve.apiKeys'], port: v['serve.port'], host: v['serve.host'] },
     sources,

@@ -8,8 +8,13 @@ import type { Secret } from './secret.js';
 export const BACKENDS = ['comfyui', 'sdapi', 'draft'] as const;
 export type BackendKind = (typeof BACKENDS)[number];
 
-export const EXPORT_KINDS = ['png', 'pdf', 'cbz', 'webtoon'] as const;
+export const EXPORT_KINDS = ['png', 'pdf', 'cbz', 'webtoon', 'epub'] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
+export const PDF_EDITIONS = ['print', 'screen'] as const;
+export type PdfEdition = (typeof PDF_EDITIONS)[number];
+/** The CBZ's page format (the EPUB always uses JPEG: WebP is not an EPUB 3.2 core media type). */
+export const SCREEN_FORMATS = ['webp', 'jpeg'] as const;
+export type ScreenFormat = (typeof SCREEN_FORMATS)[number];
 
 /** How we authenticate to a ComfyUI server (or the proxy in front of it). */
 export type ServerAuth =
@@ -115,6 +120,9 @@ export const SETTING_KEYS = [
   'limits.imageBytes',
   'limits.jsonBytes',
   'exports',
+  'pdf.edition',
+  'screen.format',
+  'screen.quality',
   'comfyui.launch',
   'serve.apiKeys',
   'serve.port',
@@ -148,6 +156,10 @@ export interface ResolvedConfig {
   readonly timeouts: Timeouts;
   readonly limits: Limits;
   readonly exports: readonly ExportKind[];
+  /** The PDF's edition: print (CropBox = MediaBox, with the bleed) or screen (CropBox = TrimBox). */
+  readonly pdf: { readonly edition: PdfEdition };
+  /** The screen editions (CBZ, EPUB): pages cut to the trim box, lossy, under about 2 MB each. */
+  readonly screen: { readonly format: ScreenFormat; readonly quality: number };
   readonly comfyui: { readonly launch: LaunchConfig | null };
   readonly serve: ServeConfig;
   readonly sources: Readonly<Record<SettingKey, ValueSource>>;

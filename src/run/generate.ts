@@ -9,7 +9,7 @@
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { composePageDetailed } from '../compose/page.js';
-import { exportAll, slugify, type ExportPage } from '../compose/export/index.js';
+import { exportAll, slugify, type ExportOptions, type ExportPage } from '../compose/export/index.js';
 import type { LetteringBox } from '../compose/types.js';
 import type { Backend, BackendName, RenderEvent, RenderInput } from '../backends/types.js';
 import { ComicError, ExitCode, isComicError } from '../errors.js';
@@ -48,6 +48,8 @@ export interface GenerateOptions {
   readonly composeConcurrency?: number;
   /** Serve images the SD API fallback made even when ComfyUI renders (`--keep-fallback`). */
   readonly keepFallback?: boolean;
+  /** How the exports are made (PDF edition, screen format and quality): the config's `pdf` and `screen`. */
+  readonly exportOptions?: ExportOptions;
 }
 
 export interface GenerateResult {
@@ -234,7 +236,7 @@ async function execute(node: RunNode, options: GenerateOptions, signal: AbortSig
     case 'page':
       return composePageJob(node.id, job, run, options);
     case 'export':
-      return exportJob(job, run);
+      return exportJob(job, run, options.exportOptions);
   }
 }
 
@@ -360,7 +362,7 @@ async function composePageJob(eventId: string, job: PageJob, run: ScriptRun, opt
 }
 
 /** An export is made from the pages; it is skipped when the manifest has it with this key and the file exists. */
-async function exportJob(job: ExportJob, run: ScriptRun): Promise<'done' | 'cached'> {
+async function exportJob(job: ExportJob, run: ScriptRun, exportOptions: ExportOptions = {}): Promise<'done' | 'cached'> {
   const recorded = run.manifest.finished(job.id, job.key);
   // Pages composed since it was written (from panels rendered again) make it again.
   const stale = recorded !== null && exportStale(recorded.at, job.pages.map((id) => run.made.get(id)?.createdAt ?? null));
@@ -373,14 +375,15 @@ async function exportJob(job: ExportJob, run: ScriptRun): Promise<'done' | 'cach
   const pages: ExportPage[] = job.pages.map((id) => {
     const page = graph.get(id) as PageJob;
     const file = pageOutputPath(run.outDir, page);
-    return { number: page.page, layout: page.layout, lettering: run.lettering.get(id) ?? [], png: () => readFile(file) };
+    const cover = comic.pages[page.page - 1]?.cover === true;
+    return { number: page.page, layout: page.layout, lettering: run.lettering.get(id) ?? [], cover, png: () => readFile(file) };
   });
   const files = await exportAll([job.target], {
     outDir: run.outDir,
     meta: comic.meta,
     pages,
     characters: comic.characters.map((c) => c.name),
-  });
+  }, exportOptions);
   const output = files[0]?.path ?? run.outDir;
   const meta = { backend: 'compose', server: null, timings: { queuedMs: 0, runMs: Date.now() - began } } as const;
   await run.manifest.record({ job: job.id, key: job.key, status: 'done', output, backend: 'compose', server: null, at: new Date().toISOString() });

@@ -337,11 +337,7 @@ ${this.#warningBlock(warnings)}
           const left = pct(bar.start);
           const width = Math.max(pct(bar.end) - left, 0);
           const label = `${bar.job.id}: ${seconds(bar.end - bar.start)}${bar.open ? ' (cut short)' : ''}, from ${seconds(bar.start - t0)} to ${seconds(bar.end - t0)}${bar.queuedFrom !== null ? `, queued ${seconds(bar.start - bar.queuedFrom)} before` : ''}${bar.job.status === 'failed' ? ', failed' : ''}`;
-          const queue =
-            bar.queuedFrom !== null
-              ? `<span class="queue" style="left:${fix(pct(bar.queuedFrom))}%;width:${fix(Math.max(left - pct(bar.queuedFrom), 0))}%;top:${y * ROW}px" aria-hidden="true"></span>`
-              : '';
-          return `${queue}<a class="bar k-${bar.job.kind} s-${bar.job.status}" href="#${anchor(bar.job.id)}" style="left:${fix(left)}%;width:${fix(width)}%;top:${y * ROW}px" title="${this.#esc(label)}"><span class="visually-hidden">${this.#esc(label)}</span></a>`;
+          return `<a class="bar k-${bar.job.kind} s-${bar.job.status}" href="#${anchor(bar.job.id)}" style="left:${fix(left)}%;width:${fix(width)}%;top:${y * ROW}px" title="${this.#esc(label)}"><span class="visually-hidden">${this.#esc(label)}</span></a>`;
         }),
       );
       return `<div class="lane" role="group" aria-labelledby="${id}">
@@ -350,16 +346,16 @@ ${this.#warningBlock(warnings)}
 </div>`;
     });
     const axis = `<div class="lane axis" aria-hidden="true"><div class="lane-label"></div><div class="track">${ticks
-      .map((ms) => `<span class="tick" style="left:${fix((ms / span) * 100)}%">${seconds(ms)}</span>`)
+      .map((ms) => `<span class="tick" style="left:${fix((ms / span) * 100)}%">${tickLabel(ms, ticks[1] ?? span)}</span>`)
       .join('')}</div></div>`;
     const legend = `<ul class="legend" aria-label="Colours">${(['character', 'background', 'panel', 'page', 'export'] as const)
       .filter((k) => bars.some((b) => b.job.kind === k))
       .map((k) => `<li><span class="swatch k-${k}" aria-hidden="true"></span>${KIND_LABEL[k]}</li>`)
-      .join('')}${bars.some((b) => b.queuedFrom !== null) ? '<li><span class="swatch queue" aria-hidden="true"></span>waiting in the queue</li>' : ''}</ul>`;
-    const table = `<details><summary>The timeline as a table</summary><div class="table-wrap"><table><thead><tr><th scope="col">job</th><th scope="col">where</th><th scope="col">start</th><th scope="col">end</th><th scope="col">took</th></tr></thead><tbody>${bars
+      .join('')}<li><span class="swatch idle" aria-hidden="true"></span>idle</li></ul>`;
+    const table = `<details><summary>The timeline as a table</summary><div class="table-wrap"><table><thead><tr><th scope="col">job</th><th scope="col">where</th><th scope="col">start</th><th scope="col">end</th><th scope="col">took</th><th scope="col">queued before</th></tr></thead><tbody>${bars
       .map(
         (b) =>
-          `<tr><th scope="row">${this.#jobLink(b.job.id)}</th><td>${this.#esc(laneOf(b.job))}</td><td>${seconds(b.start - t0)}</td><td>${seconds(b.end - t0)}</td><td>${seconds(b.end - b.start)}</td></tr>`,
+          `<tr><th scope="row">${this.#jobLink(b.job.id)}</th><td>${this.#esc(laneOf(b.job))}</td><td>${seconds(b.start - t0)}</td><td>${seconds(b.end - t0)}</td><td>${seconds(b.end - b.start)}</td><td>${b.queuedFrom !== null ? seconds(b.start - b.queuedFrom) : ''}</td></tr>`,
       )
       .join('')}</tbody></table></div></details>`;
     const intro = `<p>One lane per server, each job a bar from its start to its end (${seconds(span)} in all); the gaps are time a server sat idle. ${
@@ -475,8 +471,8 @@ function packRows(bars: readonly Bar[]): Bar[][] {
   const rows: Bar[][] = [];
   const ends: number[] = [];
   for (const bar of [...bars].sort((a, b) => a.start - b.start)) {
-    const from = bar.queuedFrom ?? bar.start;
-    const row = ends.findIndex((end) => end <= from);
+    // Only the running part counts: time waiting in a server's queue is not time on its GPU.
+    const row = ends.findIndex((end) => end <= bar.start);
     if (row === -1) {
       rows.push([bar]);
       ends.push(bar.end);
@@ -508,6 +504,12 @@ function axisTicks(span: number): number[] {
   return ticks;
 }
 
+function tickLabel(ms: number, step: number): string {
+  if (step < 1000) return `${(ms / 1000).toFixed(1)} s`;
+  if (step < 60_000) return `${Math.round(ms / 1000)} s`;
+  return `${Math.round(ms / 60_000)} min`;
+}
+
 function seconds(ms: number): string {
   if (ms < 0) ms = 0;
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -525,8 +527,8 @@ function fix(n: number): string {
 }
 
 const STYLE = `
-:root{color-scheme:light dark;--bg:#f6f4ef;--fg:#1d1f23;--muted:#5d6169;--card:#fff;--line:#d9d5cc;--accent:#1f5fa8;--ok:#1e7a3c;--warn:#9a5b00;--bad:#b3261e;--cache:#5b4b9a;--idle:repeating-linear-gradient(90deg,transparent 0 9px,rgba(0,0,0,.04) 9px 10px)}
-@media (prefers-color-scheme:dark){:root{--bg:#15171a;--fg:#e8e6e1;--muted:#a3a7ae;--card:#1f2226;--line:#33373d;--accent:#7fb0ee;--ok:#6fcf8e;--warn:#f0b45a;--bad:#ff8a80;--cache:#b6a6ff;--idle:repeating-linear-gradient(90deg,transparent 0 9px,rgba(255,255,255,.05) 9px 10px)}}
+:root{color-scheme:light dark;--bg:#f6f4ef;--fg:#1d1f23;--muted:#5d6169;--card:#fff;--line:#d9d5cc;--accent:#1f5fa8;--ok:#1e7a3c;--warn:#9a5b00;--bad:#b3261e;--cache:#5b4b9a;--idle:repeating-linear-gradient(135deg,rgba(0,0,0,.06) 0 3px,transparent 3px 8px)}
+@media (prefers-color-scheme:dark){:root{--bg:#15171a;--fg:#e8e6e1;--muted:#a3a7ae;--card:#1f2226;--line:#33373d;--accent:#7fb0ee;--ok:#6fcf8e;--warn:#f0b45a;--bad:#ff8a80;--cache:#b6a6ff;--idle:repeating-linear-gradient(135deg,rgba(255,255,255,.07) 0 3px,transparent 3px 8px)}}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif}
 a{color:var(--accent)}
@@ -588,15 +590,14 @@ summary{cursor:pointer;color:var(--accent)}
 .axis .track{height:18px;background:none}
 .tick{position:absolute;top:0;font-size:.72rem;color:var(--muted);transform:translateX(-50%);white-space:nowrap}
 .tick:first-child{transform:none}
-.bar,.queue{position:absolute;height:${ROW - 4}px;margin-top:2px;border-radius:3px;min-width:3px}
-.queue{background:repeating-linear-gradient(45deg,var(--line) 0 3px,transparent 3px 6px);border-radius:3px 0 0 3px}
+.bar{position:absolute;height:${ROW - 4}px;margin-top:2px;border-radius:3px;min-width:3px}
 .bar:focus-visible{outline:3px solid var(--fg);outline-offset:1px;z-index:2}
 .bar:hover{filter:brightness(1.15);z-index:2}
 .k-character{background:#c2581c}.k-background{background:#7a8b2e}.k-panel{background:#2f6fb5}.k-page{background:#8e44ad}.k-export{background:#16877a}
 .s-failed{background:var(--bad)!important}.s-cancelled{opacity:.55}
 .legend{list-style:none;display:flex;flex-wrap:wrap;gap:6px 16px;padding:0;margin:8px 0;font-size:.85rem}
 .swatch{display:inline-block;width:14px;height:10px;border-radius:2px;margin-right:6px;vertical-align:middle}
-.swatch.queue{position:static;background:repeating-linear-gradient(45deg,var(--muted) 0 2px,transparent 2px 4px)}
+.swatch.idle{background:var(--idle);border:1px solid var(--line)}
 .table-wrap{overflow-x:auto}
 table{border-collapse:collapse;font-size:.85rem;margin-top:6px}
 th,td{text-align:left;padding:3px 10px;border-bottom:1px solid var(--line)}

@@ -5,7 +5,7 @@
  * types, unknown keys) → cross-references (ids, templates, files, layouts) → the model.
  * The schema and cross-reference stages both run, so a user sees every problem in one go.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ComicError } from '../errors.js';
 import { buildComic } from './build.js';
@@ -45,6 +45,17 @@ export interface ScriptAnalysis {
 const MiB = 1024 * 1024;
 /** The largest script read (a 200-page graphic novel is some 300 KiB); larger ones are refused at once. */
 export const MAX_SCRIPT_BYTES = 4 * MiB;
+
+function tooLarge(file: string, bytes: number): Diagnostic {
+  return {
+    file,
+    line: 1,
+    column: 1,
+    severity: 'error',
+    message: `the script is ${(bytes / MiB).toFixed(1)} MiB; a script may be at most ${MAX_SCRIPT_BYTES / MiB} MiB`,
+    hint: 'split the comic into several scripts (one per issue or chapter)',
+  };
+}
 
 function analyze(text: string, options: ParseOptions): ScriptAnalysis {
   const { file } = options;
@@ -105,18 +116,8 @@ function analyzeFull(text: string, options: ParseOptions, absolute: string, base
  */
 export function analyzeScript(text: string, options: ParseOptions): ScriptAnalysis {
   // Before anything reads it: time and memory of every later check grow with the text.
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_SCRIPT_BYTES) {
-    const tooLarge: Diagnostic = {
-      file: options.file,
-      line: 1,
-      column: 1,
-      severity: 'error',
-      message: `the script is ${(bytes / MiB).toFixed(1)} MiB; a script may be at most ${MAX_SCRIPT_BYTES / MiB} MiB`,
-      hint: 'split the comic into several scripts (one per issue or chapter)',
-    };
-    return { comic: null, diagnostics: [tooLarge] };
-  }
+  const bytes = text.length > MAX_SCRIPT_BYTES / 4 ? Buffer.byteLength(text, 'utf8') : 0;
+  if (bytes > MAX_SCRIPT_BYTES) return { comic: null, diagnostics: [tooLarge(options.file, bytes)] };
   try {
     return analyze(text, options);
   } catch (error) {
@@ -139,8 +140,12 @@ export function parseScript(text: string, options: ParseOptions): Comic {
 /** Reads the script text; SCRIPT_NOT_FOUND when the file cannot be read. */
 export async function readScriptText(path: string, cwd: string = process.cwd()): Promise<string> {
   try {
+    // The size first: a huge file is refused without being read into memory.
+    const { size } = await stat(resolve(cwd, path));
+    if (size > MAX_SCRIPT_BYTES) throw new ScriptError(path, [tooLarge(path, size)]);
     return await readFile(resolve(cwd, path), 'utf8');
   } catch (error) {
+    if (error instanceof ScriptError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? String(error));
     throw new ComicError('SCRIPT_NOT_FOUND', `cannot read the comic script ${path}: ${reason}`, {

@@ -35,7 +35,7 @@ const folders = (): string[] => {
 /** Lines only a running frame has: its header (`comic · comic.yaml · draft · 1.2s`) and the overall bar. */
 const RUNNING = /^comic · |\d+\/\d+ jobs · /;
 /** A running frame in the raw output (before later output erased it). */
-const RUNNING_RAW = /\d+\/24 jobs · /;
+const RUNNING_RAW = /\d+\/\d+ jobs · /;
 
 /** What the terminal shows at the end, and where the summary (`✔ comic …` / `✖ comic …`) is. */
 function finalScreen(output: string) {
@@ -65,7 +65,7 @@ describe('the dashboard in a terminal', { timeout: 120_000 }, () => {
 
   it('a run cancelled with Ctrl-C: "cancelling" above, then the summary, no stale header', async () => {
     const session = startComicInTerminal(['generate', script, '--backend', 'draft', ...folders()], { size: SIZE });
-    await session.waitFor(/[1-9]\d*\/24 jobs/);
+    await session.waitFor(/[1-9]\d*\/\d+ jobs/);
     session.type('\u0003');
     const { exitCode, output } = await session.done();
     const screen = finalScreen(output);

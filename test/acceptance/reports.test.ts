@@ -10,12 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/net.js';
-import { killEmulators, root, runComic, runComicInTerminal, startEmulator } from '../support/process.js';
+import { killEmulators, plannedJobs, root, runComic, runComicInTerminal, startEmulator } from '../support/process.js';
 
 /** The words the CLI uses (src/progress/format.ts), spelled out: the test is the user's view. */
 const RESUME = 'run the same command again to resume';
 const OVERFULL = join(root, 'test', 'fixtures', 'overfull-lettering.yaml');
-const LIGHTHOUSE_JOBS = 24;
+/** Jobs in the example's plan (read from `comic plan`). */
+let LIGHTHOUSE_JOBS = 0;
 
 interface Job {
   readonly id: string;
@@ -43,8 +44,9 @@ let config: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'comic-reports-'));
   script = join(dir, 'lighthouse.yaml');
-  // The example at screen resolution: the same 24 jobs, faster pages.
+  // The example at screen resolution: the same jobs, faster pages.
   await writeFile(script, (await readFile(join(root, 'examples', 'lighthouse.yaml'), 'utf8')).replace('dpi: 300', 'dpi: 72'));
+  LIGHTHOUSE_JOBS = await plannedJobs(script);
   // A short reconnect grace keeps the dead-server case quick; users get the default.
   config = join(dir, 'comic.config.yaml');
   await writeFile(config, 'timeouts: { reconnect: 1500ms }\n');
@@ -137,7 +139,7 @@ describe.each(['--json', '--plain'] as const)('a run cancelled by SIGINT part-wa
       expect(last).toMatchObject({ schema: 'comic.summary/1', exitCode: 130, cancelled: by('cancelled').length, notRun: by('not-run').length, error: { code: 'CANCELLED' } });
       expect(last.next).toContain(RESUME);
     } else {
-      expect(lines.at(-2)).toMatch(/^\d\d:\d\d:\d\d cancelled 24 jobs in \S+: .*\d+ not run \(exit code 130\)$/);
+      expect(lines.at(-2)).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d cancelled ${LIGHTHOUSE_JOBS} jobs in \\S+: .*\\d+ not run \\(exit code 130\\)$`));
       expect(lines.at(-1)).toContain(`→ ${RESUME}`);
     }
   });

@@ -9,11 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/net.js';
-import { killEmulators, root, runComic, runComicInTerminal, startEmulator, startTcpProxy, type EmulatorProcess } from '../support/process.js';
+import { killEmulators, plannedJobs, root, runComic, runComicInTerminal, startEmulator, startTcpProxy, type EmulatorProcess } from '../support/process.js';
 
 let dir: string;
 let script: string;
 let config: string;
+/** Jobs in the example's plan: every one must appear in a report. */
+let jobs: number;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'comic-servers-'));
@@ -23,6 +25,7 @@ beforeAll(async () => {
   // A short reconnect grace keeps the tests quick; the default (10 s) is what users get.
   config = join(dir, 'comic.config.yaml');
   await writeFile(config, 'timeouts: { reconnect: 1500ms }\n');
+  jobs = await plannedJobs(script);
 });
 afterEach(killEmulators);
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -76,8 +79,8 @@ describe('a ComfyUI server that is down at start', { timeout: 120_000 }, () => {
     expect(run.stderr).toContain('NO_BACKEND');
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
     const written = await report(out!);
-    expect(written.jobs).toHaveLength(24);
-    expect(written.totals.jobs).toBe(24);
+    expect(written.jobs).toHaveLength(jobs);
+    expect(written.totals.jobs).toBe(jobs);
   });
 
   it('without a fallback: exit 3 and a last summary line with exit code 3 (--json)', async () => {
@@ -119,7 +122,7 @@ describe('a ComfyUI server that dies mid-run', { timeout: 120_000 }, () => {
     const lines = jsonLines(String(run.stdout));
     expect(lines.at(-1)).toMatchObject({ schema: 'comic.summary/1', exitCode: 3 });
     const written = await report(out!);
-    expect(written.jobs).toHaveLength(24);
+    expect(written.jobs).toHaveLength(jobs);
     expect(written.jobs.some((j) => j.status === 'done')).toBe(true);
   });
 
@@ -147,7 +150,7 @@ describe('connections cut while the server stays up (a proxy in between)', { tim
       const run = await child;
       expect(run.exitCode).toBe(0);
       const written = await report(out!);
-      expect(written.totals.done + written.totals.cached).toBe(24);
+      expect(written.totals.done + written.totals.cached).toBe(jobs);
       // Each image was rendered on the server exactly once: the history holds no duplicates.
       const history = (await (await fetch(`${comfy.url}/history`)).json()) as Record<string, unknown>;
       const images = written.jobs.filter((j) => !j.id.startsWith('page') && !j.id.startsWith('export')).length;

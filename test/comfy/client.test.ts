@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ComfyClient } from '../../src/comfy/client.js';
 import type { JobEvent } from '../../src/comfy/job.js';
 import type { Timeouts } from '../../src/comfy/types.js';
@@ -143,7 +143,7 @@ describe.each(PROFILE_NAMES)('ComfyClient against the emulator (ComfyUI %s profi
     expect(emulator.prompts.get(handle.promptId)?.executions).toBe(1);
   });
 
-  latestOnly('a silent socket never hangs a job: the history poll collects it', async () => {
+  it('a silent socket never hangs a job: the history poll collects it', async () => {
     const client = await connected();
     emulator.faults.malformedJson.push('/ws');
     const handle = client.submit(slowWorkflow({ steps: 2 }), { signal: live() });
@@ -164,6 +164,107 @@ describe.each(PROFILE_NAMES)('ComfyClient against the emulator (ComfyUI %s profi
     expect(result.outputs).toHaveLength(1);
     expect(emulator.prompts.get(handle.promptId)?.executions).toBe(1);
     expect(emulator.log.filter((l) => l.path.startsWith('/api/ws') && l.status === 101)).toHaveLength(2);
+    // Both versions have /api/jobs/{id}: the reconciliation asked it, then read the outputs from history.
+    expect(emulator.log.some((l) => l.method === 'GET' && l.path === `/api/jobs/${handle.promptId}`)).toBe(true);
+    expect(client.routes.jobRoutes.job).toBe('yes');
+  });
+
+  it('a server without /api/jobs: the reconnect falls back to /history and /queue, and cancelling to delete + interrupt', async () => {
+    await emulator.close();
+    emulator = await startComfyEmulator({ stepMs: 5, profile, jobsApi: false });
+    const client = await connected({ poll: 60_000 });
+    const seen = recorder<JobEvent>();
+    const handle = client.submit(slowWorkflow({ steps: 8, seed: 33 }), { signal: live(), onEvent: seen.onEvent });
+    await seen.seen((e) => e.type === 'progress');
+    emulator.faults.stall.push({ route: '/ws', delayMs: 400 });
+    emulator.dropSockets();
+    const result = await handle.result;
+    expect(result.outputs).toHaveLength(1);
+    expect(emulator.prompts.get(handle.promptId)?.executions).toBe(1);
+    expect(client.routes.jobRoutes.job).toBe('no');
+    expect(emulator.log.filter((l) => l.path.startsWith('/api/jobs/'))).toHaveLength(1); // asked once, then remembered
+    expect(emulator.log.some((l) => l.path === `/api/history/${handle.promptId}`)).toBe(true);
+
+    const abort = new AbortController();
+    const running = client.submit(slowWorkflow({ steps: 400, seed: 34 }), { signal: abort.signal, onEvent: seen.onEvent });
+    await seen.seen((e) => e.type === 'progress' && seen.events.filter((x) => x.type === 'progress').length > 8);
+    abort.abort();
+    expect((await rejection(running.result)).code).toBe('CANCELLED');
+    expect(await queueIds()).toEqual({ running: [], pending: [] });
+    expect(emulator.log.some((l) => l.path === '/api/interrupt')).toBe(true);
+  });
+
+  it('a restart of comic: a prompt an earlier run sent is adopted (watched, not sent again) via /api/jobs/{id}', async () => {
+    const promptId = crypto.randomUUID();
+    const posted = await fetch(`${emulator.url}/api/prompt`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: slowWorkflow({ steps: 30, seed: 35 }), client_id: 'an-earlier-run', prompt_id: promptId }),
+    });
+    expect(posted.status).toBe(200);
+    const client = await connected();
+    const result = await client.submit(slowWorkflow({ steps: 30, seed: 35 }), { signal: live(), promptId, adopt: true }).result;
+    expect(result.outputs).toHaveLength(1);
+    expect(emulator.prompts.get(promptId)?.executions).toBe(1);
+    expect(emulator.log.filter((l) => l.method === 'POST' && l.path === '/api/prompt')).toHaveLength(1);
+    expect(emulator.log.some((l) => l.path === `/api/jobs/${promptId}`)).toBe(true);
+  });
+
+  it('an adopted prompt the server interrupted is sent again ("cancelled" on 0.28, "failed" on 0.8)', async () => {
+    const promptId = crypto.randomUUID();
+    const ws = await fetch(`${emulator.url}/api/prompt`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: slowWorkflow({ steps: 400, seed: 36 }), client_id: 'an-earlier-run', prompt_id: promptId }),
+    });
+    expect(ws.status).toBe(200);
+    await vi.waitFor(async () => expect((await queueIds()).running).toEqual([promptId]), { timeout: 5_000 });
+    await fetch(`${emulator.url}/api/interrupt`, { method: 'POST' });
+    const word = profile === '0.28' ? 'cancelled' : 'failed';
+    await vi.waitFor(async () => expect(((await (await fetch(`${emulator.url}/api/jobs/${promptId}`)).json()) as { status: string }).status).toBe(word), { timeout: 5_000 });
+    const client = await connected();
+    const result = await client.submit(slowWorkflow({ steps: 2, seed: 36 }), { signal: live(), promptId, adopt: true }).result;
+    expect(result.outputs).toHaveLength(1);
+    expect(emulator.prompts.get(promptId)?.executions).toBe(2);
+  });
+
+  it('a node class this server lacks is a missing capability (0.8: invalid_prompt, 0.28: missing_node_type), not an invalid workflow', async () => {
+    const client = await connected();
+    const workflow = { ...slowWorkflow(), '4': { class_type: 'SomePackNode', inputs: {}, _meta: { title: 'Ink pass' } } };
+    const error = await rejection(client.submit(workflow, { signal: live() }).result);
+    expect(error.code).toBe('SERVER_MISSING_CAPABILITY');
+    expect(error.message).toBe(
+      profile === '0.28'
+        ? `server "a" (${emulator.url}) rejected the workflow:\n  node 4 "Ink pass" (SomePackNode): Node 'Ink pass' not found. The custom node may not be installed.`
+        : `server "a" (${emulator.url}) rejected the workflow:\n  node 4 "Ink pass" (SomePackNode): Cannot execute because node SomePackNode does not exist.`,
+    );
+    // A node without class_type is the workflow's fault on either version.
+    const corrupt = { ...slowWorkflow(), '4': { inputs: {} } } as unknown as ReturnType<typeof slowWorkflow>;
+    expect((await rejection(client.submit(corrupt, { signal: live() }).result)).code).toBe('WORKFLOW_INVALID');
+    expect(emulator.prompts.size).toBe(0);
+  });
+
+  it('message types it does not know (0.28 assets.seed.*, anything newer) are ignored mid-run', async () => {
+    const client = await connected();
+    const seen = recorder<JobEvent>();
+    const handle = client.submit(slowWorkflow({ steps: 10, seed: 37 }), { signal: live(), onEvent: seen.onEvent });
+    await seen.seen((e) => e.type === 'progress');
+    emulator.broadcast('assets.seed.started', { roots: ['output'], phase: 'enrich' });
+    emulator.broadcast('some_future_event', { prompt_id: handle.promptId, node: '2', value: 'x' });
+    const result = await handle.result;
+    expect(result.outputs).toHaveLength(1);
+    expect(seen.events.filter((e) => e.type === 'failed')).toEqual([]);
+    expect(client.state.kind).toBe('up');
+  });
+
+  it('tells the server version apart: /system_stats comfyui_version and /features', async () => {
+    const client = await connected();
+    expect(client.serverVersion).toBeNull();
+    const info = await client.serverInfo(live());
+    expect(info.version).toBe(profile === '0.28' ? '0.28.0' : '0.8.0');
+    expect(client.serverVersion).toBe(info.version);
+    expect(info.features.supports_preview_metadata).toBe(true);
+    expect('node_replacements' in info.features).toBe(profile === '0.28');
   });
 
   it('reconnect: a prompt that vanished (server restarted) is resubmitted under the same prompt_id', async () => {
@@ -199,7 +300,11 @@ describe.each(PROFILE_NAMES)('ComfyClient against the emulator (ComfyUI %s profi
     // 0.28 has POST /api/jobs/{id}/cancel (one call, only our prompt); 0.8 gets delete + interrupt.
     if (profile === '0.28') {
       expect(emulator.log.filter((l) => l.method === 'POST' && l.path === `/api/jobs/${running.promptId}/cancel`)).not.toHaveLength(0);
-      expect(emulator.log.filter((l) => l.path === '/api/interrupt')).toHaveLength(0);
+      // Only ever our two prompts, and nothing through the old routes.
+      expect(new Set(emulator.log.filter((l) => l.path.endsWith('/cancel')).map((l) => l.path))).toEqual(
+        new Set([`/api/jobs/${running.promptId}/cancel`, `/api/jobs/${pending.promptId}/cancel`]),
+      );
+      expect(emulator.log.filter((l) => l.path === '/api/interrupt' || (l.path === '/api/queue' && l.method === 'POST'))).toEqual([]);
     } else {
       expect(emulator.log.filter((l) => l.path === '/api/interrupt')).not.toHaveLength(0);
       expect(emulator.log.filter((l) => l.path.endsWith('/cancel') && l.status === 200)).toHaveLength(0);

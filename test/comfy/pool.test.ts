@@ -1,13 +1,19 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobEvent } from '../../src/comfy/job.js';
 import { ComfyPool, type PoolEvent, type PoolJob, type PoolOptions } from '../../src/comfy/pool.js';
 import type { ApiWorkflow } from '../../src/comfy/types.js';
 import { ComicError } from '../../src/errors.js';
-import { startComfyEmulator, type ComfyEmulator } from '../fakes/comfyui/index.js';
+import { PROFILE_NAMES, startComfyEmulator, type ComfyEmulator, type ProfileName } from '../fakes/comfyui/index.js';
 import { FAST, recorder, serverOf, slowWorkflow, tempDir } from './helpers.js';
 
+/**
+ * Every case runs on both emulator profiles (ComfyUI 0.8.0 and 0.28.0) except those marked
+ * `latestOnly`, which test the pool's own scheduling (independent of the server version) and
+ * run on 0.28 only to keep the suite fast.
+ */
+let profile: ProfileName = '0.28';
 const emulators: ComfyEmulator[] = [];
 const pools: ComfyPool[] = [];
 const dirs: (() => Promise<void>)[] = [];
@@ -19,7 +25,7 @@ afterEach(async () => {
 });
 
 async function emulatorsOf(count: number, options: Parameters<typeof startComfyEmulator>[0] = {}): Promise<ComfyEmulator[]> {
-  const started = await Promise.all(Array.from({ length: count }, () => startComfyEmulator({ stepMs: 5, ...options })));
+  const started = await Promise.all(Array.from({ length: count }, () => startComfyEmulator({ stepMs: 5, profile, ...options })));
   emulators.push(...started);
   return started;
 }
@@ -78,7 +84,29 @@ function completedPrefixes(emulator: ComfyEmulator): Map<string, number> {
 
 const live = (): AbortSignal => new AbortController().signal;
 
-describe('ComfyPool', () => {
+describe.each(PROFILE_NAMES)('ComfyPool (ComfyUI %s profile)', (name) => {
+  const latestOnly = name === '0.28' ? it : it.skip;
+  beforeEach(() => {
+    profile = name;
+  });
+
+  it('a server that rejects a node class it lacks (0.28: missing_node_type) passes the job to one that has it', async () => {
+    const [lacking, having] = await emulatorsOf(2);
+    const pool = poolOf([lacking!, having!]);
+    await pool.start(AbortSignal.timeout(10_000));
+    await new Promise<void>((resolve) => {
+      const stop = pool.on(() => pool.status().every((s) => s.state === 'up') && (stop(), resolve()));
+      if (pool.status().every((s) => s.state === 'up')) resolve();
+    });
+    // After the pool read /object_info: only POST /prompt can tell.
+    lacking!.removeNodes(['SlowProgress']);
+    const dir = await outDir();
+    const results = await Promise.all(Array.from({ length: 4 }, (_, i) => pool.run(downloadJob(`n${i}`, slowWorkflow({ seed: 300 + i, prefix: `n${i}` }), dir), { signal: live() })));
+    expect(results.map((r) => r.server)).toEqual(['gpu1', 'gpu1', 'gpu1', 'gpu1']);
+    expect(lacking!.log.filter((l) => l.method === 'POST' && l.path === '/api/prompt' && l.status === 400).length).toBeGreaterThan(0);
+    expect([...lacking!.prompts.values()].filter((p) => p.executions > 0)).toEqual([]);
+  });
+
   it('three servers, one killed mid-run: every job completes exactly once, outputs intact', async () => {
     const [a, b, c] = await emulatorsOf(3);
     const pool = poolOf([a!, b!, c!]);
@@ -111,7 +139,7 @@ describe('ComfyPool', () => {
     expect(results.some((r) => r.attempts > 1)).toBe(true);
   });
 
-  it('keeps each server fed: maxConcurrent prompts in flight, the rest wait in our queue', async () => {
+  latestOnly('keeps each server fed: maxConcurrent prompts in flight, the rest wait in our queue', async () => {
     const [a] = await emulatorsOf(1);
     const pool = poolOf([a!]);
     await pool.start(AbortSignal.timeout(10_000));
@@ -169,7 +197,7 @@ describe('ComfyPool', () => {
     expect(posts).toHaveLength(1);
   });
 
-  it('a server that keeps failing is benched, its work runs elsewhere, and it rejoins after a probe', async () => {
+  latestOnly('a server that keeps failing is benched, its work runs elsewhere, and it rejoins after a probe', async () => {
     const [flaky, steady] = await emulatorsOf(2);
     flaky!.faults.httpError.push({ route: 'POST /prompt', status: 500 });
     const pool = poolOf([flaky!, steady!], { failuresBeforeDown: 2 });
@@ -219,7 +247,7 @@ describe('ComfyPool', () => {
     }
   });
 
-  it('10 concurrent submissions complete, and VRAM returns to its baseline with /free', async () => {
+  latestOnly('10 concurrent submissions complete, and VRAM returns to its baseline with /free', async () => {
     const [a, b] = await emulatorsOf(2);
     const baseline = [a!.vram().used, b!.vram().used];
     const pool = poolOf([a!, b!], { freeMemory: { kind: 'between-scripts' } });
@@ -244,7 +272,7 @@ describe('ComfyPool', () => {
     expect(vram.events.filter((e) => e.type === 'vram').slice(-2).map((e) => (e.type === 'vram' ? e.used : -1))).toEqual(baseline);
   });
 
-  it('freeMemory every-n-jobs: /free after every N jobs on a server, with a VRAM reading after it', async () => {
+  latestOnly('freeMemory every-n-jobs: /free after every N jobs on a server, with a VRAM reading after it', async () => {
     const [a] = await emulatorsOf(1);
     const baseline = a!.vram().used;
     const pool = new ComfyPool([serverOf(a!, 'solo', { maxConcurrent: 1 })], { timeouts: FAST, freeMemory: { kind: 'every-n-jobs', every: 3 } });
@@ -266,7 +294,7 @@ describe('ComfyPool', () => {
     expect(a!.log.filter((l) => l.path === '/api/free')).toHaveLength(1);
   });
 
-  it('when every server is down, pending work is rejected with NO_BACKEND', async () => {
+  latestOnly('when every server is down, pending work is rejected with NO_BACKEND', async () => {
     const servers = await emulatorsOf(2);
     const pool = poolOf(servers);
     await pool.start(AbortSignal.timeout(10_000));
@@ -281,7 +309,7 @@ describe('ComfyPool', () => {
     expect(late.code).toBe('NO_BACKEND');
   });
 
-  it('start() rejects with NO_BACKEND when no server answers', async () => {
+  latestOnly('start() rejects with NO_BACKEND when no server answers', async () => {
     const [gone] = await emulatorsOf(1);
     await gone!.kill();
     const pool = poolOf([gone!]);

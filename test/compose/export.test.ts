@@ -1,6 +1,7 @@
 /**
  * Exports checked by the real tools readers and printers rely on: pdfinfo and qpdf for the
- * PDF, unzip and xmllint (against the ComicInfo v2.0 schema) for the CBZ.
+ * PDF, unzip and xmllint (against the ComicInfo v2.0 schema) for the CBZ. The PDF's text
+ * layer and editions and the EPUB are in export-editions.test.ts.
  */
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { comicInfoXml, exportAll, exportCbz, type ExportPage, exportPageFrom, planWebtoon } from '../../src/compose/export/index.js';
+import { comicInfoXml, exportAll, exportCbz, type ExportPage, exportPageFrom, planWebtoon, screenPage } from '../../src/compose/export/index.js';
 import { computeLayout } from '../../src/compose/layout.js';
 import { composePageDetailed } from '../../src/compose/page.js';
 import type { LetteringBox, PageLayout } from '../../src/compose/types.js';
@@ -79,6 +80,8 @@ describe('exportAll', () => {
     expect(stdout).toMatch(new RegExp(`Page    1 size:\\s+${pt(layout.canvas.width)} x ${pt(layout.canvas.height)} pts`));
     expect(stdout).toMatch(new RegExp(`Page    3 MediaBox:\\s+0\\.00\\s+0\\.00\\s+${pt(layout.canvas.width)}\\s+${pt(layout.canvas.height)}`));
     expect(stdout).toMatch(new RegExp(`Page    1 BleedBox:\\s+0\\.00\\s+0\\.00\\s+${pt(layout.canvas.width)}\\s+${pt(layout.canvas.height)}`));
+    // The print edition: the CropBox keeps the bleed (a printer needs it).
+    expect(stdout).toMatch(new RegExp(`Page    1 CropBox:\\s+0\\.00\\s+0\\.00\\s+${pt(layout.canvas.width)}\\s+${pt(layout.canvas.height)}`));
     const trim = [13, 13, 13 + 663, 13 + 1025].map(pt).map((v) => v.replace('.', '\\.')).join('\\s+');
     expect(stdout).toMatch(new RegExp(`Page    2 TrimBox:\\s+${trim}`));
     // The embedded image is the page at full resolution, unscaled.
@@ -98,12 +101,12 @@ describe('exportAll', () => {
     expect(extracted.data.equals(original.data)).toBe(true);
   });
 
-  it('the CBZ passes unzip -t and carries a ComicInfo.xml that validates against the v2.0 schema', async () => {
+  it('the CBZ is a screen edition: WebP pages cut to the trim box, under 2 MB, with a ComicInfo.xml valid against v2.0', async () => {
     const cbz = join(out, 'the-last-lighthouse.cbz');
     const test = await execa('unzip', ['-t', cbz]);
     expect(test.stdout).toMatch(/No errors detected/);
     const list = await execa('unzip', ['-Z1', cbz]);
-    expect(list.stdout.split('\n')).toEqual(['001.png', '002.png', '003.png', 'ComicInfo.xml']);
+    expect(list.stdout.split('\n')).toEqual(['001.webp', '002.webp', '003.webp', 'ComicInfo.xml']);
     const xmlDir = await mkdtemp(join(tmpdir(), 'comic-cbz-'));
     try {
       await execa('unzip', ['-q', cbz, '-d', xmlDir]);
@@ -118,13 +121,16 @@ describe('exportAll', () => {
       expect(xml).toContain('<LanguageISO>en</LanguageISO>');
       expect(xml).toContain('<Manga>No</Manga>');
       expect(xml).toContain('<Characters>Mara, Tom</Characters>');
-      const { width, height } = pages[0]!.layout.canvas;
-      for (const [i, name] of ['001.png', '002.png', '003.png'].entries()) {
-        const size = (await stat(join(xmlDir, name))).size;
-        const type = i === 0 ? ' Type="FrontCover"' : '';
-        expect(xml).toContain(`<Page Image="${i}"${type} ImageSize="${size}" ImageWidth="${width}" ImageHeight="${height}" />`);
-        // The archived page is the exported page, byte for byte.
-        expect((await readFile(join(xmlDir, name))).equals(await readFile(join(out, 'pages', name)))).toBe(true);
+      // No page is marked as the cover, so none is called FrontCover (story page 1 is story).
+      expect(xml).not.toContain('FrontCover');
+      const { width, height } = pages[0]!.layout.trim;
+      for (const [i, name] of ['001.webp', '002.webp', '003.webp'].entries()) {
+        const bytes = await readFile(join(xmlDir, name));
+        expect(xml).toContain(`<Page Image="${i}" ImageSize="${bytes.length}" ImageWidth="${width}" ImageHeight="${height}" />`);
+        expect(bytes.length).toBeLessThan(2 * 1024 * 1024);
+        // The archived page is the trim area of the print page: no bleed.
+        const info = await sharp(bytes).metadata();
+        expect([info.format, info.width, info.height]).toEqual(['webp', width, height]);
       }
     } finally {
       await rm(xmlDir, { recursive: true, force: true });
@@ -145,6 +151,45 @@ describe('exportAll', () => {
     expect(total).toBe(plan.height);
     for (const cut of plan.cuts) for (const l of plan.lettering) expect(cut <= l.top || cut >= l.bottom).toBe(true);
     expect(plan.forced).toEqual([]);
+  });
+});
+
+describe('CBZ page formats and the cover', () => {
+  it('calls only the page the script marks as the cover FrontCover', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'comic-cover-'));
+    try {
+      const withCover = pages.map((p, i) => ({ ...p, cover: i === 1 }));
+      await exportCbz({ outDir: dir, meta: meta(SMALL), pages: withCover, slug: 'c' }, { format: 'jpeg' });
+      const { stdout } = await execa('unzip', ['-p', join(dir, 'c.cbz'), 'ComicInfo.xml']);
+      expect(stdout.match(/FrontCover/g)).toHaveLength(1);
+      expect(stdout).toMatch(/<Page Image="1" Type="FrontCover" /);
+      const list = await execa('unzip', ['-Z1', join(dir, 'c.cbz')]);
+      expect(list.stdout.split('\n')).toEqual(['001.jpg', '002.jpg', '003.jpg', 'ComicInfo.xml']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('format png keeps the lossless print pages, byte for byte, bleed and all', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'comic-cbz-png-'));
+    try {
+      await exportCbz({ outDir: dir, meta: meta(SMALL), pages, slug: 'p' }, { format: 'png' });
+      const { stdout } = await execa('unzip', ['-p', join(dir, 'p.cbz'), '002.png'], { encoding: 'buffer' });
+      expect(Buffer.from(stdout).equals(await pages[1]!.png())).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lowers the quality until a page fits the byte budget', async () => {
+    const png = await pages[0]!.png();
+    const trim = pages[0]!.layout.trim;
+    const free = await screenPage(png, trim, { format: 'webp', quality: 95 });
+    const budget = Math.floor(free.bytes.length * 0.6);
+    const squeezed = await screenPage(png, trim, { format: 'webp', quality: 95, maxBytes: budget });
+    expect(free.quality).toBe(95);
+    expect(squeezed.quality).toBeLessThan(95);
+    expect(squeezed.bytes.length).toBeLessThanOrEqual(budget);
   });
 });
 

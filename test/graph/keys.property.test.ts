@@ -104,14 +104,17 @@ function apply(spec: ComicSpec, edit: Edit): { spec: ComicSpec; digests: Record<
       if (next.backgrounds.length === 0) break;
       const background = next.backgrounds[edit.pick % next.backgrounds.length]!;
       background.prompt += ', at dawn';
-      if (background.image === 'render') images.add(`background:${background.id}`);
+      // A plate is rendered only when a panel (whose template takes it) uses it; every fixture template takes one.
+      if (background.image === 'render' && located.some(({ panel }) => panel.background === background.id)) images.add(`background:${background.id}`);
       for (const { id, panel } of located) if (panel.background === background.id) images.add(id);
       break;
     }
     case 'template': {
       digests[edit.template] = 'edited';
       if (edit.template === 'character-sheet') for (const c of next.characters) if (c.image === 'sheet') images.add(`character:${c.id}`);
-      if (edit.template === 'background') for (const b of next.backgrounds) if (b.image === 'render') images.add(`background:${b.id}`);
+      if (edit.template === 'background') {
+        for (const b of next.backgrounds) if (b.image === 'render' && located.some(({ panel }) => panel.background === b.id)) images.add(`background:${b.id}`);
+      }
       for (const { id, panel } of located) if (panel.template === edit.template) images.add(id);
       break;
     }

@@ -111,7 +111,7 @@ describe('a broken entry is dropped on lookup', () => {
 });
 
 describe('leftovers of failed and killed runs', () => {
-  async function plant(cache: RenderCache): Promise<Record<string, string>> {
+  async function plant(cache: RenderCache) {
     const key = sha256('leftover');
     const shard = join(cache.dir, key.slice(0, 2));
     await mkdir(cache.stagingDir, { recursive: true });

@@ -3,10 +3,11 @@
  * Intl canonicalises it (quadratic in its length), a long unknown word is not compared with
  * every candidate by edit distance, and a script over the size cap is refused at once.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeScript } from '../../src/script/index.js';
+import { analyzeScript, readScriptText } from '../../src/script/index.js';
 import { MAX_SCRIPT_BYTES } from '../../src/script/parse.js';
 import { MAX_LANGUAGE_TAG } from '../../src/script/schema.js';
 
@@ -51,5 +52,15 @@ describe('caps before expensive checks', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(comic).toBeNull();
     expect(diagnostics).toEqual([expect.objectContaining({ line: 1, column: 1, severity: 'error', message: expect.stringMatching(/the script is 4\.0 MiB; a script may be at most 4 MiB/) })]);
+  });
+
+  it('a script file over the cap is refused before it is read, with the same error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'comic-caps-'));
+    try {
+      writeFileSync(join(dir, 'huge.yaml'), Buffer.alloc(MAX_SCRIPT_BYTES + 1, 0x20));
+      await expect(readScriptText('huge.yaml', dir)).rejects.toMatchObject({ code: 'SCRIPT_INVALID', message: expect.stringContaining('huge.yaml:1:1: the script is 4.0 MiB; a script may be at most 4 MiB') });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

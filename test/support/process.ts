@@ -183,3 +183,10 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     },
   };
 }
+
+/** How many jobs `comic plan` makes of a script: what a run's report and totals must count. */
+export async function plannedJobs(script: string): Promise<number> {
+  const plan = await runComic(['plan', script, '--json']);
+  if (plan.exitCode !== 0) throw new Error(`comic plan ${script} failed:\n${String(plan.stderr)}`);
+  return (JSON.parse(String(plan.stdout)) as { counts: { total: number } }).counts.total;
+}

@@ -234,5 +234,5 @@ describe.each([
     expect(positive).toContain(`(the character in ${word} 1)`);
     expect(positive).toContain(`(the character in ${word} 2)`);
     expect(positive).toContain(`(the setting in ${word} 3)`);
-  });
+  }, 90_000);
 });

@@ -15,7 +15,11 @@ describe('template registry: built-ins', () => {
       expect(shadowedBy).toBeNull();
       expect(template.digest).toMatch(/^[0-9a-f]{64}$/);
       // The standard parameters every image template takes.
-      for (const name of ['positive', 'negative', 'seed', 'width', 'height', 'checkpoint', 'steps', 'cfg', 'sampler', 'scheduler']) {
+      // (Flux.2 and Qwen-Image-Edit load a diffusion model, a text encoder and a VAE instead of a checkpoint; Flux2Scheduler has no scheduler choice.)
+      const separate = template.family === 'flux2' || template.family === 'qwen-image-edit';
+      const standard = ['positive', 'negative', 'seed', 'width', 'height', 'steps', 'cfg', 'sampler'];
+      const extra = separate ? ['unet', 'text_encoder', 'vae', ...(template.family === 'qwen-image-edit' ? ['scheduler'] : [])] : ['checkpoint', 'scheduler'];
+      for (const name of [...standard, ...extra]) {
         expect(Object.keys(template.params), `${template.id} takes ${name}`).toContain(name);
       }
     }

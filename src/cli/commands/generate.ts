@@ -140,6 +140,11 @@ export async function runPipeline({ scripts, config, flags, ctx, signal, ...make
       only: flags.only ?? null,
       force: flags.force ?? false,
       keepFallback: config.keepFallback,
+      exportOptions: {
+        pdf: { edition: config.pdf.edition },
+        cbz: { format: config.screen.format, quality: config.screen.quality },
+        epub: { quality: config.screen.quality },
+      },
     });
     await renderer.finish(result.summary, result.stopped ?? undefined);
     return result.summary.exitCode;

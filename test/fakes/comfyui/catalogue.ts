@@ -146,6 +146,12 @@ export class Catalogue {
     }
   }
 
+  /** A node pack gone (its import failed on the last start): the class is no longer there. */
+  remove(classType: string): void {
+    delete this.nodes[classType];
+    this.serialized = undefined;
+  }
+
   has(classType: unknown): classType is string {
     return typeof classType === 'string' && Object.hasOwn(this.nodes, classType);
   }

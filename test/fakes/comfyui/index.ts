@@ -54,6 +54,8 @@ export interface ComfyEmulator {
   /** Accepted prompts by prompt_id, with how many times the worker actually ran each. */
   readonly prompts: ReadonlyMap<string, { prompt: unknown; clientId: string | null; executions: number }>;
   vram(): { used: number; total: number };
+  /** Takes node classes out of the catalogue at once (as if their pack were gone), without a restart. */
+  removeNodes(classTypes: readonly string[]): void;
   /** Sends a message of any type to every registered socket, as newer servers do with types old clients do not know. */
   broadcast(type: string, data: Record<string, unknown>): void;
   /** Closes every WebSocket abruptly; clients must reconnect. */
@@ -125,6 +127,9 @@ export async function startComfyEmulator(options: ComfyEmulatorOptions = {}): Pr
     prompts: core.prompts as ReadonlyMap<string, PromptRecord>,
     vram: () => ({ used: core.vram.used(), total: core.vram.total }),
     broadcast: (type, data) => core.hub.send(type, data, null),
+    removeNodes: (classTypes) => {
+      for (const classType of classTypes) core.catalogue.remove(classType);
+    },
     dropSockets: () => core.hub.dropAll(),
     kill,
     close: () => {
