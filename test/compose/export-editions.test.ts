@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { execa, execaSync } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportEpub, type ExportLettering, type ExportPage, exportPageFrom, exportPdf } from '../../src/compose/export/index.js';
 import { computeLayout } from '../../src/compose/layout.js';
@@ -105,7 +105,7 @@ describe('PDF text layer', () => {
 /** epubcheck: the Debian package's jar (its /usr/bin wrapper needs binfmt_misc), or one on the PATH. */
 function epubcheckCommand(): [string, string[]] | null {
   for (const jar of ['/usr/share/java/epubcheck.jar']) if (existsSync(jar)) return ['java', ['-jar', jar]];
-  const found = execa.sync('sh', ['-c', 'command -v epubcheck'], { reject: false });
+  const found = execaSync('sh', ['-c', 'command -v epubcheck'], { reject: false });
   return found.exitCode === 0 ? [found.stdout.trim(), []] : null;
 }
 const epubcheck = epubcheckCommand();

@@ -11,12 +11,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CliIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import type { RunReport } from '../../src/run/report.js';
-import { startComfyEmulator, type ComfyEmulator } from '../fakes/comfyui/index.js';
+import { PROFILE_NAMES, startComfyEmulator, type ComfyEmulator, type ProfileName } from '../fakes/comfyui/index.js';
 import { startSdApiEmulator, type SdApiEmulator } from '../fakes/sdapi/index.js';
 
 const root = resolve(import.meta.dirname, '../..');
 let dir: string;
 let emulators: (ComfyEmulator | SdApiEmulator)[] = [];
+/** The ComfyUI version the emulators of the current case play (describe.each below). */
+let profile: ProfileName = '0.28';
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'comic-e2e-comfy-'));
@@ -33,7 +35,7 @@ afterEach(async () => {
 });
 
 async function comfy(stepMs = 1): Promise<ComfyEmulator> {
-  const emulator = await startComfyEmulator({ stepMs });
+  const emulator = await startComfyEmulator({ stepMs, profile });
   emulators.push(emulator);
   return emulator;
 }
@@ -65,7 +67,17 @@ async function filesUnder(folder: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
-describe('generate on emulated servers', () => {
+/**
+ * On both emulator profiles (ComfyUI 0.8.0 and 0.28.0). The SD API fallback and no-backend
+ * cases do not depend on the ComfyUI version and run on 0.28 only (`latestOnly`), to keep the
+ * suite's runtime in check.
+ */
+describe.each(PROFILE_NAMES)('generate on emulated servers (ComfyUI %s profile)', (name) => {
+  const latestOnly = name === '0.28' ? it : it.skip;
+  beforeEach(() => {
+    profile = name;
+  });
+
   it('renders the example comic through two ComfyUI servers', async () => {
     const [a, b] = [await comfy(), await comfy()];
     const { code, report } = await run(['--server', a.url, '--server', b.url, '--no-fallback', '--json']);
@@ -95,7 +107,7 @@ describe('generate on emulated servers', () => {
     expect(rendered).toEqual(['panel:1-3', 'page:1', 'export:pdf', 'export:cbz']);
   });
 
-  it('falls back to the SD API when ComfyUI is down before the run, and says why', async () => {
+  latestOnly('falls back to the SD API when ComfyUI is down before the run, and says why', async () => {
     const dead = await comfy();
     const url = dead.url;
     await dead.close();
@@ -111,7 +123,7 @@ describe('generate on emulated servers', () => {
     expect(sd.requests.length).toBe(images.length);
   });
 
-  it('falls back mid-run when the only ComfyUI server dies; images say where they came from', async () => {
+  latestOnly('falls back mid-run when the only ComfyUI server dies; images say where they came from', async () => {
     const server = await comfy(5);
     const sd = await startSdApiEmulator({ stepMs: 1 });
     emulators.push(sd);
@@ -126,7 +138,7 @@ describe('generate on emulated servers', () => {
     expect(report.totals.failed).toBe(0);
   });
 
-  it('exits 3 and lists what it tried when no backend answers', async () => {
+  latestOnly('exits 3 and lists what it tried when no backend answers', async () => {
     const dead = await comfy();
     const url = dead.url;
     await dead.close();
