@@ -62,9 +62,9 @@ async function doctorJson(args: string[], env: NodeJS.ProcessEnv = {}) {
 describe('comic doctor', () => {
   it('all green: server version and VRAM, every template, the fallback, folders, disk; exit 0', async () => {
     const { code, out } = await doctor(['--server', healthy.url, '--fallback', sd.url]);
-    expect(out).toContain(`✔ 127.0.0.1:${healthy.port} up, ComfyUI 0.8.0, `);
+    expect(out).toContain(`✔ 127.0.0.1:${healthy.port} up, ComfyUI 0.28.0, `); // the emulator's default profile
     expect(out).toMatch(/VRAM \d+\.\d GiB free of 24\.0 GiB/);
-    expect(out).toContain(`127.0.0.1:${healthy.port}: templates: all 6 templates can run`);
+    expect(out).toContain(`127.0.0.1:${healthy.port}: templates: all 12 templates can run`);
     expect(out).toContain(`SD API fallback ${sd.url}: reachable, 2 checkpoints`);
     expect(out).toMatch(/Free disk: .* free of /);
     expect(out).toContain('✔ comic generate can run: 1 of 1 ComfyUI server can run every default template');
@@ -117,8 +117,8 @@ describe('comic doctor', () => {
   it('names a server by its name, with its URL when the name does not say it', async () => {
     await writeFile(join(cwd, 'comic.config.yaml'), `servers:\n  - url: ${healthy.url}\n    name: gpu-a\n`);
     const { code, out } = await doctor(['--no-fallback']);
-    expect(out).toContain(`✔ gpu-a (${healthy.url}) up, ComfyUI 0.8.0, `);
-    expect(out).toContain('✔ gpu-a: templates: all 6 templates can run');
+    expect(out).toContain(`✔ gpu-a (${healthy.url}) up, ComfyUI 0.28.0, `); // the emulator's default profile
+    expect(out).toContain('✔ gpu-a: templates: all 12 templates can run');
     expect(code).toBe(0);
   });
 
@@ -144,7 +144,7 @@ describe('comic doctor', () => {
     const { code, out } = await doctor(['--server', sdxlLess.url, '--fallback', sd.url]);
     expect(out).toContain(`checkpoints model "sdxl-base" (required by panel@1.0.0) is not available on "127.0.0.1:${sdxlLess.port}" (${sdxlLess.url})`);
     expect(out).toContain('the server has "v1-5-pruned-emaonly.safetensors"; install the model or name one of these');
-    expect(out).toContain(`✖ 127.0.0.1:${sdxlLess.port}: templates: 5 of 6 templates cannot run`);
+    expect(out).toContain(`✖ 127.0.0.1:${sdxlLess.port}: templates: 5 of 12 templates cannot run`);
     expect(out).toContain('✖ comic generate cannot run: the default template "panel" cannot run on any server that answers');
     expect(out).toContain('error code SERVER_MISSING_CAPABILITY (docs/errors.md)');
     expect(code).toBe(2);

@@ -205,8 +205,8 @@ describe('comic plan', () => {
   it('refuses --json with --dot and an unknown export, exit 2', async () => {
     const dir = await project('usage', SCRIPT);
     expect((await plan(dir, 'comic.yaml', '--json', '--dot')).code).toBe(2);
-    const unknown = await plan(dir, 'comic.yaml', '--export', 'epub');
+    const unknown = await plan(dir, 'comic.yaml', '--export', 'mobi');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('epub');
+    expect(unknown.stderr).toContain('mobi');
   });
 });

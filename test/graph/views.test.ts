@@ -61,6 +61,6 @@ describe('parseExportList', () => {
     expect(parseExportList('png')).toEqual([]);
   });
   it('rejects an unknown kind with the list of choices', () => {
-    expect(() => parseExportList('pdf,epub')).toThrow(/unknown export "epub"/);
+    expect(() => parseExportList('pdf,mobi')).toThrow(/unknown export "mobi"/);
   });
 });
