@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { killEmulators, plannedJobs, root, runComic, startEmulator } from '../support/process.js';
+import { killEmulators, plannedJobs, runComic, startEmulator, writeExample } from '../support/process.js';
 
 let dir: string;
 let script: string;
@@ -16,7 +16,7 @@ let jobs: number;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'comic-exit-'));
   script = join(dir, 'comic.yaml');
-  await writeFile(script, (await readFile(join(root, 'examples', 'lighthouse.yaml'), 'utf8')).replace('dpi: 300', 'dpi: 72'));
+  await writeExample(script);
   jobs = await plannedJobs(script);
 });
 afterEach(killEmulators);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/net.js';
-import { killEmulators, plannedJobs, root, runComic, runComicInTerminal, startEmulator } from '../support/process.js';
+import { killEmulators, plannedJobs, root, runComic, runComicInTerminal, startEmulator, writeExample } from '../support/process.js';
 
 /** The words the CLI uses (src/progress/format.ts), spelled out: the test is the user's view. */
 const RESUME = 'run the same command again to resume';
@@ -45,7 +45,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'comic-reports-'));
   script = join(dir, 'lighthouse.yaml');
   // The example at screen resolution: the same jobs, faster pages.
-  await writeFile(script, (await readFile(join(root, 'examples', 'lighthouse.yaml'), 'utf8')).replace('dpi: 300', 'dpi: 72'));
+  await writeExample(script);
   LIGHTHOUSE_JOBS = await plannedJobs(script);
   // A short reconnect grace keeps the dead-server case quick; users get the default.
   config = join(dir, 'comic.config.yaml');

@@ -3,11 +3,11 @@
  * ComfyUI. The re-run takes them over from the run manifest instead of sending them again,
  * so no image costs GPU time twice. The built CLI as a process, the emulator as another.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { killEmulators, root, runComic, startEmulator } from '../support/process.js';
+import { killEmulators, runComic, startEmulator, writeExample } from '../support/process.js';
 
 let dir: string;
 let script: string;
@@ -15,7 +15,7 @@ let script: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'comic-resume-'));
   script = join(dir, 'comic.yaml');
-  await writeFile(script, (await readFile(join(root, 'examples', 'lighthouse.yaml'), 'utf8')).replace('dpi: 300', 'dpi: 72'));
+  await writeExample(script);
 });
 afterEach(killEmulators);
 afterAll(() => rm(dir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/net.js';
-import { killEmulators, plannedJobs, root, runComic, runComicInTerminal, startEmulator, startTcpProxy, type EmulatorProcess } from '../support/process.js';
+import { killEmulators, plannedJobs, runComic, runComicInTerminal, startEmulator, startTcpProxy, writeExample, type EmulatorProcess } from '../support/process.js';
 
 let dir: string;
 let script: string;
@@ -21,7 +21,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'comic-servers-'));
   script = join(dir, 'comic.yaml');
   // The example at screen resolution: the same jobs, faster pages.
-  await writeFile(script, (await readFile(join(root, 'examples', 'lighthouse.yaml'), 'utf8')).replace('dpi: 300', 'dpi: 72'));
+  await writeExample(script);
   // A short reconnect grace keeps the tests quick; the default (10 s) is what users get.
   config = join(dir, 'comic.config.yaml');
   await writeFile(config, 'timeouts: { reconnect: 1500ms }\n');

@@ -4,12 +4,12 @@
  * that prompt (the prompts sent for a key are kept in Redis) instead of rendering it again.
  * Coordinator, workers and emulator are all processes of their own.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_AVAILABLE, startRedis, type RedisInstance } from '../distributed/helpers.js';
-import { killEmulators, root, runComic, startEmulator } from '../support/process.js';
+import { killEmulators, runComic, startEmulator, writeExample } from '../support/process.js';
 
 let dir: string;
 let redis: RedisInstance | null = null;
@@ -30,7 +30,7 @@ describe.skipIf(!REDIS_AVAILABLE)('a worker killed mid-job', { timeout: 120_000 
     redis = await startRedis();
     const comfy = await startEmulator('comfyui', ['--step-ms', '60']);
     const script = join(dir, 'comic.yaml');
-    await writeFile(script, (await readFile(join(root, 'examples', 'lighthouse.yaml'), 'utf8')).replace('dpi: 300', 'dpi: 72'));
+    await writeExample(script);
     const worker = (name: string) =>
       runComic(['worker', '--queue', redis!.url, '--server', comfy.url, '--no-fallback', '--concurrency', '1', '--name', name, '--stall-timeout', '2s']);
     const a = worker('gpu-a');

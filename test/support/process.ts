@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -189,4 +190,12 @@ export async function plannedJobs(script: string): Promise<number> {
   const plan = await runComic(['plan', script, '--json']);
   if (plan.exitCode !== 0) throw new Error(`comic plan ${script} failed:\n${String(plan.stderr)}`);
   return (JSON.parse(String(plan.stdout)) as { counts: { total: number } }).counts.total;
+}
+
+/** Writes the example comic at screen resolution to `path`: the same jobs as shipped, light pages. */
+export async function writeExample(path: string): Promise<string> {
+  const example = await readFile(join(root, 'examples', 'lighthouse.yaml'), 'utf8');
+  if (!example.includes('dpi: 300')) throw new Error('examples/lighthouse.yaml no longer says dpi: 300; update writeExample');
+  await writeFile(path, example.replace('dpi: 300', 'dpi: 72'));
+  return path;
 }
