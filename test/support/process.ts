@@ -115,7 +115,8 @@ export async function runComicInTerminal(args: readonly string[], options: { cwd
     cwd: options.cwd ?? root,
     reject: false,
     timeout: options.timeout ?? 120_000,
-    env: { ...baseEnv, NO_COLOR: undefined, TERM: 'xterm-256color', COLUMNS: '100', LINES: '30', ...options.env },
+    // CI=true (as CI runs the suite) would turn the dashboard off: a terminal user has none.
+    env: { ...baseEnv, NO_COLOR: undefined, CI: undefined, GITHUB_ACTIONS: undefined, TERM: 'xterm-256color', COLUMNS: '100', LINES: '30', ...options.env },
     extendEnv: true,
     stdin: 'ignore',
   });
