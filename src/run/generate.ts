@@ -6,7 +6,7 @@
  * this one stopped. Pages are composed from cached panels; exports are made from pages.
  * Whatever happens, the report lists every job of the plan, with every warning of the run.
  */
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { composePageDetailed } from '../compose/page.js';
 import { exportAll, slugify, type ExportOptions, type ExportPage } from '../compose/export/index.js';
@@ -17,7 +17,7 @@ import { isImageJob, type ExportJob, type ImageJob, type Job, type PageJob } fro
 import type { EventBus, FallbackSwitch, JobStatus, RunSummary } from '../progress/events.js';
 import { nextStep, RESUME_HINT } from '../progress/format.js';
 import type { TemplateRegistry } from '../templates/index.js';
-import { copyFileAtomic, sweepTempFiles, writeFileAtomic } from '../util/fs.js';
+import { copyFileAtomic, pathExists, sweepTempFiles, writeFileAtomic } from '../util/fs.js';
 import { fileHasher } from '../util/hash.js';
 import { mask, maskedJson } from '../util/redact.js';
 import { RenderCache, type CacheMeta } from './cache.js';
@@ -301,7 +301,7 @@ async function fromCache(eventId: string, job: ImageJob | PageJob, output: strin
   // The output is what the manifest says unless the entry was written since (rendered again for another output folder sharing this cache).
   const recorded = run.manifest.finished(job.id, job.key);
   const newer = recorded !== null && !(Date.parse(entry.meta.createdAt) <= Date.parse(recorded.at));
-  if (recorded === null || newer || !(await exists(output))) await copyFileAtomic(entry.image, output);
+  if (recorded === null || newer || !(await pathExists(output))) await copyFileAtomic(entry.image, output);
   if (job.kind === 'page') run.lettering.set(job.id, lettering(entry.meta));
   await record(run, job, 'cached', output, entry.meta, newer);
   for (const message of cachedWarnings(entry.meta)) options.bus.emit({ type: 'warning', job: eventId, message });
@@ -366,7 +366,7 @@ async function exportJob(job: ExportJob, run: ScriptRun, exportOptions: ExportOp
   const recorded = run.manifest.finished(job.id, job.key);
   // Pages composed since it was written (from panels rendered again) make it again.
   const stale = recorded !== null && exportStale(recorded.at, job.pages.map((id) => run.made.get(id)?.createdAt ?? null));
-  if (recorded && !stale && !run.forced.has(job.id) && (await exists(recorded.output))) {
+  if (recorded && !stale && !run.forced.has(job.id) && (await pathExists(recorded.output))) {
     run.records.set(job.id, jobRecord(job, 'cached', recorded.output, null));
     return 'cached';
   }
@@ -606,12 +606,4 @@ function stagingPath(cache: RenderCache, key: string): string {
   return cache.stagingPath(key);
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 

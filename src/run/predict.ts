@@ -5,7 +5,7 @@
  * same rule for exports. Nothing is written and no server is contacted, so it assumes the
  * configured backend is up: with ComfyUI down a run falls back, and keeps the fallback's images.
  */
-import { access } from 'node:fs/promises';
+import { pathExists } from '../util/fs.js';
 import { join } from 'node:path';
 import type { BackendName } from '../backends/types.js';
 import type { Job } from '../graph/index.js';
@@ -64,7 +64,7 @@ interface JobContext {
 async function predictJob(job: Job, ctx: JobContext): Promise<Pick<PredictedJob, 'cached' | 'reason'>> {
   if (job.kind === 'export') {
     const recorded = ctx.manifest.finished(job.id, job.key);
-    if (recorded === null || !(await exists(recorded.output))) return { cached: false, reason: null };
+    if (recorded === null || !(await pathExists(recorded.output))) return { cached: false, reason: null };
     if (ctx.forced.has(job.id)) return { cached: false, reason: 'forced' };
     const stale = exportStale(recorded.at, job.pages.map((id) => ctx.made.get(id)?.createdAt ?? null));
     return stale ? { cached: false, reason: 'inputs' } : { cached: true, reason: null };
@@ -81,11 +81,3 @@ async function predictJob(job: Job, ctx: JobContext): Promise<Pick<PredictedJob,
   return { cached: false, reason: refused };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

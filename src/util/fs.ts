@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -86,4 +86,9 @@ export async function copyFileAtomic(source: string, target: string): Promise<vo
     await rm(temp, { force: true });
     throw error;
   }
+}
+
+/** Whether something is at `path` (a file or a folder we may see). */
+export async function pathExists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
 }
