@@ -11,17 +11,14 @@
  * times and identifiers, so the same pages give the same file.
  */
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import { ZipFile } from 'yazl';
-import { safeJoin, writeStreamAtomic } from '../../util/fs.js';
+import { safeJoin } from '../../util/fs.js';
 import { escapeXml } from './comicinfo.js';
 import { type ScreenImageOptions, screenPage } from './pages.js';
 import { type ExportContext, type ExportedFile, pageFileStem, slugify } from './types.js';
+import { writeZip } from './zip.js';
 
 export type EpubOptions = Omit<ScreenImageOptions, 'format'>;
 
-const ENTRY_TIME = new Date(Date.UTC(2000, 0, 1));
 /** dcterms:modified is required; a fixed one keeps the file reproducible. */
 const MODIFIED = '2000-01-01T00:00:00Z';
 
@@ -35,16 +32,10 @@ interface EpubPage {
 
 export async function exportEpub(ctx: ExportContext, options: EpubOptions = {}): Promise<ExportedFile> {
   const { meta } = ctx;
-  const zip = new ZipFile();
-  const output = zip.outputStream as unknown as Readable;
-  output.on('error', () => undefined);
   const path = safeJoin(ctx.outDir, `${ctx.slug ?? slugify(meta.title)}.epub`);
-  const written = writeStreamAtomic(path, output);
-  const add = (name: string, data: Buffer | string, compress = true) =>
-    zip.addBuffer(typeof data === 'string' ? Buffer.from(data, 'utf8') : data, name, { compress, mtime: ENTRY_TIME, mode: 0o100644 });
-  try {
+  const bytes = await writeZip(path, async (add) => {
     add('mimetype', 'application/epub+zip', false);
-    add('META-INF/container.xml', CONTAINER);
+    add('META-INF/container.xml', CONTAINER, true);
     const pages: EpubPage[] = [];
     // Recto first: in a left-to-right book the first page is on the right, in a right-to-left one on the left.
     let recto = true;
@@ -58,18 +49,12 @@ export async function exportEpub(ctx: ExportContext, options: EpubOptions = {}):
       // A centred page stands alone: the next page starts a new opening, on the recto.
       recto = spread === 'center' ? true : !recto;
       pages.push({ stem, width: screen.width, height: screen.height, cover, spread });
-      add(`OEBPS/pages/${stem}.xhtml`, pageXhtml(stem, screen.width, screen.height, meta.language, `${escapeXml(meta.title)}, page ${page.number}`));
+      add(`OEBPS/pages/${stem}.xhtml`, pageXhtml(stem, screen.width, screen.height, meta.language, `${escapeXml(meta.title)}, page ${page.number}`), true);
     }
-    add('OEBPS/nav.xhtml', navXhtml(ctx, pages));
-    add('OEBPS/content.opf', packageOpf(ctx, pages));
-  } catch (error) {
-    output.destroy(error as Error);
-    await written.catch(() => undefined);
-    throw error;
-  }
-  zip.end();
-  await written;
-  return { kind: 'epub', path, bytes: (await stat(path)).size };
+    add('OEBPS/nav.xhtml', navXhtml(ctx, pages), true);
+    add('OEBPS/content.opf', packageOpf(ctx, pages), true);
+  });
+  return { kind: 'epub', path, bytes };
 }
 
 const CONTAINER = `<?xml version="1.0" encoding="UTF-8"?>
