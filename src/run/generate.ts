@@ -248,7 +248,7 @@ async function renderImage(eventId: string, job: ImageJob, run: ScriptRun, optio
 
   const template = options.templates.resolve({ id: job.template.id, range: job.template.version });
   const inputs = await renderInputs(job, run, template.imageInputs, cache);
-  const staging = stagingPath(cache, job.key);
+  const staging = cache.stagingPath(job.key);
   const onEvent = (event: RenderEvent) => forward(eventId, event, options.backend.name, bus);
   const result = await options.backend.render(
     {
@@ -335,7 +335,7 @@ async function composePageJob(eventId: string, job: PageJob, run: ScriptRun, opt
   const panelImages = new Map(job.panels.map((id, i) => [page.panels[i]!.id, options.cache.imagePath(run.script.graph.get(id).key)]));
   const composed = await composePageDetailed({ page, layout: job.layout, panelImages, comicMeta: run.script.comic.meta, locate: (path) => run.script.comic.locate(path) });
   for (const warning of composed.warnings) options.bus.emit({ type: 'warning', job: eventId, message: warning });
-  const staging = stagingPath(options.cache, job.key);
+  const staging = options.cache.stagingPath(job.key);
   await writeFileAtomic(staging, composed.png);
   const meta: CacheMeta = {
     key: job.key,
@@ -601,9 +601,5 @@ function fellBack(backend: Backend, made: BackendName): boolean {
   return made === 'sdapi' && requested !== 'sdapi';
 }
 
-/** Unique per write: two runs sharing one cache (generate beside serve) never share a staging file. */
-function stagingPath(cache: RenderCache, key: string): string {
-  return cache.stagingPath(key);
-}
 
 
