@@ -12,7 +12,7 @@ import type { ObjectInfo } from '../../src/templates/index.js';
 import { manifestSkeleton } from '../../src/templates/skeleton.js';
 import { thrown } from './helpers.js';
 
-const info = JSON.parse(readFileSync(fileURLToPath(new URL('../../../shared/traces/0.28/GET_object_info_full.json', import.meta.url)), 'utf8')) as ObjectInfo;
+const info = JSON.parse(readFileSync(fileURLToPath(new URL('../fixtures/comfyui/traces/0.28/GET_object_info_full.json', import.meta.url)), 'utf8')) as ObjectInfo;
 const corpus = (name: string): any => JSON.parse(readFileSync(fileURLToPath(new URL(`../fixtures/ui-workflows/corpus/${name}`, import.meta.url)), 'utf8'));
 
 type Link = [number, number, number, number, number, string];

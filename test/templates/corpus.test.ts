@@ -15,9 +15,9 @@ import type { ObjectInfo } from '../../src/templates/index.js';
 import { widgetDefault } from '../../src/templates/widgets.js';
 
 const CORPUS = fileURLToPath(new URL('../fixtures/ui-workflows/corpus/', import.meta.url));
-const CATALOGUE_028 = fileURLToPath(new URL('../../../shared/traces/0.28/GET_object_info_full.json', import.meta.url));
+const CATALOGUE_028 = fileURLToPath(new URL('../fixtures/comfyui/traces/0.28/GET_object_info_full.json', import.meta.url));
 
-const CATALOGUE_08 = fileURLToPath(new URL('../../../shared/traces/GET_object_info_full.json', import.meta.url));
+const CATALOGUE_08 = fileURLToPath(new URL('../fixtures/comfyui/traces/GET_object_info_full.json', import.meta.url));
 
 const info = JSON.parse(readFileSync(CATALOGUE_028, 'utf8')) as ObjectInfo;
 const read = (file: string): any => JSON.parse(readFileSync(join(CORPUS, file), 'utf8'));

@@ -12,7 +12,7 @@ import { main } from '../../src/cli/main.js';
 import { tempDir } from './helpers.js';
 
 const CORPUS = fileURLToPath(new URL('../fixtures/ui-workflows/corpus/', import.meta.url));
-const CATALOGUE_028 = fileURLToPath(new URL('../../../shared/traces/0.28/GET_object_info_full.json', import.meta.url));
+const CATALOGUE_028 = fileURLToPath(new URL('../fixtures/comfyui/traces/0.28/GET_object_info_full.json', import.meta.url));
 
 async function run(argv: readonly string[], cwd: string) {
   const io = memoryIO({ cwd, env: { HOME: cwd, COMIC_USER_CONFIG_DIR: join(cwd, '.user-settings') } });
