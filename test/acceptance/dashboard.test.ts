@@ -4,12 +4,12 @@
  * what the terminal finally shows holds no line of the running frame. Lines the run writes on
  * stderr meanwhile ("cancelling…") land above the frame, not through it.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { root } from '../support/process.js';
+import { writeExample } from '../support/process.js';
 import { screenLines, startComicInTerminal } from '../support/terminal.js';
 
 let dir: string;
@@ -17,10 +17,7 @@ let script: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'comic-dashboard-'));
-  const example = await readFile(join(root, 'examples', 'lighthouse.yaml'), 'utf8');
-  expect(example).toContain('dpi: 300');
-  script = join(dir, 'comic.yaml');
-  await writeFile(script, example.replace('dpi: 300', 'dpi: 72'));
+  script = await writeExample(join(dir, 'comic.yaml'));
 });
 
 afterAll(() => rm(dir, { recursive: true, force: true }));

@@ -5,12 +5,12 @@
  * finishes its run, whose results are files. Never a stack trace for EPIPE.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bin, plannedJobs, root, runComic } from '../support/process.js';
+import { bin, plannedJobs, root, runComic, writeExample } from '../support/process.js';
 
 let dir: string;
 /** The example comic at 72 dpi: the same jobs, light pages. */
@@ -21,10 +21,7 @@ let cache: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'comic-pipes-'));
-  const example = await readFile(join(root, 'examples', 'lighthouse.yaml'), 'utf8');
-  expect(example).toContain('dpi: 300');
-  script = join(dir, 'comic.yaml');
-  await writeFile(script, example.replace('dpi: 300', 'dpi: 72'));
+  script = await writeExample(join(dir, 'comic.yaml'));
   jobs = await plannedJobs(script);
   cache = join(dir, 'cache');
   const filled = await runComic(['generate', script, '--backend', 'draft', '--plain', '--out', join(dir, 'filled'), '--cache', cache]);

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startComfyEmulator, type ComfyEmulator } from '../fakes/comfyui/index.js';
 import { ESC, FORMS, PASSWORD, startHostileComfy, TOKEN, USER, type HostileComfy, type HostileMode } from '../support/hostile-comfy.js';
-import { root, runComic } from '../support/process.js';
+import { runComic, writeExample } from '../support/process.js';
 
 async function filesUnder(folder: string): Promise<string[]> {
   try {
@@ -32,8 +32,7 @@ let hostile: HostileComfy;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'comic-secrets-'));
-  script = join(dir, 'comic.yaml');
-  await writeFile(script, (await readFile(join(root, 'examples', 'lighthouse.yaml'), 'utf8')).replace('dpi: 300', 'dpi: 72'));
+  script = await writeExample(join(dir, 'comic.yaml'));
   await writeFile(join(dir, 'comic.config.yaml'), 'timeouts: { reconnect: 1s }\n');
   emulator = await startComfyEmulator({ stepMs: 1 });
   hostile = await startHostileComfy(emulator);

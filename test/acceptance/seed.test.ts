@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { killEmulators, plannedJobs, root, runComic, startEmulator, type EmulatorProcess } from '../support/process.js';
+import { killEmulators, plannedJobs, runComic, startEmulator, writeExample, type EmulatorProcess } from '../support/process.js';
 
 const KEY = 'seed-acceptance-key-5c0ffee1d2';
 const AUTH = { authorization: `Bearer ${KEY}` };
@@ -27,9 +27,7 @@ afterEach(async () => {
 async function project(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'comic-seed-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const example = await readFile(join(root, 'examples', 'lighthouse.yaml'), 'utf8');
-  expect(example).toContain('dpi: 300');
-  await writeFile(join(dir, 'comic.yaml'), example.replace('dpi: 300', 'dpi: 72'));
+  await writeExample(join(dir, 'comic.yaml'));
   return dir;
 }
 
