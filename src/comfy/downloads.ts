@@ -21,6 +21,22 @@ import type { FileRef } from './types.js';
 
 const FOLDER_TYPES = new Set(['output', 'temp', 'input']);
 
+/**
+ * Downloads that failed for want of delivery (the deadline passed, or every attempt broke off
+ * or got a 5xx), not because of what was sent (a cap, a refused name): worth downloading
+ * again, and never a reason to render the prompt again (the pool re-downloads, see pool.ts).
+ */
+const incomplete = new WeakSet<object>();
+
+export function isIncompleteDownload(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && incomplete.has(error);
+}
+
+function undelivered(error: ComicError): ComicError {
+  incomplete.add(error);
+  return error;
+}
+
 /** Attempts per download for connections that break mid-body and 5xx answers. */
 export const DOWNLOAD_ATTEMPTS = 3;
 const RETRY_BASE_MS = 200;
@@ -72,15 +88,17 @@ export async function downloadFile(routes: Routes, ref: FileRef, destination: st
       if (outcome.kind === 'done') return;
       if (signal.aborted) throw cancelledError(`the download of ${ref.filename}`);
       if (budget.expired()) {
-        throw new ComicError(
-          'SERVER_PROTOCOL',
-          `server ${routes.label} did not deliver ${name} (GET /api/view) within ${seconds(totalMs)} (timeouts.download); ${formatBytes(progress.received)} had arrived`,
-          { hint: 'the server is stuck or sends very slowly; raise timeouts.download in comic.config.yaml if it is just a slow link' },
+        throw undelivered(
+          new ComicError(
+            'SERVER_PROTOCOL',
+            `server ${routes.label} did not deliver ${name} (GET /api/view) within ${seconds(totalMs)} (timeouts.download); ${formatBytes(progress.received)} had arrived`,
+            { hint: 'the server is stuck or sends very slowly; raise timeouts.download in comic.config.yaml if it is just a slow link' },
+          ),
         );
       }
       if (outcome.kind === 'final') throw outcome.error;
       if (attempt >= DOWNLOAD_ATTEMPTS) {
-        throw new ComicError('SERVER_PROTOCOL', `${outcome.error.message} (${DOWNLOAD_ATTEMPTS} attempts)`, { hint: outcome.error.hint, cause: outcome.error });
+        throw undelivered(new ComicError('SERVER_PROTOCOL', `${outcome.error.message} (${DOWNLOAD_ATTEMPTS} attempts)`, { hint: outcome.error.hint, cause: outcome.error }));
       }
       try {
         await sleep(backoffDelay(attempt - 1, RETRY_BASE_MS, RETRY_MAX_MS), budget.signal);

@@ -24,6 +24,21 @@ export type JobEvent =
   | { readonly type: 'failed'; readonly error: ComicError }
   | { readonly type: 'interrupted' };
 
+/**
+ * The server ran the prompt (it said so: `executing null`, an end event, or /api/jobs) but
+ * its outcome could not be read in time (a /history that does not answer): JOB_TIMEOUT,
+ * retried by the pool as a read of the same prompt, never as a new render.
+ */
+export class OutcomeUnreadError extends ComicError {
+  constructor(
+    readonly promptId: string,
+    message: string,
+    options: { hint?: string; cause?: unknown } = {},
+  ) {
+    super('JOB_TIMEOUT', message, options);
+  }
+}
+
 export interface JobResult {
   readonly promptId: string;
   readonly server: string;
@@ -81,6 +96,8 @@ export class PromptJob {
   /** Socket messages that beat the POST answer (an idle server starts at once): replayed once it is in. */
   #early: ComfyMessage[] = [];
   #serverDoneCalled = false;
+  /** When the server said the prompt is done (null: not yet): from then on its outcome must be read within `timeouts.request`. */
+  #doneAt: number | null = null;
 
   constructor(
     private readonly host: JobHost,
@@ -132,7 +149,9 @@ export class PromptJob {
   }
 
   async #adopt(): Promise<void> {
-    const found = await this.#priorState().catch(() => 'gone' as const);
+    // A server that answers its socket but not our question (a /history that hangs) may well
+    // still have the prompt: watch it (the poll finds out) rather than send it again.
+    const found = await this.#priorState().catch(() => (this.host.isSocketOpen() ? ('kept' as const) : ('gone' as const)));
     if (this.#phase !== 'submitting') return;
     if (found === 'gone') return this.#submit(); // same id: a server that still knows it overwrites its history entry
     this.#accepted(this.host.promptsAhead(this));
@@ -307,6 +326,7 @@ export class PromptJob {
       }
       if (state !== undefined && state !== 'pending') {
         // completed, failed, cancelled (or a word we do not know): history has the outcome.
+        this.#doneAt ??= Date.now();
         await this.#settleFromHistory('poll');
         this.#pollErrors = 0;
         return;
@@ -405,6 +425,7 @@ export class PromptJob {
   }
 
   #serverDone(): void {
+    this.#doneAt ??= Date.now();
     const done = this.onServerDone;
     if (done === undefined || this.#serverDoneCalled) return;
     this.#serverDoneCalled = true;
@@ -485,9 +506,24 @@ export class PromptJob {
     // The client decides about unreachable servers (reconnect, then give up); cancellations are ours.
     if (error.code === 'CANCELLED' || (error.code === 'SERVER_UNREACHABLE' && !this.host.isSocketOpen())) return;
     if (error.code === 'SERVER_UNREACHABLE') {
-      // The socket is fine but a route does not answer (a /history that hangs): give up after a few in a row.
+      // The socket is fine but a route does not answer (a /history that hangs). Once the server
+      // has said the prompt is done, its outcome must be read within one request deadline;
+      // before that, give up after a few in a row. Either way the pool retries by reading the
+      // same prompt again (OutcomeUnreadError), not by rendering it again.
+      const budget = this.host.timeouts.request;
+      if (this.#doneAt !== null && Date.now() - this.#doneAt >= budget) {
+        this.#settleError(
+          new OutcomeUnreadError(
+            this.promptId,
+            `server ${this.host.routes.label} finished prompt ${this.promptId} but its outcome could not be read within ${seconds(budget)} (timeouts.request): ${error.message}`,
+            { hint: 'the server answers its WebSocket but not /history; check the server (or a proxy in front of it), or raise timeouts.request', cause: error },
+          ),
+          'failed',
+        );
+        return;
+      }
       if (++this.#pollErrors < MAX_POLL_ERRORS) return;
-      this.#settleError(new ComicError('JOB_TIMEOUT', `${error.message}, ${MAX_POLL_ERRORS} times in a row while its WebSocket stayed open`, { hint: error.hint, cause: error }), 'failed');
+      this.#settleError(new OutcomeUnreadError(this.promptId, `${error.message}, ${MAX_POLL_ERRORS} times in a row while its WebSocket stayed open`, { hint: error.hint, cause: error }), 'failed');
       return;
     }
     if (error.code === 'SERVER_PROTOCOL' || error.code === 'SERVER_AUTH' || ++this.#pollErrors >= MAX_POLL_ERRORS) {
@@ -559,4 +595,8 @@ export class PromptJob {
       }
     }
   }
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }

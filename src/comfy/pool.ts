@@ -20,12 +20,23 @@ import { randomUUID } from 'node:crypto';
 import { ComicError, isComicError } from '../errors.js';
 import { missingCapabilities, modelsOf } from './capabilities.js';
 import { ComfyClient, type ClientOptions } from './client.js';
+import { isIncompleteDownload } from './downloads.js';
 import { classifyFailure } from './failures.js';
 import { Member, type ActiveAttempt } from './health.js';
-import type { JobEvent, JobResult } from './job.js';
-import { backoffDelay, cancelledError, deadline } from './signals.js';
+import { OutcomeUnreadError, type JobEvent, type JobResult } from './job.js';
+import { backoffDelay, cancelledError, deadline, sleep } from './signals.js';
 import type { ApiWorkflow, FreeMemoryPolicy, Limits, ObjectInfo, PromptTimings, ServerOptions, Timeouts, VramReading } from './types.js';
 import { uploadName, type UploadInput } from './uploads.js';
+
+/** Downloads of one prompt's outputs (each within `timeouts.download`) before the job gives up on them. */
+export const COLLECT_ATTEMPTS = 3;
+
+/** The outputs of a rendered prompt that would not come down after COLLECT_ATTEMPTS downloads. */
+class UndeliveredError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
 
 export interface PrepareTarget {
   readonly server: ServerOptions;
@@ -446,14 +457,52 @@ export class ComfyPool {
       releaseSlot();
       member.recordSuccess(result.timings.runMs);
       this.#afterCompletion(member);
-      const value = await job.collect({ server: member.name, client: member.client, result }, signal);
+      const value = await this.#collect(entry, member, result, signal);
       this.#settle(entry, { value, server: member.name, promptId: result.promptId, attempts: entry.tries, timings: result.timings });
     } catch (error) {
       releaseSlot();
+      if (error instanceof UndeliveredError) {
+        // Rendered, and its outputs are on the server, but they would not come down: rendering
+        // it again would only make the same image twice. A re-run adopts the prompt (its id is
+        // in the run manifest) and downloads them then.
+        this.#fail(entry, error.cause);
+        return;
+      }
       this.#onFailure(entry, member, error, attempt.evicted);
     } finally {
       member.attempts.delete(attempt);
       if (entry.attempt === attempt) entry.attempt = null;
+    }
+  }
+
+  /**
+   * Downloads the prompt's outputs (the job's `collect`); a download that did not come down
+   * (deadline, broken off, 5xx, the server unreachable meanwhile) is tried again, as a
+   * download, with a retry event: the prompt is never rendered again for it. A download that
+   * still does not come down ends the job (UndeliveredError), or, for a server gone
+   * unreachable, goes to the usual failure handling.
+   */
+  async #collect<T>(entry: Entry, member: Member, result: JobResult, signal: AbortSignal): Promise<T> {
+    for (let download = 1; ; download++) {
+      try {
+        return (await entry.job.collect({ server: member.name, client: member.client, result }, signal)) as T;
+      } catch (error) {
+        const undelivered = isIncompleteDownload(error);
+        const unreachable = isComicError(error) && error.code === 'SERVER_UNREACHABLE';
+        if (signal.aborted || !(undelivered || unreachable)) throw error;
+        if (download >= COLLECT_ATTEMPTS) {
+          if (!undelivered || !isComicError(error)) throw error;
+          throw new UndeliveredError(
+            new ComicError('SERVER_PROTOCOL', `${error.message} (${COLLECT_ATTEMPTS} downloads; prompt ${result.promptId} was rendered and is not rendered again)`, {
+              hint: `${error.hint ?? 'the server would not serve the outputs its history lists'}; a later run downloads them without rendering again while the server keeps them`,
+              cause: error,
+            }),
+          );
+        }
+        const reason = `${error instanceof Error ? error.message : String(error)}; downloading the outputs of prompt ${result.promptId} again (it is not rendered again)`;
+        entry.options.onEvent?.({ type: 'retry', jobId: entry.job.id, server: member.name, attempt: download + 1, reason });
+        await sleep(backoffDelay(download - 1, this.#retryBaseMs, this.#retryMaxMs), signal);
+      }
     }
   }
 
@@ -502,7 +551,13 @@ export class ComfyPool {
           this.#fail(entry, error);
           return;
         }
-        entry.avoid.add(member.name);
+        if (error instanceof OutcomeUnreadError) {
+          // The server ran the prompt but its outcome could not be read (a /history that does not
+          // answer): the retry reads it again on that server (adopting the prompt), it does not render it again.
+          entry.prior.set(member.name, error.promptId);
+        } else {
+          entry.avoid.add(member.name);
+        }
         this.#retry(entry, member, reason, backoffDelay(entry.attempts - 1, this.#retryBaseMs, this.#retryMaxMs));
         return;
     }

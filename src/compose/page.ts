@@ -4,6 +4,7 @@
  */
 import { ComicError } from '../errors.js';
 import type { ComicMeta, Page } from '../script/model.js';
+import { type DetailMap, measureDetail } from './detail.js';
 import { fitPanel, type FitOptions, type FittedImage } from './fit.js';
 import { type LetteredBox, letterPage, type LocatePath } from './lettering/index.js';
 import { letteringMetrics } from './lettering/metrics.js';
@@ -26,11 +27,17 @@ export interface ComposePageInput {
    * without it they name the path (`pages[0].panels[1].dialogue[2]`).
    */
   readonly locate?: LocatePath;
+  /**
+   * The art alone: panels and borders, no lettering (the vector PDF draws the lettering over
+   * it, and the lettering-free PDF for translators is made of it). Default false.
+   */
+  readonly artOnly?: boolean;
 }
 
 /** A composed page whose lettering boxes also say what they letter. */
 export interface DetailedPage extends ComposedPage {
   readonly lettering: readonly LetteredBox[];
+  readonly drawings: readonly string[];
 }
 
 const DEFAULT_FIT: FitOptions = { mode: 'cover' };
@@ -52,7 +59,7 @@ export async function composePageDetailed(input: ComposePageInput): Promise<Deta
   const canvas = whiteCanvas(layout.canvas.width, layout.canvas.height);
   const border = awaitedLater(cssColour(layout.border.color));
 
-  // Panels are started before the lettering is laid out (plain JS), so libvips works meanwhile.
+  // Panels are started first; each is measured for the lettering as soon as it is fitted.
   const fitting = layout.panels.map((box) => awaitedLater(fitBox(input, box)));
   const panels: Painted[] = [];
   layout.panels.forEach((box, i) => {
@@ -66,7 +73,11 @@ export async function composePageDetailed(input: ComposePageInput): Promise<Deta
     );
   });
 
-  const lettering = letterPage(page, layout, comicMeta, input.style, input.locate);
+  // Balloons go where the fitted art is quietest, so the lettering waits for the panels.
+  const lettering =
+    input.artOnly === true
+      ? { items: [], boxes: [], warnings: [] }
+      : letterPage(page, layout, comicMeta, input.style, input.locate, await panelDetails(layout.panels, fitting));
   const stroke = letteringMetrics(input.style?.lettering, comicMeta.format.dpi, comicMeta.language).line;
   const tiles: Painted[] = [];
   for (const item of lettering.items) {
@@ -91,7 +102,23 @@ export async function composePageDetailed(input: ComposePageInput): Promise<Deta
     }),
     settled(painting),
   ]);
-  return { png, layout, lettering: lettering.boxes, warnings: lettering.warnings };
+  return { png, layout, lettering: lettering.boxes, warnings: lettering.warnings, drawings: lettering.items.map((item) => item.svg) };
+}
+
+/**
+ * How busy each panel's fitted art is, by panel id, measured as each panel is fitted. A
+ * panel that fails to fit has none here: its error comes from painting it.
+ */
+async function panelDetails(boxes: readonly PanelBox[], fitting: readonly Promise<FittedImage>[]): Promise<Map<string, DetailMap>> {
+  const measured = await Promise.all(
+    boxes.map((box, i) =>
+      fitting[i]!.then(
+        (f) => [box.panelId, measureDetail(f.data, f.width, f.height, f.channels)] as const,
+        () => null,
+      ),
+    ),
+  );
+  return new Map(measured.filter((entry) => entry !== null));
 }
 
 /** The panel's image fitted to its box; errors name the page and panel. */
@@ -133,7 +160,9 @@ interface Painted {
 function paintAfter(earlier: readonly Painted[], area: Rect, paint: () => Promise<void>): Painted {
   const rect = inset(area, -1);
   const under = earlier.filter((other) => overlaps(other.rect, rect));
-  return { rect, done: settled(under).then(paint) };
+  // Handled now: a panel that fails may do so before the page awaits its paints (the
+  // lettering waits for every panel's fit first); the page still fails with its error.
+  return { rect, done: awaitedLater(settled(under).then(paint)) };
 }
 
 async function settled(painted: readonly Painted[]): Promise<void> {

@@ -81,4 +81,10 @@ export interface ComposedPage {
   readonly lettering: readonly LetteringBox[];
   /** Things a reader may notice (text shrunk to fit, glyphs the fonts lack), one sentence each. */
   readonly warnings: readonly string[];
+  /**
+   * How each piece of lettering is drawn, parallel to `lettering`: the SVG fragment (canvas
+   * pixels) rasterised onto the page, in the vocabulary the vector PDF redraws
+   * (src/compose/export/vector.ts). Absent on pages from before it was kept.
+   */
+  readonly drawings?: readonly string[];
 }

@@ -47,6 +47,7 @@ const GETTERS: Record<SettingKey, (config: ResolvedConfig) => unknown> = {
   'timeouts.reconnect': (c) => c.timeouts.reconnect,
   'timeouts.request': (c) => c.timeouts.request,
   'timeouts.download': (c) => c.timeouts.download,
+  'timeouts.render': (c) => c.timeouts.render,
   'limits.imageBytes': (c) => c.limits.imageBytes,
   'limits.jsonBytes': (c) => c.limits.jsonBytes,
   exports: (c) => c.exports,

@@ -49,6 +49,7 @@ export function fileTier(loaded: LoadedConfigFile, kind: 'project' | 'user', env
   set('timeouts.reconnect', config.timeouts?.reconnect);
   set('timeouts.request', config.timeouts?.request);
   set('timeouts.download', config.timeouts?.download);
+  set('timeouts.render', config.timeouts?.render);
   set('limits.imageBytes', config.limits?.imageBytes);
   set('limits.jsonBytes', config.limits?.jsonBytes);
   set('exports', config.exports);

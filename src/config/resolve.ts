@@ -40,6 +40,7 @@ export interface SettingValues {
   'timeouts.reconnect': number;
   'timeouts.request': number;
   'timeouts.download': number;
+  'timeouts.render': number;
   'limits.imageBytes': number;
   'limits.jsonBytes': number;
   exports: readonly ExportKind[];
@@ -94,6 +95,7 @@ export function defaultValues(baseDir: string, serverAuth: ServerAuth): SettingV
     // (a hostile or broken server cannot fill memory or disk): the ComfyUI client's defaults.
     'timeouts.request': 120_000,
     'timeouts.download': 120_000,
+    'timeouts.render': 30 * 60_000,
     'limits.imageBytes': 256 * 1024 * 1024,
     'limits.jsonBytes': 64 * 1024 * 1024,
     exports: ['png', 'pdf', 'cbz'],
@@ -139,6 +141,7 @@ export function mergeTiers(
       reconnect: v['timeouts.reconnect'],
       request: v['timeouts.request'],
       download: v['timeouts.download'],
+      render: v['timeouts.render'],
     },
     limits: { imageBytes: v['limits.imageBytes'], jsonBytes: v['limits.jsonBytes'] },
     exports: v.exports,

@@ -189,6 +189,7 @@ export const fileConfigSchema = z.strictObject({
       reconnect: durationSchema.optional(),
       request: durationSchema.optional(),
       download: durationSchema.optional(),
+      render: durationSchema.optional(),
     })
     .optional(),
   limits: z

@@ -8,7 +8,7 @@ import type { Secret } from './secret.js';
 export const BACKENDS = ['comfyui', 'sdapi', 'draft'] as const;
 export type BackendKind = (typeof BACKENDS)[number];
 
-export const EXPORT_KINDS = ['png', 'pdf', 'cbz', 'webtoon', 'epub'] as const;
+export const EXPORT_KINDS = ['png', 'pdf', 'pdf-art', 'cbz', 'webtoon', 'epub'] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 export const PDF_EDITIONS = ['print', 'screen'] as const;
 export type PdfEdition = (typeof PDF_EDITIONS)[number];
@@ -69,11 +69,13 @@ export interface Timeouts {
   /**
    * One HTTP request to a server, from sending it to the last byte of its answer (a total
    * deadline, never restarted by a byte). ComfyUI's /object_info gets at least 5 minutes; an
-   * SD API render waits as long as it renders, then its answer gets `download`.
+   * SD API render waits up to `render` for its answer, which then gets `download`.
    */
   readonly request: number;
   /** One output download (ComfyUI's /view, retries included), from the request to the last byte. */
   readonly download: number;
+  /** One SD API render (txt2img, img2img), from sending it to the first byte of its answer. */
+  readonly render: number;
 }
 
 /** Byte caps on what a server may send; a longer answer is cut off with an error. */
@@ -117,6 +119,7 @@ export const SETTING_KEYS = [
   'timeouts.reconnect',
   'timeouts.request',
   'timeouts.download',
+  'timeouts.render',
   'limits.imageBytes',
   'limits.jsonBytes',
   'exports',

@@ -30,6 +30,7 @@ const SETTABLE = {
   'timeouts.reconnect': { list: false, number: true },
   'timeouts.request': { list: false, number: true },
   'timeouts.download': { list: false, number: true },
+  'timeouts.render': { list: false, number: true },
   'limits.imageBytes': { list: false, number: true },
   'limits.jsonBytes': { list: false, number: true },
   exports: { list: true },

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { RedisOptions } from 'ioredis';
 import { Secret, redact } from '../config/index.js';
 import { ComicError } from '../errors.js';
+import { rememberSecrets } from '../util/redact.js';
 
 export interface QueueTarget {
   /** The URL as it may be printed: no password, no query. */
@@ -64,6 +65,9 @@ export function parseQueueUrl(text: string, cwd: string = process.cwd()): QueueT
 
   const username = url.username === '' ? null : decodeURIComponent(url.username);
   const password = url.password === '' ? null : new Secret(decodeURIComponent(url.password));
+  // Masked from here on in every text this process lets out (stdout, stderr, reports, Redis
+  // messages of ours), in every form: raw, URL-encoded as the URL carried it, JSON-escaped.
+  if (password !== null) rememberSecrets([password, url.password]);
   const tls = url.protocol === 'rediss:';
   const port = url.port === '' ? 6379 : Number(url.port);
   const db = path === '' ? 0 : Number(path);

@@ -4,6 +4,7 @@
  * matched with the coordinator's report.
  */
 import { clockTime, formatDuration } from '../progress/format.js';
+import { mask } from '../util/redact.js';
 import type { WorkerLogEntry } from './worker.js';
 
 const short = (key: string) => key.slice(0, 12);
@@ -11,7 +12,8 @@ const short = (key: string) => key.slice(0, 12);
 /** The line for an entry, or null for the ones a log leaves out (step progress). */
 export function workerLogLine(entry: WorkerLogEntry, now: number = Date.now()): string | null {
   const text = describe(entry);
-  return text === null ? null : `${clockTime(now)} ${text}`;
+  // Failures and server states carry what servers said: masked (credentials, control characters) like every line that leaves.
+  return text === null ? null : mask(`${clockTime(now)} ${text}`);
 }
 
 function describe(entry: WorkerLogEntry): string | null {

@@ -17,6 +17,7 @@ import type { Backend, RenderEvent, RenderInput, SentPrompt } from '../backends/
 import { ComicError, isComicError, type ErrorCode } from '../errors.js';
 import type { Template, TemplateRegistry } from '../templates/index.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { createMask, maskDeep, type Mask } from '../util/redact.js';
 import { BULLMQ_PREFIX, encodeFailure, encodeMessage, isWorkerBackend, names, QueuedRender, WIRE_VERSION, type ResultMeta, type WorkerBackend } from './protocol.js';
 import { openSession, type QueueSession } from './session.js';
 import { getResult, putResult } from './store.js';
@@ -87,9 +88,17 @@ export class RenderWorker {
   #workDir: string | null = null;
   #recovering: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
+  /**
+   * What leaves this worker (log entries, failures and events written to Redis, which the
+   * coordinator prints and reports) is masked first: the credentials of this box's own
+   * configuration (its servers' tokens, which the coordinator does not know to mask) and
+   * of the queue URL, and control characters of server text.
+   */
+  readonly #mask: Mask;
 
   constructor(options: RenderWorkerOptions) {
     this.#options = options;
+    this.#mask = createMask(options.target.secrets);
     this.name = options.name ?? `${hostname()}-${process.pid}`;
     this.#session = openSession(options.target, `comic-worker:${this.name}`, {
       ...(options.storeTtlSeconds !== undefined && { storeTtlSeconds: options.storeTtlSeconds }),
@@ -128,7 +137,7 @@ export class RenderWorker {
       autorun: false,
     });
     this.#worker.on('error', (error) => this.#log({ type: 'error', message: redactTarget(target, error.message) }));
-    void this.#worker.run().catch((error: unknown) => this.#log({ type: 'error', message: String(error) }));
+    void this.#worker.run().catch((error: unknown) => this.#log({ type: 'error', message: redactTarget(target, String(error)) }));
     await this.#worker.waitUntilReady();
     this.#log({ type: 'ready', worker: this.name, queue: target.display, store: this.store, concurrency });
   }
@@ -174,7 +183,7 @@ export class RenderWorker {
       return await this.#render(key, request, AbortSignal.any([...(jobSignal ? [jobSignal] : []), this.#dead.signal]));
     } catch (error) {
       if (this.#dead.signal.aborted) throw error; // nobody will read it: the connection is gone
-      const failure = jobSignal?.aborted ? new ComicError('CANCELLED', `${request.jobId} was cancelled by its coordinator`) : asComicError(error);
+      const failure = this.#masked(jobSignal?.aborted ? new ComicError('CANCELLED', `${request.jobId} was cancelled by its coordinator`) : asComicError(error));
       const retried = RETRYABLE.has(failure.code) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
       this.#log({ type: 'failed', jobId: request.jobId, key, code: failure.code, message: failure.message, retried });
       if (BACKEND_DOWN.has(failure.code)) this.#pauseUntilBackendIsBack(failure.message);
@@ -196,7 +205,9 @@ export class RenderWorker {
     const template = this.#template(request);
     const inputs = await this.#fetchInputs(request);
     const outputPath = join(this.#workDir!, 'out', `${key}.png`);
-    const publish = (event: RenderEvent) => {
+    const publish = (raw: RenderEvent) => {
+      // Previews are bytes, not text: everything else (server reasons, retry reasons) is masked.
+      const event = raw.type === 'preview' ? raw : maskDeep(raw, this.#mask);
       if (event.type === 'server') this.#log({ type: 'event', event });
       redis.publish(names.events(target.queue), encodeMessage(key, this.name, backend.name, event)).catch(() => undefined);
     };
@@ -307,7 +318,15 @@ export class RenderWorker {
   }
 
   #log(entry: WorkerLogEntry): void {
-    this.#options.log?.(entry);
+    this.#options.log?.(entry.type === 'event' && entry.event.type === 'preview' ? entry : maskDeep(entry, this.#mask));
+  }
+
+  /** A failure as it may leave the worker: message and hint masked. */
+  #masked(error: ComicError): ComicError {
+    const message = this.#mask(error.message);
+    const hint = error.hint === undefined ? undefined : this.#mask(error.hint);
+    if (message === error.message && hint === error.hint) return error;
+    return new ComicError(error.code, message, { ...(hint !== undefined && { hint }), cause: error });
   }
 }
 

@@ -3,9 +3,11 @@
  * each page's panels followed by the page, then the exports. Pure and synchronous: all it
  * reads from outside comes through the PlanContext.
  */
+import type { ExportOptions } from '../compose/export/index.js';
 import type { PageLayout, PanelBox } from '../compose/types.js';
 import { ComicError, isComicError, type ErrorCode } from '../errors.js';
 import type { Background, Character, Comic, Page, Panel, TemplateRef, TemplateUse, YamlPath } from '../script/model.js';
+import { RESERVED_PARAMS, reservedParamHint } from '../script/params.js';
 import { chooseReferences, referenceLabel } from '../templates/references.js';
 import type { TemplateInfo } from '../templates/types.js';
 import type { PlanContext } from './context.js';
@@ -32,20 +34,22 @@ import {
 export interface PlanOptions {
   /** Which files to make from the pages (they are always planned); default DEFAULT_EXPORTS. */
   readonly exports?: readonly ExportKind[];
+  /** How the exports are made (PDF edition, CBZ format and quality…): part of each export's key. */
+  readonly exportOptions?: ExportOptions;
 }
 
 /** PNG pages plus a print PDF and a CBZ, as `comic generate` makes by default. */
 export const DEFAULT_EXPORTS: readonly ExportKind[] = ['pdf', 'cbz'];
 
 /**
- * Parameters the planner itself sets on every image job. The script may not set them as
- * params (it has `prompt`, `seed` and the layout for that); a template's default for them
- * is ignored, except `negative`, which is appended to the comic's negative prompt.
+ * Parameters the planner itself sets on every image job (defined with the script's param
+ * checks); a template's default for them is ignored, except `negative`, which is appended
+ * to the comic's negative prompt.
  */
-export const RESERVED_PARAMS: readonly string[] = ['positive', 'negative', 'seed', 'width', 'height'];
+export { RESERVED_PARAMS };
 
 export function planComic(comic: Comic, ctx: PlanContext, options: PlanOptions = {}): JobGraph {
-  return new Planner(comic, ctx).plan(options.exports ?? DEFAULT_EXPORTS);
+  return new Planner(comic, ctx).plan(options.exports ?? DEFAULT_EXPORTS, options.exportOptions ?? {});
 }
 
 /** What a character sheet and a background have in common for the planner. */
@@ -98,7 +102,7 @@ class Planner {
     this.#prompts = new PromptBuilder({ style: comic.meta.style, negative: comic.meta.negative });
   }
 
-  plan(exports: readonly ExportKind[]): JobGraph {
+  plan(exports: readonly ExportKind[], exportOptions: ExportOptions): JobGraph {
     for (const character of this.comic.characters) this.#planCharacter(character);
     // A background is rendered (or its file read) only when some panel's template takes it.
     const used = this.#backgroundsInUse();
@@ -116,7 +120,7 @@ class Planner {
         deps: pages,
         target,
         pages,
-        key: exportKey(target, this.comic.meta, pages, this.#keyOf),
+        key: exportKey(target, this.comic.meta, pages, this.#keyOf, exportOptions),
       };
       this.#add(job);
     }
@@ -187,7 +191,7 @@ class Planner {
     const panels = page.panels.map((panel, i) => this.#planPanel(panel, i + 1, layout.panels[i] as PanelBox));
     const id = `page:${page.number}`;
     const lettering: PanelLettering[] = page.panels.map((panel) => ({
-      dialogue: panel.dialogue.map((line) => ({ who: line.who, text: line.text, kind: line.kind, ...(line.tail && { tail: line.tail }) })),
+      dialogue: panel.dialogue.map((line) => ({ who: line.who, text: line.text, kind: line.kind, ...(line.tail && { tail: line.tail }), ...(line.offPanel && { offPanel: line.offPanel }) })),
       caption: panel.caption,
       sfx: panel.sfx.map((sfx) => ({ text: sfx.text, at: sfx.at })),
     }));
@@ -295,15 +299,16 @@ class Planner {
 
   #resolveUse(use: TemplateUse, origin: YamlPath): ResolvedUse {
     const template = this.#resolveTemplate(use.template, origin);
+    const paramPath = (name: string): YamlPath => use.paramPaths?.[name] ?? [...origin, 'params', name];
     for (const name of Object.keys(use.params)) {
       if (RESERVED_PARAMS.includes(name) && name !== 'negative') {
-        throw this.#error('TEMPLATE_PARAM', `the parameter "${name}" of template ${use.template.id} is set by the planner, not by the script`, [...origin, 'params', name], reservedHint(name));
+        throw this.#error('TEMPLATE_PARAM', `the parameter "${name}" of template ${use.template.id} is set by the planner, not by the script`, paramPath(name), reservedParamHint(name));
       }
     }
     const merged: Record<string, unknown> = { ...template.info.defaults, ...use.params };
     const negative = merged.negative;
     if (negative !== undefined && negative !== null && typeof negative !== 'string') {
-      throw this.#error('TEMPLATE_PARAM', `the parameter "negative" of template ${use.template.id} must be text`, [...origin, 'params', 'negative']);
+      throw this.#error('TEMPLATE_PARAM', `the parameter "negative" of template ${use.template.id} must be text`, paramPath('negative'));
     }
     const params: Record<string, unknown> = {};
     for (const name of Object.keys(merged).sort()) {
@@ -349,16 +354,5 @@ class Planner {
 
   #error(code: ErrorCode, message: string, path: YamlPath, hint?: string): ComicError {
     return new ComicError(code, message, { location: this.comic.locate(path), ...(hint === undefined ? {} : { hint }) });
-  }
-}
-
-function reservedHint(name: string): string {
-  switch (name) {
-    case 'seed':
-      return 'write `seed:` next to `template:` instead of inside params';
-    case 'positive':
-      return 'the positive prompt is built from the style, the prompt, characters, pose, camera and background';
-    default:
-      return `${name} comes from the panel's box in the page layout and the template's size rule`;
   }
 }

@@ -11,6 +11,7 @@
  */
 import type { LayoutSpec, PageFormat, ReadingDirection, ComicMeta } from '../script/model.js';
 import { COMPOSER_REVISION } from '../compose/revision.js';
+import type { ExportOptions } from '../compose/export/index.js';
 import type { PageLayout } from '../compose/types.js';
 import { canonicalJson, hashValue, sha256 } from '../util/hash.js';
 import type { ExportKind, ImageRequest, JobId, TemplateStamp } from './types.js';
@@ -51,8 +52,14 @@ export function imageKey(template: TemplateStamp, request: ImageRequest, deps: r
 
 /** What the letterer draws on one panel. */
 export interface PanelLettering {
-  /** `tail` only when the script gives one, so pages without anchors keep their keys. */
-  readonly dialogue: readonly { readonly who: string; readonly text: string; readonly kind: string; readonly tail?: { readonly x: number; readonly y: number } }[];
+  /** `tail` and `offPanel` only when the script gives them, so pages without them keep their keys. */
+  readonly dialogue: readonly {
+    readonly who: string;
+    readonly text: string;
+    readonly kind: string;
+    readonly tail?: { readonly x: number; readonly y: number };
+    readonly offPanel?: string;
+  }[];
   readonly caption: string | null;
   readonly sfx: readonly { readonly text: string; readonly at: string | null }[];
 }
@@ -94,11 +101,39 @@ export function pageKey(input: PageKeyInput, keyOf: KeyOf): string {
 /** What an export writes besides the pages: the book's metadata (ComicInfo.xml, PDF info). */
 export type ExportMeta = Pick<ComicMeta, 'title' | 'series' | 'issue' | 'authors' | 'language' | 'direction' | 'format'>;
 
-export function exportKey(target: ExportKind, meta: ExportMeta, pages: readonly JobId[], keyOf: KeyOf): string {
+/**
+ * What the exporters make differs by this when the same pages and options give other bytes
+ * (1: raster lettering; 2: vector lettering in the PDF, ComicInfo v2.1 fields), so files
+ * written before are made again.
+ */
+export const EXPORTER_REVISION = 2;
+
+/**
+ * The options that decide the target's file: the PDF's edition (for `pdf` and `pdf-art`), the
+ * CBZ's format and quality, the EPUB's quality, the webtoon's width and slice height. Other
+ * targets' options are left out, so changing one re-exports only its own file.
+ */
+export function exportOptionsFor(target: ExportKind, options: ExportOptions): unknown {
+  switch (target) {
+    case 'pdf':
+    case 'pdf-art':
+      return { edition: options.pdf?.edition ?? 'print' };
+    case 'cbz':
+      return { format: options.cbz?.format ?? null, quality: options.cbz?.quality ?? null, maxBytes: options.cbz?.maxBytes ?? null };
+    case 'epub':
+      return { quality: options.epub?.quality ?? null, maxBytes: options.epub?.maxBytes ?? null };
+    case 'webtoon':
+      return { width: options.webtoon?.width ?? null, maxHeight: options.webtoon?.maxHeight ?? null };
+  }
+}
+
+export function exportKey(target: ExportKind, meta: ExportMeta, pages: readonly JobId[], keyOf: KeyOf, options: ExportOptions = {}): string {
   return hashValue({
     schema: KEY_SCHEMA,
     kind: 'export',
+    exporter: EXPORTER_REVISION,
     target,
+    options: exportOptionsFor(target, options),
     meta: {
       title: meta.title,
       series: meta.series,

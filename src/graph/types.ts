@@ -15,7 +15,7 @@ import type { YamlPath } from '../script/model.js';
 
 export type JobId = string;
 
-export const EXPORT_KINDS = ['pdf', 'cbz', 'webtoon', 'epub'] as const;
+export const EXPORT_KINDS = ['pdf', 'pdf-art', 'cbz', 'webtoon', 'epub'] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 
 /** The template a job renders with, exactly as resolved: all three are part of its key. */

@@ -44,7 +44,7 @@ function sdApi(config: ResolvedConfig): SdApiBackend {
   const { limits, timeouts } = config;
   return new SdApiBackend({
     server: sdApiServer(config.fallback!),
-    client: { imageBytes: limits.imageBytes, jsonBytes: limits.jsonBytes, requestMs: timeouts.request, downloadMs: timeouts.download },
+    client: { imageBytes: limits.imageBytes, jsonBytes: limits.jsonBytes, requestMs: timeouts.request, downloadMs: timeouts.download, renderMs: timeouts.render },
   });
 }
 

@@ -12,9 +12,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ComicError } from '../errors.js';
+import { join, resolve as resolvePath, sep } from 'node:path';
+import { ComicError, isComicError } from '../errors.js';
 import { copyFileAtomic, writeFileAtomic } from '../util/fs.js';
+import { folderWriteError, isFileSystemError } from './folders.js';
 import { imageProblem } from '../util/image-check.js';
 import type { BackendName } from '../backends/types.js';
 
@@ -65,6 +66,8 @@ export interface SweepResult {
 }
 
 const KEY = /^[0-9a-f]{64}$/;
+/** Errno codes of a write that the folder (not the data) refused. */
+const WRITE_ERRORS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR']);
 /** `<key>.<pid>.<8 hex>.png`, and the temp sibling an atomic write makes beside it. */
 const STAGING_NAME = /^[0-9a-f]{64}\.(\d+)\.[0-9a-f]{8}\.png(\.\d+\.[0-9a-f]{8}\.tmp)?$/;
 /** A temp sibling (util/fs.ts) in a shard: `<key>.png.<pid>.<8 hex>.tmp`. */
@@ -93,6 +96,23 @@ export class RenderCache {
   stagingPath(key: string): string {
     this.#shard(key); // refuses anything but a content key
     return join(this.stagingDir, `${key}.${process.pid}.${randomBytes(4).toString('hex')}.png`);
+  }
+
+  /**
+   * A clear cache error (FOLDER_NOT_WRITABLE, DISK_FULL) naming the folder when `error` is, or
+   * was caused by, a failed write inside the cache; null otherwise. A backend that could not
+   * write its download here wraps that as a server problem: the cause says whose it is.
+   */
+  writeFailure(error: unknown): ComicError | null {
+    const root = resolvePath(this.dir);
+    const inCache = (path: string) => resolvePath(path) === root || resolvePath(path).startsWith(root + sep);
+    for (let at: unknown = error, depth = 0; at instanceof Error && depth < 8; at = at.cause, depth++) {
+      if (isComicError(at) && (at.code === 'FOLDER_NOT_WRITABLE' || at.code === 'DISK_FULL')) return at;
+      if (isFileSystemError(at) && typeof at.path === 'string' && inCache(at.path) && WRITE_ERRORS.has(at.code)) {
+        return folderWriteError('cache', resolvePath(this.dir), at);
+      }
+    }
+    return null;
   }
 
   /** Removes a staging file (a render that failed or was refused); a missing one is fine. */
@@ -155,9 +175,11 @@ export class RenderCache {
     } catch (error) {
       // A staging file that did not make it in is of no use to anyone.
       if (options.move) await this.discard(source);
-      throw error;
+      throw this.writeFailure(error) ?? error;
     }
-    await writeFileAtomic(join(shard, `${meta.key}.json`), `${JSON.stringify(meta, null, 2)}\n`);
+    await writeFileAtomic(join(shard, `${meta.key}.json`), `${JSON.stringify(meta, null, 2)}\n`).catch((error: unknown) => {
+      throw this.writeFailure(error) ?? error;
+    });
     const info = await stat(this.imagePath(meta.key)).catch(() => null);
     if (info !== null && meta.backend !== 'compose') this.#verified.set(meta.key, `${info.size}:${info.mtimeMs}`);
   }

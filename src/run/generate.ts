@@ -8,8 +8,8 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { composePageDetailed } from '../compose/page.js';
-import { exportAll, slugify, type ExportOptions, type ExportPage } from '../compose/export/index.js';
+import { composePage, composePageDetailed } from '../compose/page.js';
+import { exportAll, slugify, type ExportOptions, type ExportPage, withDrawings } from '../compose/export/index.js';
 import type { LetteringBox } from '../compose/types.js';
 import type { Backend, BackendName, RenderEvent, RenderInput } from '../backends/types.js';
 import { ComicError, ExitCode, isComicError } from '../errors.js';
@@ -25,6 +25,7 @@ import { FallbackBackend } from '../backends/fallback.js';
 import { exportStale, madeNow, refusal, stampOf } from './provenance.js';
 import { runDag, type NodeOutcome } from './dag.js';
 import { RunManifest } from './manifest.js';
+import { ensureRunFolders } from './folders.js';
 import { imageOutputPath, pageOutputPath } from './outputs.js';
 import { shotFor } from './shot.js';
 import type { PreparedScript } from './prepare.js';
@@ -86,6 +87,11 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const runs: ScriptRun[] = [];
   const nodes: RunNode[] = [];
   const hashFile = fileHasher();
+  // Before any work: a folder we cannot write is found now, not after the GPU has rendered for it.
+  await ensureRunFolders(
+    options.scripts.map((script) => scriptOutDir(options.scripts, script, options.outDir).outDir),
+    options.cache.dir,
+  );
   // What failed or killed runs left in the cache's staging folder (never a live run's files).
   await options.cache.sweepStaging();
   for (const script of options.scripts) {
@@ -236,7 +242,7 @@ async function execute(node: RunNode, options: GenerateOptions, signal: AbortSig
     case 'page':
       return composePageJob(node.id, job, run, options);
     case 'export':
-      return exportJob(job, run, options.exportOptions);
+      return exportJob(job, run, options.exportOptions, options.cache);
   }
 }
 
@@ -265,7 +271,8 @@ async function renderImage(eventId: string, job: ImageJob, run: ScriptRun, optio
     { signal, onEvent, onSubmit: (sent) => run.manifest.recordSent({ job: job.id, key: job.key, sent, at: new Date().toISOString() }) },
   ).catch(async (error: unknown) => {
     await cache.discard(staging); // a failed render (a refused download, a broken image) leaves no staging file
-    throw error;
+    // A download we could not write is the cache's problem, whatever the backend called it.
+    throw cache.writeFailure(error) ?? error;
   });
   const meta: CacheMeta = {
     key: job.key,
@@ -350,19 +357,20 @@ async function composePageJob(eventId: string, job: PageJob, run: ScriptRun, opt
     dropped: [],
     // The webtoon slicer needs to know where balloons are, also when the page comes from the
     // cache; the warnings are said again when it does (a cached page is still the same page).
-    detail: { lettering: composed.lettering, warnings: composed.warnings } satisfies PageDetail,
+    // Its drawings too: the PDF redraws the lettering from them as vectors.
+    detail: { lettering: composed.lettering, warnings: composed.warnings, drawings: composed.drawings } satisfies PageDetail,
     made: madeNow(job, 'compose', false, run.made),
   };
   await options.cache.put(staging, meta, { move: true });
   await copyFileAtomic(options.cache.imagePath(job.key), output);
-  run.lettering.set(job.id, composed.lettering);
+  run.lettering.set(job.id, withDrawings(composed.lettering, composed.drawings));
   await record(run, job, 'done', output, meta);
   options.bus.emit({ type: 'job-done', job: eventId, backend: 'compose', server: null, ms: meta.timings.runMs, output });
   return 'done';
 }
 
 /** An export is made from the pages; it is skipped when the manifest has it with this key and the file exists. */
-async function exportJob(job: ExportJob, run: ScriptRun, exportOptions: ExportOptions = {}): Promise<'done' | 'cached'> {
+async function exportJob(job: ExportJob, run: ScriptRun, exportOptions: ExportOptions = {}, cache?: RenderCache): Promise<'done' | 'cached'> {
   const recorded = run.manifest.finished(job.id, job.key);
   // Pages composed since it was written (from panels rendered again) make it again.
   const stale = recorded !== null && exportStale(recorded.at, job.pages.map((id) => run.made.get(id)?.createdAt ?? null));
@@ -376,7 +384,16 @@ async function exportJob(job: ExportJob, run: ScriptRun, exportOptions: ExportOp
     const page = graph.get(id) as PageJob;
     const file = pageOutputPath(run.outDir, page);
     const cover = comic.pages[page.page - 1]?.cover === true;
-    return { number: page.page, layout: page.layout, lettering: run.lettering.get(id) ?? [], cover, png: () => readFile(file) };
+    const script = comic.pages[page.page - 1];
+    // The page without its lettering, composed again from its cached panels when an export asks (the vector and lettering-free PDFs).
+    const art =
+      cache === undefined || script === undefined
+        ? undefined
+        : () => {
+            const panelImages = new Map(page.panels.map((panelJob, i) => [script.panels[i]!.id, cache.imagePath(graph.get(panelJob).key)]));
+            return composePage({ page: script, layout: page.layout, panelImages, comicMeta: comic.meta, artOnly: true });
+          };
+    return { number: page.page, layout: page.layout, lettering: run.lettering.get(id) ?? [], cover, png: () => readFile(file), ...(art && { art }) };
   });
   const files = await exportAll([job.target], {
     outDir: run.outDir,
@@ -474,11 +491,14 @@ function emptyRecord(job: Job): JobRecord {
 /** What a composed page keeps in its cache meta. Entries written before `warnings` existed have none. */
 interface PageDetail {
   readonly lettering?: readonly LetteringBox[];
+  /** Each lettering box's SVG (parallel to `lettering`); entries written before it have none, and their PDF keeps the raster lettering. */
+  readonly drawings?: readonly string[];
   readonly warnings?: readonly string[];
 }
 
 function lettering(meta: CacheMeta): readonly LetteringBox[] {
-  return (meta.detail as PageDetail | null)?.lettering ?? [];
+  const detail = meta.detail as PageDetail | null;
+  return withDrawings(detail?.lettering ?? [], detail?.drawings);
 }
 
 /**

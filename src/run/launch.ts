@@ -6,6 +6,7 @@
 import { execa, type ResultPromise } from 'execa';
 import type { LaunchConfig } from '../config/index.js';
 import { ComicError } from '../errors.js';
+import { mask } from '../util/redact.js';
 
 export interface LaunchedServer {
   /** Stops the process we started: SIGTERM, then SIGKILL if it lingers. */
@@ -21,11 +22,17 @@ export interface LaunchOptions {
   readonly log: (line: string) => void;
 }
 
+/** Launch args may carry a credential (`--api-key ${TOKEN}`): every line is masked before it is logged. */
+function logger(options: LaunchOptions): (line: string) => void {
+  return (line) => options.log(mask(line));
+}
+
 /** Returns null when the server is already up (nothing was started). */
 export async function launchIfDown(options: LaunchOptions): Promise<LaunchedServer | null> {
   if (await answers(options.url, options.signal)) return null;
   const { launch } = options;
-  options.log(`comic: no ComfyUI at ${options.url}; starting ${launch.command} ${launch.args.join(' ')} in ${launch.cwd}`);
+  const log = logger(options);
+  log(`comic: no ComfyUI at ${options.url}; starting ${launch.command} ${launch.args.join(' ')} in ${launch.cwd}`);
   const env = Object.fromEntries(Object.entries(launch.env).map(([k, v]) => [k, v.reveal()]));
   const child: ResultPromise = execa(launch.command, [...launch.args], { cwd: launch.cwd, env, stdio: 'ignore', reject: false, cleanup: true, forceKillAfterDelay: 5000 });
   let exited = false;
@@ -51,7 +58,7 @@ export async function launchIfDown(options: LaunchOptions): Promise<LaunchedServ
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  options.log(`comic: ComfyUI is up at ${options.url}`);
+  log(`comic: ComfyUI is up at ${options.url}`);
   return { stop };
 }
 

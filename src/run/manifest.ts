@@ -41,6 +41,8 @@ export class RunManifest {
   #file: Promise<FileHandle> | null = null;
   /** Appends are chained so lines never interleave. */
   #tail: Promise<void> = Promise.resolve();
+  /** The file ends in a torn line: the first append starts a line of its own, or it would be lost with the fragment. */
+  #torn = false;
 
   private constructor(readonly path: string) {}
 
@@ -52,16 +54,20 @@ export class RunManifest {
     } catch {
       return manifest;
     }
+    manifest.#torn = text.length > 0 && !text.endsWith('\n');
     for (const line of text.split('\n')) {
       if (!line.trim()) continue;
+      let value: unknown;
       try {
-        const entry = JSON.parse(line) as ManifestEntry | SentEntry;
-        if (typeof entry.job !== 'string' || typeof entry.key !== 'string') continue;
-        if ('sent' in entry) manifest.#noteSent(entry);
-        else manifest.#entries.set(entry.job, entry);
+        value = JSON.parse(line);
       } catch {
-        // a torn line from a crash mid-append: that job simply is not recorded
+        continue; // a torn line from a crash mid-append: that job simply is not recorded
       }
+      // A line of any other shape (a damaged or hand-edited file) records nothing either: the job is done again.
+      const sent = sentEntry(value);
+      if (sent) manifest.#noteSent(sent);
+      const finished = sent ? null : finishedEntry(value);
+      if (finished) manifest.#entries.set(finished.job, finished);
     }
     return manifest;
   }
@@ -85,8 +91,7 @@ export class RunManifest {
   }
 
   #noteSent(entry: SentEntry): void {
-    const { server, promptId } = entry.sent ?? {};
-    if (typeof server !== 'string' || typeof promptId !== 'string') return;
+    const { server, promptId } = entry.sent;
     const known = this.#sent.get(entry.job);
     if (known?.key === entry.key) known.prompts.push({ server, promptId });
     else this.#sent.set(entry.job, { key: entry.key, prompts: [{ server, promptId }] });
@@ -99,7 +104,8 @@ export class RunManifest {
 
   #append(entry: ManifestEntry | SentEntry): Promise<void> {
     // Through the masking step (src/util/redact.ts), like every file this process writes.
-    const line = `${maskedJson(entry)}\n`;
+    const line = `${this.#torn ? '\n' : ''}${maskedJson(entry)}\n`;
+    this.#torn = false;
     const write = this.#tail.then(async () => {
       this.#file ??= mkdir(dirname(this.path), { recursive: true }).then(() => open(this.path, 'a'));
       await (await this.#file).write(line);
@@ -118,4 +124,25 @@ export class RunManifest {
   entries(): ManifestEntry[] {
     return [...this.#entries.values()];
   }
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isText = (value: unknown): value is string => typeof value === 'string';
+
+/** A `sent` line as recordSent writes it, or null. */
+function sentEntry(value: unknown): SentEntry | null {
+  if (!isRecord(value) || !isText(value.job) || !isText(value.key) || !isRecord(value.sent)) return null;
+  const { server, promptId } = value.sent;
+  if (!isText(server) || !isText(promptId)) return null;
+  return { job: value.job, key: value.key, at: isText(value.at) ? value.at : '', sent: { server, promptId } };
+}
+
+/** A finished job's line as record writes it, or null. */
+function finishedEntry(value: unknown): ManifestEntry | null {
+  if (!isRecord(value) || 'sent' in value || !isText(value.job) || !isText(value.key) || !isText(value.at) || !isText(value.output)) return null;
+  if (value.status !== 'done' && value.status !== 'cached') return null;
+  // Who made it is only reported; a line without it (or with something odd there) still counts.
+  const backend = isText(value.backend) ? (value.backend as ManifestEntry['backend']) : null;
+  const server = isText(value.server) ? value.server : null;
+  return { job: value.job, key: value.key, status: value.status, output: value.output, backend, server, at: value.at };
 }

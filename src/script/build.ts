@@ -24,13 +24,20 @@ function templateRef(text: string): TemplateRef {
   return result.ref;
 }
 
-/** Merges an entity's own template choice over the script's `defaults` and the built-in id (of `defaults.family`). */
-function templateUse(kind: TemplateKind, defaults: DefaultsInput | undefined, own: { template?: string; seed?: number; params?: Params }): TemplateUse {
+/**
+ * Merges an entity's own template choice over the script's `defaults` and the built-in id (of
+ * `defaults.family`). `usePath` is where the entity writes its template use (its `params` are under it).
+ */
+function templateUse(kind: TemplateKind, defaults: DefaultsInput | undefined, own: { template?: string; seed?: number; params?: Params }, usePath: YamlPath): TemplateUse {
   const fallback = defaults?.[kind];
+  const paramPaths: Record<string, YamlPath> = {};
+  for (const name of Object.keys(fallback?.params ?? {})) paramPaths[name] = ['defaults', kind, 'params', name];
+  for (const name of Object.keys(own.params ?? {})) paramPaths[name] = [...usePath, 'params', name];
   return {
     template: templateRef(own.template ?? fallback?.template ?? familyTemplate(defaults?.family, kind)),
     seed: own.seed ?? null,
     params: { ...fallback?.params, ...own.params },
+    paramPaths,
   };
 }
 
@@ -47,6 +54,7 @@ function buildPanel(
     text: line.text,
     kind: line.kind,
     tail: line.tail ?? null,
+    offPanel: line.offPanel ?? null,
     path: [...path, 'dialogue', k],
   }));
   const sfxItems = typeof input.sfx === 'string' ? [input.sfx] : (input.sfx ?? []);
@@ -62,7 +70,7 @@ function buildPanel(
     render: templateUse('panel', defaults, {
       ...input,
       template: input.template ?? (defaults?.panel?.template === undefined && input.characters.some(hasImage) ? familyTemplate(defaults?.family, 'referencePanel') : undefined),
-    }),
+    }, path),
     prompt: input.prompt,
     characters: input.characters,
     pose: input.pose ?? null,
@@ -95,13 +103,13 @@ export function buildComic(input: ScriptInput, context: BuildContext): Comic {
       description: c.description,
       reference,
       // The sheet rule: a sheet is rendered unless the user brings a reference or opts out.
-      sheet: reference !== null || c.sheet === false ? null : templateUse('sheet', defaults, c.sheet ?? {}),
+      sheet: reference !== null || c.sheet === false ? null : templateUse('sheet', defaults, c.sheet ?? {}, ['characters', id, 'sheet']),
       path: ['characters', id],
     };
   });
   const backgrounds: Background[] = Object.entries(input.backgrounds).map(([id, b]) => {
     const reference = b.reference === undefined ? null : resolve(context.baseDir, b.reference);
-    return { id, prompt: b.prompt, reference, render: reference === null ? templateUse('background', defaults, b) : null, path: ['backgrounds', id] };
+    return { id, prompt: b.prompt, reference, render: reference === null ? templateUse('background', defaults, b, ['backgrounds', id]) : null, path: ['backgrounds', id] };
   });
   const withImage = new Set(characters.filter((c) => c.sheet !== null || c.reference !== null).map((c) => c.id));
   const hasImage = (id: string) => withImage.has(id);
@@ -135,6 +143,6 @@ export function buildComic(input: ScriptInput, context: BuildContext): Comic {
     characters,
     backgrounds,
     pages,
-    locate: (path) => context.locate(path),
+    locate: (path, at) => context.locate(path, at),
   };
 }

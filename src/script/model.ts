@@ -14,6 +14,8 @@ export type YamlPath = readonly (string | number)[];
 export type ReadingDirection = 'ltr' | 'rtl';
 export type TrimPreset = 'us-comic' | 'manga-b6' | 'a4' | 'webtoon';
 export type DialogueKind = 'speech' | 'thought' | 'whisper' | 'shout';
+/** A side of a panel: where an off-panel speaker is. */
+export type PanelSide = 'left' | 'right' | 'top' | 'bottom';
 
 /** `bleed`: the panel's edges that lie on the live area's border run to the canvas edge (no border). */
 export type PanelFrame = 'border' | 'borderless' | 'bleed';
@@ -77,6 +79,8 @@ export interface TemplateUse {
   /** An explicit seed from the script, or null to derive one. */
   readonly seed: number | null;
   readonly params: Params;
+  /** Where each of `params` is written (the entity's own params, or the script's `defaults`), for errors. */
+  readonly paramPaths?: Readonly<Record<string, YamlPath>>;
 }
 
 export interface Character {
@@ -106,6 +110,8 @@ export interface DialogueLine {
   readonly kind: DialogueKind;
   /** Where the tail points, as fractions of the panel (null: at the speaker's place among the panel's characters). */
   readonly tail: { readonly x: number; readonly y: number } | null;
+  /** The speaker is outside the panel, on this side: the tail runs to that edge (unset or null: drawn in the panel). */
+  readonly offPanel?: PanelSide | null;
   readonly path: YamlPath;
 }
 
@@ -163,6 +169,6 @@ export interface Comic {
   readonly characters: readonly Character[];
   readonly backgrounds: readonly Background[];
   readonly pages: readonly Page[];
-  /** The file:line:column of any path in the script (the nearest existing node). */
-  locate(path: YamlPath): SourceLocation;
+  /** The file:line:column of any path in the script (the nearest existing node); `key` points at a mapping key. */
+  locate(path: YamlPath, at?: 'key' | 'value'): SourceLocation;
 }

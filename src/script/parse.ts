@@ -16,6 +16,7 @@ import { ScriptSchema } from './schema.js';
 import { splitScript } from './script-data.js';
 import { referenceWarnings, type TemplateReferenceLookup } from './references.js';
 import { checkSemantics } from './semantic.js';
+import { paramDiagnostics, paramProblems, type TemplateParamLookup } from './params.js';
 import { fastYamlValue } from './fast-yaml.js';
 import type { Locate } from './positions.js';
 import { readYaml } from './yaml-source.js';
@@ -33,6 +34,8 @@ export interface ParseOptions {
   readonly checkFiles?: boolean;
   /** How many references each template takes; with it, panels that name more get a warning. */
   readonly templateReferences?: TemplateReferenceLookup;
+  /** Each template's parameters; with it, the script's params are checked against them. */
+  readonly templateParams?: TemplateParamLookup;
 }
 
 export interface ScriptAnalysis {
@@ -85,6 +88,7 @@ function analyzeFast(text: string, options: ParseOptions, absolute: string, base
   });
   if (problems.length > 0) return null;
   const comic = buildComic(result.data, { file: absolute, baseDir, locate });
+  if (options.templateParams && paramProblems(comic, options.templateParams).length > 0) return null;
   return { comic, diagnostics: options.templateReferences ? sortDiagnostics(referenceWarnings(comic, options.templateReferences)) : [] };
 }
 
@@ -105,7 +109,12 @@ function analyzeFull(text: string, options: ParseOptions, absolute: string, base
       checkFiles: options.checkFiles ?? true,
     }),
   );
-  const comic = result.success && !hasErrors(diagnostics) ? buildComic(result.data, { file: absolute, baseDir, locate: source.locate }) : null;
+  let comic = result.success && !hasErrors(diagnostics) ? buildComic(result.data, { file: absolute, baseDir, locate: source.locate }) : null;
+  if (comic && options.templateParams) {
+    const paramErrors = paramDiagnostics(comic, paramProblems(comic, options.templateParams));
+    diagnostics.push(...paramErrors);
+    if (paramErrors.length > 0) comic = null;
+  }
   if (comic && options.templateReferences) diagnostics.push(...referenceWarnings(comic, options.templateReferences));
   return { comic, diagnostics: sortDiagnostics(diagnostics) };
 }

@@ -25,6 +25,7 @@ export const MAX_SEED = Number.MAX_SAFE_INTEGER;
 export const TRIM_PRESETS = ['us-comic', 'manga-b6', 'a4', 'webtoon'] as const;
 export const DIRECTIONS = ['ltr', 'rtl'] as const;
 export const DIALOGUE_KINDS = ['speech', 'thought', 'whisper', 'shout'] as const;
+export const PANEL_SIDES = ['left', 'right', 'top', 'bottom'] as const;
 /** How a panel meets the page: framed by a border, without one, or running off the page's edges. */
 export const PANEL_FRAMES = ['border', 'borderless', 'bleed'] as const;
 export const AUTHOR_ROLES = ['writer', 'penciller', 'inker', 'colorist', 'letterer', 'cover-artist', 'editor', 'artist'] as const;
@@ -174,6 +175,8 @@ export const DialogueSchema = z.strictObject({
   kind: z.enum(DIALOGUE_KINDS).default('speech'),
   /** Where the balloon's tail points, in panel fractions; by default, at the speaker's place in `characters`. */
   tail: z.strictObject({ x: fractionOf('panel'), y: fractionOf('panel') }).optional(),
+  /** The speaker is off-panel on this side: the tail runs to that edge of the panel. */
+  offPanel: z.enum(PANEL_SIDES).optional(),
 });
 
 const sfxItem = z.union([text, z.strictObject({ text, at: z.enum(SFX_POSITIONS).optional() })], {

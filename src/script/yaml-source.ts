@@ -4,8 +4,9 @@
  * than call `toJS()` so that duplicate keys name the first definition, aliases cannot expand
  * without bound, and keys such as `__proto__` stay ordinary data.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Alias, type Document, type Node, type YAMLError, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, parseDocument, type Alias, type Document, type Node, type YAMLError, type YAMLMap } from 'yaml';
 import type { SourceLocation } from '../errors.js';
+import { lineCounterOf } from '../util/line-counter.js';
 import type { Diagnostic, Severity } from './diagnostics.js';
 import { createLocator, keyText, nodeLocation, type Locate } from './positions.js';
 
@@ -26,8 +27,9 @@ function reword(error: YAMLError): string {
 }
 
 export function readYaml(text: string, file: string): YamlSource {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  // Lines counted from the text, not by the reader: it loses count after a syntax error.
+  const lineCounter = lineCounterOf(text);
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
   const locate = createLocator(doc, lineCounter, file);
   const fromYaml = (error: YAMLError, severity: Severity): Diagnostic => {
     const { line, col } = lineCounter.linePos(error.pos[0]);

@@ -44,8 +44,9 @@ export interface SdModel {
 
 /**
  * Byte caps and total deadlines on what the server sends (the ComfyUI client's defaults).
- * A generation request stays open while the image renders, so its wait for the answer is
- * bounded only by the caller's signal; once the answer starts, its body must be in within
+ * A generation request stays open while the image renders: its answer must start within
+ * `renderMs` (a server that takes the request and never answers ends with JOB_TIMEOUT,
+ * naming the server and `timeouts.render`), and once it starts its body must be in within
  * `downloadMs`. Every other request, answer included, gets `requestMs`.
  */
 export interface SdApiClientOptions {
@@ -55,6 +56,8 @@ export interface SdApiClientOptions {
   readonly jsonBytes?: number;
   readonly requestMs?: number;
   readonly downloadMs?: number;
+  /** A generation, from sending it to the first byte of its answer. */
+  readonly renderMs?: number;
 }
 
 const DEFAULTS: Required<SdApiClientOptions> = {
@@ -62,6 +65,7 @@ const DEFAULTS: Required<SdApiClientOptions> = {
   jsonBytes: 64 * 1024 * 1024,
   requestMs: 120_000,
   downloadMs: 120_000,
+  renderMs: 30 * 60_000,
 };
 
 export class SdApiClient {
@@ -76,6 +80,7 @@ export class SdApiClient {
       jsonBytes: options.jsonBytes ?? DEFAULTS.jsonBytes,
       requestMs: options.requestMs ?? DEFAULTS.requestMs,
       downloadMs: options.downloadMs ?? DEFAULTS.downloadMs,
+      renderMs: options.renderMs ?? DEFAULTS.renderMs,
     };
   }
 
@@ -149,9 +154,10 @@ export class SdApiClient {
     } else if (this.server.auth?.kind === 'bearer') {
       headers.authorization = `Bearer ${this.server.auth.token}`;
     }
-    const { requestMs, downloadMs, jsonBytes, imageBytes } = this.#options;
-    // A total deadline (never restarted by a byte): for the whole request, or, for a render, from its first byte of answer.
-    const timer = new Deadline(signal, generation ? null : requestMs);
+    const { requestMs, downloadMs, renderMs, jsonBytes, imageBytes } = this.#options;
+    // A total deadline (never restarted by a byte): for the whole request; for a render, one
+    // until its answer starts (the render itself), then another for the answer's body.
+    const timer = new Deadline(signal, generation ? renderMs : requestMs);
     try {
       let response: Response;
       try {
@@ -164,6 +170,7 @@ export class SdApiClient {
         });
       } catch (error) {
         if (signal.aborted) throw signal.reason ?? error;
+        if (timer.expired && generation) throw this.#renderLate(method, route, timer.ms);
         if (timer.expired) throw this.#late(method, route, timer.ms);
         throw new ComicError('SERVER_UNREACHABLE', `Stable Diffusion API at ${this.server.url} did not answer ${method} ${route}: ${causeText(error)}`, {
           hint: 'is the server running with --api (or --nowebui)?',
@@ -205,8 +212,14 @@ export class SdApiClient {
   }
 
   #late(method: string, route: string, ms: number): ComicError {
-    return new ComicError('SERVER_UNREACHABLE', `Stable Diffusion API at ${this.server.url} did not answer ${method} ${route} in time (${ms % 1000 === 0 ? ms / 1000 : (ms / 1000).toFixed(1)} s)`, {
+    return new ComicError('SERVER_UNREACHABLE', `Stable Diffusion API at ${this.server.url} did not answer ${method} ${route} in time (${formatMs(ms)})`, {
       hint: 'the server may be overloaded or stuck; timeouts.request and timeouts.download in comic.config.yaml set how long we wait',
+    });
+  }
+
+  #renderLate(method: string, route: string, ms: number): ComicError {
+    return new ComicError('JOB_TIMEOUT', `Stable Diffusion API at ${this.server.url} did not answer ${method} ${route} within ${formatMs(ms)} (timeouts.render)`, {
+      hint: 'the server took the render and never answered (stuck or overloaded); raise timeouts.render in comic.config.yaml if its renders really take that long',
     });
   }
 
@@ -236,8 +249,10 @@ class Deadline {
     return this.#controller.signal;
   }
 
+  /** Starts the deadline over at `ms` from now (a new phase: the render's answer after the render). */
   arm(ms: number): void {
     if (this.#controller.signal.aborted) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.ms = ms;
     this.#timer = setTimeout(() => {
       this.expired = true;
@@ -250,6 +265,10 @@ class Deadline {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.parent.removeEventListener('abort', this.#onAbort);
   }
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 function withSlash(url: string): string {

@@ -26,6 +26,10 @@ import type { JobQueue, JobSpec, JobView } from './jobs.js';
 import type { Clean, ServeLog } from './log.js';
 import type { ServePipeline } from './pipeline.js';
 import { isLoopback } from './loopback.js';
+import type { Cast } from './cast.js';
+import { castView } from './cast-view.js';
+import { registerStudio, STUDIO_PATHS } from './studio/routes.js';
+import { protocolKey, selectProtocol } from './ws-token.js';
 
 export interface ServeLimits {
   /** Requests per minute per API key, every route counted. */
@@ -58,6 +62,8 @@ export interface ServeAppOptions {
   readonly hub: SocketHub;
   readonly health: () => HealthView;
   readonly templates: TemplateRegistry;
+  /** The characters and backgrounds of `--script` (GET /api/cast). */
+  readonly cast: Cast;
   /** Every job's folder is made here. */
   readonly jobsDir: string;
   readonly clean: Clean;
@@ -82,12 +88,24 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
   };
 
   // First, so its hooks know an upgrade request as one (and close its socket after a 401).
-  await app.register(fastifyWebsocket, { options: { maxPayload: 4096 } });
+  // A client that offers the key as a subprotocol gets `comic` back, never the key.
+  await app.register(fastifyWebsocket, { options: { maxPayload: 4096, handleProtocols: (protocols) => selectProtocol(protocols) } });
   app.addHook('onRequest', async (request) => {
-    // Browsers cannot set headers on a WebSocket, so /api/ws also takes ?token=; nothing else
-    // does, since URLs end up in histories and proxy logs.
-    const query = request.routeOptions.url === '/api/ws' ? wsQuery.safeParse(request.query) : null;
-    const token = bearerToken(request.headers.authorization) ?? (query?.success ? (query.data.token ?? null) : null);
+    // The studio page and its assets are static and hold no secret: served to anyone this
+    // server answers (without keys, that is still only loopback names and origins).
+    if (STUDIO_PATHS.has(request.routeOptions.url ?? '')) {
+      if (!keys.enabled) refuseForeignOrigin(request);
+      return;
+    }
+    // Browsers cannot set headers on a WebSocket, so /api/ws also takes the key as a
+    // subprotocol (`comic-key.<key>`, see ws-token.ts) or as ?token=; nothing else takes a
+    // query token, since URLs end up in histories and proxy logs.
+    const isSocket = request.routeOptions.url === '/api/ws';
+    const query = isSocket ? wsQuery.safeParse(request.query) : null;
+    const token =
+      bearerToken(request.headers.authorization) ??
+      (isSocket ? protocolKey(request.headers['sec-websocket-protocol']) : null) ??
+      (query?.success ? (query.data.token ?? null) : null);
     // An address that failed too often is refused before any key is checked, a valid one too.
     const wait = authFailures.retryAfter(request.ip);
     if (wait > 0) {
@@ -108,7 +126,7 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
     if (!caller) {
       authFailures.fail(request.ip);
       throw new HttpError(401, 'UNAUTHORIZED', token === null ? 'an API key is required' : 'the API key is not valid', {
-        hint: 'send Authorization: Bearer <key> (or ?token=<key> on /api/ws); keys come from serve.apiKeys or COMIC_API_KEYS',
+        hint: 'send Authorization: Bearer <key> (on /api/ws: the subprotocol comic-key.<key>, or ?token=<key>); keys come from serve.apiKeys or COMIC_API_KEYS',
       });
     }
     callers.set(request, caller);
@@ -118,7 +136,8 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
     return typeof payload === 'string' ? clean(payload) : payload;
   });
   app.addHook('onResponse', async (request, reply) => {
-    const who = callers.get(request)?.label ?? 'unauthenticated';
+    const isStudio = STUDIO_PATHS.has(request.routeOptions.url ?? '') && reply.statusCode < 400;
+    const who = callers.get(request)?.label ?? (isStudio ? 'studio page, no key needed' : 'unauthenticated');
     // A flood of wrong keys: the first few lines of an address, then one summary a minute.
     if (who === 'unauthenticated' && !authFailures.logLine(request.ip)) return;
     log.info(`${request.method} ${pathOf(request)} ${reply.statusCode} ${Math.round(reply.elapsedTime)}ms (${who})`);
@@ -138,7 +157,8 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
     global: true,
     max: limits.requestsPerMinute,
     timeWindow: 60_000,
-    keyGenerator: (request) => callerOf(request).label,
+    // The studio's static files are counted per address: they are the only routes without a caller.
+    keyGenerator: (request) => callers.get(request)?.label ?? `address ${request.ip}`,
     errorResponseBuilder: (_request, context) =>
       new HttpError(429, 'RATE_LIMITED', `more than ${context.max} requests a minute for this API key`, {
         hint: `retry after ${context.after}`,
@@ -170,6 +190,8 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
     return reply.code(waitStatus(done)).send({ job: done, links, ...(done.error ? { error: done.error } : {}) });
   };
 
+  registerStudio(app);
+
   await app.register(async (api) => {
     api.post('/api/comic/generate-panel', (request, reply) => submit(request, reply, (job) => pipeline.panelJob(request.body, job)));
 
@@ -182,6 +204,8 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
       );
     });
 
+    api.get('/api/jobs', async (request) => ({ jobs: queue.list(callerOf(request).label) }));
+    api.get('/api/cast', async () => castView(options.cast, options.templates));
     api.get<{ Params: { id: string } }>('/api/jobs/:id', async (request) => ({ job: found(queue.get(request.params.id, callerOf(request).label), request.params.id) }));
     api.delete<{ Params: { id: string } }>('/api/jobs/:id', async (request, reply) => {
       const view = found(queue.cancel(request.params.id, callerOf(request).label), request.params.id);

@@ -126,6 +126,12 @@ export class JobQueue {
     return job ? view(job) : null;
   }
 
+  /** The jobs of `owner` still remembered, newest first (GET /api/jobs). */
+  list(owner: string): JobView[] {
+    const owned = [...this.#jobs.values()].filter((job) => job.spec.owner === owner);
+    return owned.reverse().map(view);
+  }
+
   /** Resolves once the job is completed, failed or cancelled. */
   async settled(id: string, owner: string): Promise<JobView | null> {
     const job = this.#owned(id, owner);

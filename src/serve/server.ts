@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { ResolvedConfig } from '../config/index.js';
+import { Secret, type ResolvedConfig } from '../config/index.js';
 import { ComicError } from '../errors.js';
 import { EventBus, type RunEvent } from '../progress/events.js';
 import { createBackend } from '../run/backends.js';
@@ -25,6 +25,7 @@ import { createCleaner, createLog, type ServeLog } from './log.js';
 import { serverMessage } from './messages.js';
 import { isLoopback } from './loopback.js';
 import { ServePipeline } from './pipeline.js';
+import { protocolEncoded } from './ws-token.js';
 
 export interface ServeOptions {
   readonly config: ResolvedConfig;
@@ -64,7 +65,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
   }
   const jobsDir = join(config.output, JOBS_FOLDER);
   const clean = createCleaner(
-    [...config.secrets, ...config.serve.apiKeys],
+    // A key also travels as a WebSocket subprotocol, in its own encoding: masked in that form too.
+    [...config.secrets, ...config.serve.apiKeys, ...config.serve.apiKeys.map((key) => new Secret(protocolEncoded(key.reveal())))],
     [
       { path: jobsDir, as: '<jobs>' },
       { path: config.output, as: '<out>' },
@@ -120,6 +122,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     hub,
     health: () => health.view(queue.stats),
     templates,
+    cast,
     jobsDir,
     clean,
     log,

@@ -25,13 +25,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ComicError } from '../errors.js';
+import { jsonValueFlaw } from '../util/json-bounds.js';
+import { formatJsonPath } from '../util/json-scan.js';
 import { structuralProblems } from './catalogue-check.js';
 import { flattenWorkflow, type FlatGraph, type FlatNode, type Promotion, type Source } from './flatten.js';
 import { parseJson } from './json-file.js';
 import { comboOptions, defaultTitle, specOptions, type NodeDef, type ObjectInfo } from './object-info.js';
 import { MODE_BYPASS, MODE_MUTED, parseUiWorkflow, type AppInput } from './ui-format.js';
 import { editorWidgets, restoreWidgetValues, widgetDefault, widgetValueMismatch, type EditorWidget } from './widgets.js';
-import { apiShapeProblems, detectWorkflowFormat, unwrapApi, type ApiNode, type ApiWorkflow } from './workflow.js';
+import { apiShapeProblems, describeWorkflowPlace, detectWorkflowFormat, unwrapApi, type ApiNode, type ApiWorkflow } from './workflow.js';
 
 /** Node types that exist only in the editor. */
 export const VIRTUAL_NODE_TYPES = new Set(['Reroute', 'PrimitiveNode', 'Note', 'MarkdownNote', 'GetNode', 'SetNode']);
@@ -80,6 +82,13 @@ export function convertUiWorkflow(json: unknown, objectInfo: ObjectInfo, file = 
 /** Either format in, API format out; the editor format needs an object_info. */
 export function toApiWorkflow(json: unknown, options: { objectInfo?: ObjectInfo; file?: string } = {}): WorkflowFileResult {
   const file = options.file ?? 'the workflow';
+  // Before anything copies, converts or hashes it (a file read with readWorkflowFile was checked already, with its line).
+  const flaw = jsonValueFlaw(json);
+  if (flaw !== null) {
+    throw new ComicError('WORKFLOW_INVALID', `${file}: ${describeWorkflowPlace(json, flaw.path) ?? `at ${formatJsonPath(flaw.path)}`}: ${flaw.problem}`, {
+      hint: 'save the workflow again from the ComfyUI editor',
+    });
+  }
   const format = detectWorkflowFormat(json);
   if (format === 'api') {
     const workflow = unwrapApi(json as Record<string, unknown>);
@@ -109,8 +118,8 @@ export async function readWorkflowFile(file: string, options: { objectInfo?: Obj
   } catch (error) {
     throw new ComicError('WORKFLOW_INVALID', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
   }
-  const parsed = parseJson(text, file);
-  if (!parsed.ok) throw new ComicError('WORKFLOW_INVALID', parsed.message, { location: parsed.location });
+  const parsed = parseJson(text, file, describeWorkflowPlace);
+  if (!parsed.ok) throw new ComicError('WORKFLOW_INVALID', parsed.message, { location: parsed.location, ...(parsed.hint ? { hint: parsed.hint } : {}) });
   return toApiWorkflow(parsed.value, { ...options, file });
 }
 

@@ -1,82 +1,56 @@
 /** Reading JSON files with errors that point at file:line:column. */
 import { readFile } from 'node:fs/promises';
 import { ComicError, type ErrorCode, type SourceLocation } from '../errors.js';
+import { jsonValueFlaw } from '../util/json-bounds.js';
+import { formatJsonPath, jsonValueOffset, syntaxErrorOffset, type JsonPath } from '../util/json-scan.js';
 
-export type JsonResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string; readonly location: SourceLocation };
+export type JsonResult =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly message: string; readonly location: SourceLocation; readonly hint?: string };
 
-export function parseJson(text: string, file: string): JsonResult {
+/**
+ * Names the place of a value in a parsed file for messages, e.g. `node #3 "Sampler"
+ * (KSampler), input "seed"` for a workflow; null to fall back to the JSON path.
+ */
+export type DescribePlace = (value: unknown, path: JsonPath) => string | null;
+
+export function parseJson(text: string, file: string, describe?: DescribePlace): JsonResult {
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    value = JSON.parse(text) as unknown;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const position = /position (\d+)/.exec(message);
     // Node 20 leaves the position out of some messages; find it ourselves then.
     const offset = position ? Number(position[1]) : syntaxErrorOffset(text);
-    const before = text.slice(0, offset).split('\n');
-    const location = { file, line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
-    return { ok: false, message: `${file} is not valid JSON: ${message.replace(/\s*in JSON at position \d+.*$/, '')}`, location };
+    return { ok: false, message: `${file} is not valid JSON: ${message.replace(/\s*in JSON at position \d+.*$/, '')}`, location: locationAt(text, offset, file) };
   }
+  // Valid JSON can still hold what nothing downstream can hash or copy: refused here, where the file and place are known.
+  const flaw = jsonValueFlaw(value);
+  if (flaw === null) return { ok: true, value };
+  const offset = jsonValueOffset(text, flaw.path) ?? 0;
+  const place = describe?.(value, flaw.path) ?? `at ${formatJsonPath(flaw.path)}`;
+  const problem = flaw.kind === 'number' ? flaw.problem.replace(/^the number/, `the number ${numberText(text, offset)}`) : flaw.problem;
+  return {
+    ok: false,
+    message: `${file}: ${place}: ${problem}`,
+    location: locationAt(text, offset, file),
+    hint: flaw.kind === 'number' ? 'write a smaller number (a seed is at most 18446744073709551615)' : 'the file is damaged or was not written by ComfyUI or comic; save it again from where it came from',
+  };
 }
 
-/**
- * Where the first JSON syntax error is, by a small recursive-descent scan (only used when
- * the runtime's message does not say).
- */
-export function syntaxErrorOffset(text: string): number {
-  let at = 0;
-  const fail = (): never => {
-    throw at;
-  };
-  const space = () => {
-    while (/\s/.test(text[at] ?? '')) at++;
-  };
-  const literal = (word: string) => (text.startsWith(word, at) ? (at += word.length) : fail());
-  const string = () => {
-    at++;
-    while (at < text.length && text[at] !== '"') at += text[at] === '\\' ? 2 : 1;
-    if (at >= text.length) fail();
-    at++;
-  };
-  const value = (): void => {
-    space();
-    const c = text[at];
-    if (c === '{' || c === '[') {
-      const close = c === '{' ? '}' : ']';
-      at++;
-      space();
-      if (text[at] === close) return void at++;
-      for (;;) {
-        if (c === '{') {
-          space();
-          if (text[at] !== '"') fail();
-          string();
-          space();
-          if (text[at] !== ':') fail();
-          at++;
-        }
-        value();
-        space();
-        if (text[at] === ',') at++;
-        else if (text[at] === close) return void at++;
-        else fail();
-      }
-    }
-    if (c === '"') return string();
-    if (c === 't') return void literal('true');
-    if (c === 'f') return void literal('false');
-    if (c === 'n') return void literal('null');
-    const number = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(at));
-    if (!number) fail();
-    at += number![0].length;
-  };
-  try {
-    value();
-    space();
-    return at < text.length ? at : Math.max(0, text.length - 1);
-  } catch (offset) {
-    return typeof offset === 'number' ? offset : 0;
-  }
+function locationAt(text: string, offset: number, file: string): SourceLocation {
+  const before = text.slice(0, offset).split('\n');
+  return { file, line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
 }
+
+/** The number literal at `offset`, shortened when long: `1000000000…0000 (401 digits)`. */
+function numberText(text: string, offset: number): string {
+  const literal = /^-?[\d.eE+-]+/.exec(text.slice(offset, offset + 100_000))?.[0] ?? '';
+  return literal.length <= 24 ? literal : `${literal.slice(0, 10)}…${literal.slice(-4)} (${literal.replace(/\D/g, '').length} digits)`;
+}
+
+export { syntaxErrorOffset };
 
 /** Reads and parses a JSON file, throwing a ComicError with `code` when it is missing or malformed. */
 export async function readJsonFile(file: string, code: ErrorCode): Promise<unknown> {
@@ -87,7 +61,7 @@ export async function readJsonFile(file: string, code: ErrorCode): Promise<unkno
     throw new ComicError(code, `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
   }
   const parsed = parseJson(text, file);
-  if (!parsed.ok) throw new ComicError(code, parsed.message, { location: parsed.location });
+  if (!parsed.ok) throw new ComicError(code, parsed.message, { location: parsed.location, ...(parsed.hint ? { hint: parsed.hint } : {}) });
   return parsed.value;
 }
 

@@ -5,9 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatLocation } from '../errors.js';
 import { hashValue } from '../util/hash.js';
 import type { TemplateInfo } from './types.js';
-import { parseJson } from './json-file.js';
+import { parseJson, type DescribePlace } from './json-file.js';
 import {
   manifestShapeProblems,
   manifestWorkflowProblems,
@@ -19,7 +20,7 @@ import {
   type SdapiMapping,
   type TemplateRole,
 } from './manifest.js';
-import { apiShapeProblems, detectWorkflowFormat, unwrapApi, type ApiWorkflow } from './workflow.js';
+import { apiShapeProblems, describeWorkflowPlace, detectWorkflowFormat, unwrapApi, type ApiWorkflow } from './workflow.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const WORKFLOW_FILE = 'workflow.json';
@@ -49,7 +50,7 @@ export type LoadResult = { readonly ok: true; readonly template: Template } | { 
 export async function loadTemplateDir(dir: string, source: TemplateSource): Promise<LoadResult> {
   const manifestFile = join(dir, MANIFEST_FILE);
   const workflowFile = join(dir, WORKFLOW_FILE);
-  const [manifestJson, workflowJson] = await Promise.all([readJson(manifestFile), readJson(workflowFile)]);
+  const [manifestJson, workflowJson] = await Promise.all([readJson(manifestFile), readJson(workflowFile, describeWorkflowPlace)]);
   if (!manifestJson.ok || !workflowJson.ok) {
     return { ok: false, problems: [manifestJson, workflowJson].flatMap((r) => (r.ok ? [] : [r.problem])) };
   }
@@ -102,7 +103,7 @@ export async function loadTemplateDir(dir: string, source: TemplateSource): Prom
   return { ok: true, template };
 }
 
-async function readJson(file: string): Promise<{ ok: true; value: unknown } | { ok: false; problem: string }> {
+async function readJson(file: string, describe?: DescribePlace): Promise<{ ok: true; value: unknown } | { ok: false; problem: string }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -110,7 +111,7 @@ async function readJson(file: string): Promise<{ ok: true; value: unknown } | { 
     const code = (error as NodeJS.ErrnoException).code;
     return { ok: false, problem: code === 'ENOENT' ? `${file} is missing` : `cannot read ${file}: ${code ?? String(error)}` };
   }
-  const parsed = parseJson(text, file);
+  const parsed = parseJson(text, file, describe);
   if (parsed.ok) return parsed;
-  return { ok: false, problem: `${parsed.location.file}:${parsed.location.line}:${parsed.location.column}: ${parsed.message}` };
+  return { ok: false, problem: `${formatLocation(parsed.location)}: ${parsed.message}${parsed.hint ? ` — ${parsed.hint}` : ''}` };
 }

@@ -116,3 +116,38 @@ export function mask(text: string): string {
 export function maskedJson(value: unknown, indent?: number, clean: Mask = mask): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? clean(v) : v), indent);
 }
+
+/**
+ * Every string inside `value` (objects and arrays walked, nothing else changed) masked: for
+ * findings and failures that are kept as data and printed or sent later, in any shape.
+ */
+export function maskDeep<T>(value: T, clean: Mask = mask): T {
+  if (typeof value === 'string') return clean(value) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => maskDeep(item, clean)) as T;
+  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, maskDeep(item, clean)])) as T;
+  }
+  return value;
+}
+
+/** What a masked output needs of a stream. */
+export interface TextSink {
+  write(chunk: string | Uint8Array, ...rest: unknown[]): unknown;
+}
+
+/**
+ * `stream` with every write masked first (secrets, control characters): for commands whose
+ * output is plain text, so none of their lines can pass by the masking step. Not for a
+ * terminal renderer that draws with escape sequences of its own (those mask their data).
+ */
+export function maskedOutput<S extends TextSink>(stream: S, clean: Mask = mask): S {
+  return new Proxy(stream, {
+    get(target, key) {
+      if (key === 'write') {
+        return (chunk: string | Uint8Array, ...rest: unknown[]) => target.write(clean(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')), ...rest);
+      }
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}

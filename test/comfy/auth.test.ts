@@ -84,7 +84,7 @@ describe('auth on HTTP and on the WebSocket handshake', () => {
       headers: { authorization: new Secret(`Bearer ${TOKEN}`) },
       auth: { kind: 'none' },
     };
-    const timeouts: ConfigTimeouts = { connect: 5_000, queue: 60_000, start: 60_000, nodeSilence: 60_000, reconnect: 5_000, request: 10_000, download: 10_000 };
+    const timeouts: ConfigTimeouts = { connect: 5_000, queue: 60_000, start: 60_000, nodeSilence: 60_000, reconnect: 5_000, request: 10_000, download: 10_000, render: 60_000 };
     const comfy = new ComfyClient(configured, { timeouts });
     cleanups.push(() => comfy.close());
     await comfy.connect(AbortSignal.timeout(10_000));

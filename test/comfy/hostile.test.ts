@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComfyClient } from '../../src/comfy/client.js';
-import { ComfyPool, type PoolEvent, type PoolJob, type PoolOptions } from '../../src/comfy/pool.js';
+import { COLLECT_ATTEMPTS, ComfyPool, type PoolEvent, type PoolJob, type PoolOptions } from '../../src/comfy/pool.js';
 import type { Limits, Timeouts } from '../../src/comfy/types.js';
 import { ComicError } from '../../src/errors.js';
 import { startComfyEmulator, type ComfyEmulator } from '../fakes/comfyui/index.js';
@@ -135,20 +135,54 @@ describe('a hostile /view', () => {
 });
 
 describe('the pool never renders a prompt again because its download failed', () => {
-  it('a /view that never answers: one render, a clear SERVER_PROTOCOL error within the download deadline', async () => {
+  it('a /view that never answers: downloaded again (retry lines), never rendered again; a clear SERVER_PROTOCOL error in bounded time', async () => {
     const pool = poolOf({ timeouts: { download: 1_000 } });
     await pool.start(AbortSignal.timeout(10_000));
     emulator.faults.hostile.push({ kind: 'silent-view' });
+    const events: PoolEvent[] = [];
     const started = Date.now();
-    const error = await rejection(pool.run(downloadJob('panel:1', 5), { signal: live() }));
+    const error = await rejection(pool.run(downloadJob('panel:1', 5), { signal: live(), onEvent: (e) => events.push(e) }));
     expect(error.code).toBe('SERVER_PROTOCOL');
     expect(error.message).toContain(`server "a" (${emulator.url}) did not deliver`);
     expect(error.message).toContain('within 1 s (timeouts.download)');
+    expect(error.message).toMatch(/\(3 downloads; prompt [0-9a-f-]+ was rendered and is not rendered again\)$/);
+    expect(executions()).toBe(1);
+    expect(emulator.prompts.size).toBe(1);
+    expect(emulator.faults.hostileHits['silent-view']).toBe(COLLECT_ATTEMPTS);
+    const retries = events.filter((e) => e.type === 'retry');
+    expect(retries).toHaveLength(COLLECT_ATTEMPTS - 1);
+    for (const retry of retries) expect(retry).toMatchObject({ jobId: 'panel:1', server: 'a', reason: expect.stringMatching(/downloading the outputs of prompt [0-9a-f-]+ again \(it is not rendered again\)$/) });
+    // Three download deadlines and two short backoffs, not a render each time.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(await leftFiles()).toEqual([]);
+  });
+
+  it('a /view that hangs once: the download is tried again and the image arrives; renders = images = 1', async () => {
+    const pool = poolOf({ timeouts: { download: 800 } });
+    await pool.start(AbortSignal.timeout(10_000));
+    emulator.faults.hostile.push({ kind: 'silent-view', times: 1 });
+    const events: PoolEvent[] = [];
+    const result = await pool.run(downloadJob('panel:4', 8), { signal: live(), onEvent: (e) => events.push(e) });
+    expect((await sharp(result.value).raw().toBuffer()).length).toBeGreaterThan(0);
     expect(executions()).toBe(1);
     expect(emulator.prompts.size).toBe(1);
     expect(emulator.faults.hostileHits['silent-view']).toBe(1);
-    expect(Date.now() - started).toBeLessThan(15_000);
-    expect(await leftFiles()).toEqual([]);
+    expect(events.filter((e) => e.type === 'retry')).toHaveLength(1);
+  });
+
+  it('with a second server free, a /view that never answers still does not make the prompt render there', async () => {
+    const other = await startComfyEmulator({ stepMs: 2 });
+    closers.push(() => other.close());
+    const pool = new ComfyPool([serverOf(emulator, 'a'), serverOf(other, 'b')], { retryBaseMs: 20, downAfterFailures: 2, probeBaseMs: 100, timeouts: { ...FAST, download: 600 } });
+    closers.push(() => pool.close());
+    await pool.start(AbortSignal.timeout(10_000));
+    other.faults.hostile.push({ kind: 'silent-view' });
+    emulator.faults.hostile.push({ kind: 'silent-view' });
+    const error = await rejection(pool.run(downloadJob('panel:5', 9), { signal: live() }));
+    expect(error.code).toBe('SERVER_PROTOCOL');
+    const rendered = (e: ComfyEmulator) => [...e.prompts.values()].reduce((n, p) => n + p.executions, 0);
+    // One render in all, on whichever server took it first; before, the pool sent it to the other one as well.
+    expect(rendered(emulator) + rendered(other)).toBe(1);
   });
 
   it('a 5xx from /view is retried as a download, not as a render', async () => {
@@ -166,7 +200,7 @@ describe('the pool never renders a prompt again because its download failed', ()
 });
 
 describe('a /history that never answers', () => {
-  it('ends the job with JOB_TIMEOUT after a few polls (the socket stays open), and the pool says it retries', async () => {
+  it('ends the attempt with JOB_TIMEOUT within timeouts.request of the prompt finishing; the retry (a visible line) reads it again, renders once', async () => {
     const pool = poolOf({ timeouts: { request: 500, poll: 100 }, maxAttempts: 2 });
     await pool.start(AbortSignal.timeout(10_000));
     emulator.faults.hostile.push({ kind: 'silent-history' });
@@ -174,10 +208,41 @@ describe('a /history that never answers', () => {
     const started = Date.now();
     const error = await rejection(pool.run(downloadJob('panel:3', 7), { signal: live(), onEvent: (e) => events.push(e) }));
     expect(error.code).toBe('JOB_TIMEOUT');
-    expect(error.message).toMatch(/^server "a" \(http:\/\/127\.0\.0\.1:\d+\) did not answer GET \/api\/history\/[0-9a-f-]+ in time, 3 times in a row while its WebSocket stayed open$/);
+    expect(error.message).toMatch(
+      /^server "a" \(http:\/\/127\.0\.0\.1:\d+\) finished prompt [0-9a-f-]+ but its outcome could not be read within 0\.5 s \(timeouts\.request\): server "a" \(http:\/\/127\.0\.0\.1:\d+\) did not answer GET \/api\/history\/[0-9a-f-]+ in time$/,
+    );
     const retries = events.filter((e) => e.type === 'retry');
     expect(retries).toHaveLength(1);
-    expect(retries[0]).toMatchObject({ jobId: 'panel:3', server: 'a' });
+    expect(retries[0]).toMatchObject({ jobId: 'panel:3', server: 'a', reason: expect.stringContaining('could not be read') });
+    // The retry adopted the same prompt: one prompt, rendered once (before, each retry rendered it again).
+    expect(emulator.prompts.size).toBe(1);
+    expect(executions()).toBe(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('a /history that hangs twice, then answers: the retry adopts the prompt and downloads it; renders = images = 1', async () => {
+    const pool = poolOf({ timeouts: { request: 500, poll: 100 }, maxAttempts: 3 });
+    await pool.start(AbortSignal.timeout(10_000));
+    emulator.faults.hostile.push({ kind: 'silent-history', times: 2 });
+    const events: PoolEvent[] = [];
+    const result = await pool.run(downloadJob('panel:6', 10), { signal: live(), onEvent: (e) => events.push(e) });
+    expect((await sharp(result.value).metadata()).width).toBe(32);
+    expect(events.filter((e) => e.type === 'retry').length).toBeGreaterThanOrEqual(1);
+    expect(emulator.prompts.size).toBe(1);
+    expect(executions()).toBe(1);
+  });
+
+  it('an /api/jobs/{id} that never answers either: JOB_TIMEOUT in bounded time, one render', async () => {
+    const pool = poolOf({ timeouts: { request: 400, poll: 100 }, maxAttempts: 2 });
+    await pool.start(AbortSignal.timeout(10_000));
+    emulator.faults.hostile.push({ kind: 'silent-jobs' }, { kind: 'silent-history' });
+    const events: PoolEvent[] = [];
+    const started = Date.now();
+    const error = await rejection(pool.run(downloadJob('panel:7', 11), { signal: live(), onEvent: (e) => events.push(e) }));
+    expect(error.code).toBe('JOB_TIMEOUT');
+    expect(error.message).toContain(`server "a" (${emulator.url})`);
+    expect(events.filter((e) => e.type === 'retry')).toHaveLength(1);
+    expect(executions()).toBe(1);
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 });

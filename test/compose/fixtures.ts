@@ -3,7 +3,7 @@
  * Everything is built in code, deterministic, and small.
  */
 import sharp from 'sharp';
-import type { ComicMeta, DialogueKind, FrameStyle, LayoutSpec, Page, PageFormat, Panel, PanelFrame, ReadingDirection, Sfx } from '../../src/script/model.js';
+import type { ComicMeta, DialogueKind, FrameStyle, LayoutSpec, Page, PageFormat, Panel, PanelFrame, PanelSide, ReadingDirection, Sfx } from '../../src/script/model.js';
 
 export const US_COMIC: PageFormat = { preset: 'us-comic', width: 1988, height: 3075, dpi: 300, bleed: 38, margin: 75 };
 
@@ -32,7 +32,7 @@ export function meta(format: PageFormat, direction: ReadingDirection = 'ltr', ov
 
 export interface PanelSpec {
   readonly characters?: readonly string[];
-  readonly dialogue?: readonly { who: string; text: string; kind?: DialogueKind; tail?: { x: number; y: number } }[];
+  readonly dialogue?: readonly { who: string; text: string; kind?: DialogueKind; tail?: { x: number; y: number }; offPanel?: PanelSide }[];
   readonly caption?: string;
   readonly sfx?: readonly { text: string; at?: string }[];
   readonly frame?: PanelFrame;
@@ -57,7 +57,7 @@ export function page(number: number, layout: LayoutSpec, panels: readonly PanelS
         camera: null,
         background: null,
         frame: spec.frame ?? 'border',
-        dialogue: (spec.dialogue ?? []).map((d, j) => ({ who: d.who, text: d.text, kind: d.kind ?? 'speech', tail: d.tail ?? null, path: [...path, 'dialogue', j] })),
+        dialogue: (spec.dialogue ?? []).map((d, j) => ({ who: d.who, text: d.text, kind: d.kind ?? 'speech', tail: d.tail ?? null, offPanel: d.offPanel ?? null, path: [...path, 'dialogue', j] })),
         caption: spec.caption ?? null,
         sfx: (spec.sfx ?? []).map((s, j): Sfx => ({ text: s.text, at: s.at ?? null, path: [...path, 'sfx', j] })),
         path,

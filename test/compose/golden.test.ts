@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderBalloonSheet } from './balloon-sheet.js';
 import { GOLDEN_PAGES, renderGolden, renderGoldenDraft } from './golden-pages.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -56,11 +57,12 @@ const renders = new Map<string, Buffer>();
 beforeAll(async () => {
   for (const name of Object.keys(GOLDEN_PAGES)) renders.set(name, (await renderGolden(name)).png);
   renders.set('draft', await renderGoldenDraft());
+  renders.set('balloons', await renderBalloonSheet());
   if (update) for (const [name, png] of renders) await writeFile(join(goldenDir, `${name}.png`), png);
 });
 
 describe('golden pages', () => {
-  it.each([...Object.keys(GOLDEN_PAGES), 'draft'])('%s matches its golden image', async (name) => {
+  it.each([...Object.keys(GOLDEN_PAGES), 'draft', 'balloons'])('%s matches its golden image', async (name) => {
     const golden = await readFile(join(goldenDir, `${name}.png`));
     expectClose(await difference(renders.get(name)!, golden), name);
   });

@@ -214,7 +214,7 @@ describe('lettering that no page could hold at the minimum size', () => {
     expect(disjoint(caption, box)).toBe(true);
     expect(composed.warnings).toEqual([
       expect.stringMatching(/^panel 1-1: the speech "This line goes on .*" does not fit in the panel; it is set at \d+% size, below the minimum, .*\(at .*overfull-lettering\.yaml:17:13\)$/),
-      'panel 1-2: the lettering font has no glyph for "☃"',
+      // The ☃ of panel 1-2 is drawn by a fallback font (Noto Sans JP): no warning.
     ]);
   });
 });

@@ -68,7 +68,7 @@ describe('comic config get', () => {
     const box = await sandbox();
     const file = await box.write('comic.config.yaml', 'timeouts: { start: 90s }\n');
     const group = await box.run(['config', 'get', 'timeouts']);
-    expect(JSON.parse(group.stdout)).toEqual({ connect: 30_000, queue: 1_800_000, start: 90_000, nodeSilence: 600_000, reconnect: 10_000, request: 120_000, download: 120_000 });
+    expect(JSON.parse(group.stdout)).toEqual({ connect: 30_000, queue: 1_800_000, start: 90_000, nodeSilence: 600_000, reconnect: 10_000, request: 120_000, download: 120_000, render: 1_800_000 });
     expect((await box.run(['config', 'get', 'limits.jsonBytes'])).stdout).toBe('64MiB\n');
     const json = await box.run(['config', 'get', 'timeouts.start', '--json']);
     expect(JSON.parse(json.stdout)).toEqual({ key: 'timeouts.start', value: 90_000, sources: { 'timeouts.start': { kind: 'project', file } } });

@@ -99,7 +99,7 @@ describe('precedence: flags > environment > project config > user settings > def
     const project = await box.write('p/comic.config.yaml', 'timeouts: { connect: 3s }\n');
     const user = await writeUser(box, { timeouts: { connect: '1s', queue: '1h' } });
     const config = await loadConfig({ cwd: join(box.home, 'p'), env: box.env(), flags: { port: 0 } });
-    expect(config.timeouts).toEqual({ connect: 3000, queue: 3_600_000, start: 600_000, nodeSilence: 600_000, reconnect: 10_000, request: 120_000, download: 120_000 });
+    expect(config.timeouts).toEqual({ connect: 3000, queue: 3_600_000, start: 600_000, nodeSilence: 600_000, reconnect: 10_000, request: 120_000, download: 120_000, render: 1_800_000 });
     expect(config.sources['timeouts.connect']).toEqual({ kind: 'project', file: project });
     expect(config.sources['timeouts.queue']).toEqual({ kind: 'user', file: user });
     expect(config.sources['timeouts.start']).toEqual({ kind: 'default' });

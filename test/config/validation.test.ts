@@ -74,7 +74,7 @@ describe('config validation: every problem with file:line:column', () => {
     const box = await sandbox();
     await box.write('comic.config.yaml', 'timeouts: { connect: 1500, queue: "1.5h", start: 90s, nodeSilence: "250ms" }\n');
     const config = await loadConfig({ cwd: box.home, env: box.env() });
-    expect(config.timeouts).toEqual({ connect: 1500, queue: 5_400_000, start: 90_000, nodeSilence: 250, reconnect: 10_000, request: 120_000, download: 120_000 });
+    expect(config.timeouts).toEqual({ connect: 1500, queue: 5_400_000, start: 90_000, nodeSilence: 250, reconnect: 10_000, request: 120_000, download: 120_000, render: 1_800_000 });
   });
 
   it('limits accept byte counts and unit strings (KiB/MiB/GiB of 1024, KB/MB/GB of 1000)', async () => {

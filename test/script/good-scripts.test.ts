@@ -43,7 +43,7 @@ describe('defaults', () => {
     });
     const [panel] = comic.pages[0]!.panels;
     // It shows mara, who gets a sheet: the default is the template that takes the sheet as reference.
-    expect(panel!.render).toEqual({ template: { id: 'panel-ref', range: null }, seed: null, params: {} });
+    expect(panel!.render).toEqual({ template: { id: 'panel-ref', range: null }, seed: null, params: {}, paramPaths: {} });
     expect(panel!.dialogue).toEqual([]);
     expect(comic.pages[0]!.panels[1]!.dialogue[0]!.kind).toBe('speech');
   });
@@ -119,9 +119,21 @@ describe('templates', () => {
     ).replace('      - prompt: two\n', '      - prompt: two\n        template: panel@^2\n        seed: 5\n        params: { cfg: 5, lora: [ink, 0.6] }\n');
     const comic = parse(text);
     const [first, second] = comic.pages[0]!.panels;
-    expect(first!.render).toEqual({ template: { id: 'panel-hq', range: '~1.2' }, seed: null, params: { steps: 20, cfg: 7 } });
-    expect(second!.render).toEqual({ template: { id: 'panel', range: '^2' }, seed: 5, params: { steps: 20, cfg: 5, lora: ['ink', 0.6] } });
-    expect(comic.backgrounds[0]!.render).toEqual({ template: { id: 'background', range: null }, seed: null, params: { steps: 12 } });
+    const fromDefaults = (kind: string, name: string) => ['defaults', kind, 'params', name];
+    expect(first!.render).toEqual({
+      template: { id: 'panel-hq', range: '~1.2' },
+      seed: null,
+      params: { steps: 20, cfg: 7 },
+      paramPaths: { steps: fromDefaults('panel', 'steps'), cfg: fromDefaults('panel', 'cfg') },
+    });
+    // Where each param is written: the panel's own over the defaults it overrides.
+    expect(second!.render).toEqual({
+      template: { id: 'panel', range: '^2' },
+      seed: 5,
+      params: { steps: 20, cfg: 5, lora: ['ink', 0.6] },
+      paramPaths: { steps: fromDefaults('panel', 'steps'), cfg: [...second!.path, 'params', 'cfg'], lora: [...second!.path, 'params', 'lora'] },
+    });
+    expect(comic.backgrounds[0]!.render).toEqual({ template: { id: 'background', range: null }, seed: null, params: { steps: 12 }, paramPaths: { steps: fromDefaults('background', 'steps') } });
   });
 });
 
@@ -164,7 +176,7 @@ pages:
     expect(byId.mara).toMatchObject({ name: 'mara', reference: null, sheet: { template: { id: 'turnaround', range: null }, seed: null, params: { views: 3 } } });
     expect(byId.tobias).toMatchObject({ name: 'Old Tobias', reference: join(dir, 'refs', 'tobias.png'), sheet: null });
     expect(byId.kuro).toMatchObject({ reference: null, sheet: null });
-    expect(byId.ezra!.sheet).toEqual({ template: { id: 'character-sheet', range: '1.x' }, seed: 42, params: { views: 5 } });
+    expect(byId.ezra!.sheet).toEqual({ template: { id: 'character-sheet', range: '1.x' }, seed: 42, params: { views: 5 }, paramPaths: { views: ['characters', 'ezra', 'sheet', 'params', 'views'] } });
     expect(byId.mara!.path).toEqual(['characters', 'mara']);
   });
 
@@ -172,7 +184,7 @@ pages:
     const comic = parse(cast, { baseDir: dir, checkFiles: true });
     expect(comic.backgrounds).toEqual([
       { id: 'harbor', prompt: 'harbor', reference: join(dir, 'harbor.webp'), render: null, path: ['backgrounds', 'harbor'] },
-      { id: 'sea', prompt: 'open sea', reference: null, render: { template: { id: 'background', range: null }, seed: 3, params: {} }, path: ['backgrounds', 'sea'] },
+      { id: 'sea', prompt: 'open sea', reference: null, render: { template: { id: 'background', range: null }, seed: 3, params: {}, paramPaths: {} }, path: ['backgrounds', 'sea'] },
     ]);
   });
 

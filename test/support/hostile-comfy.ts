@@ -23,7 +23,12 @@ function echo(authorization: string): string {
   return `denied for ${authorization} (${secret}, ${encodeURIComponent(secret)}, ${JSON.stringify(secret)}) ${ESC}[31m${ESC}]0;pwned${ESC}\\ ${ESC}[2J`;
 }
 
-export type HostileMode = 'object-info-html' | 'prompt-500' | 'node-errors' | 'exception-message';
+/**
+ * `catalogue-echo`: the server's own texts carry the echo, in healthy answers: /system_stats
+ * names its ComfyUI version and device with it, and /object_info offers only checkpoints
+ * named with it (so a template's missing model is reported with the server's list).
+ */
+export type HostileMode = 'object-info-html' | 'prompt-500' | 'node-errors' | 'exception-message' | 'catalogue-echo';
 
 export interface HostileComfy {
   readonly url: string;
@@ -75,7 +80,7 @@ export async function startHostileComfy(emulator: ComfyEmulator): Promise<Hostil
         let body: Buffer | string = Buffer.concat(chunks);
         const headers = { ...answer.headers };
         if (String(headers['content-type'] ?? '').includes('json')) {
-          body = poison(body.toString('utf8'), auth);
+          body = state.mode === 'catalogue-echo' && (path === '/system_stats' || path === '/object_info') ? echoCatalogue(body.toString('utf8'), auth, path === '/system_stats') : poison(body.toString('utf8'), auth);
           headers['content-length'] = String(Buffer.byteLength(body));
           delete headers['transfer-encoding'];
         }
@@ -125,6 +130,24 @@ export async function startHostileComfy(emulator: ComfyEmulator): Promise<Hostil
 /** The emulator's own failure message (faults.failNode), with the echo inside, in a JSON text. */
 function poison(json: string, auth: string): string {
   return json.replace(/failed on purpose/g, `failed on purpose: ${JSON.stringify(echo(auth)).slice(1, -1)}`);
+}
+
+/** System stats and object_info with the echo in the version, the device and every checkpoint name. */
+function echoCatalogue(json: string, auth: string, stats: boolean): string {
+  const said = echo(auth);
+  const walk = (value: unknown): unknown => {
+    if (Array.isArray(value)) {
+      if (value.length > 0 && value.every((v) => typeof v === 'string' && /\.(safetensors|ckpt|pt|pth|bin)$/.test(v))) return [`${said}.safetensors`];
+      return value.map(walk);
+    }
+    if (typeof value === 'object' && value !== null) {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(value)) out[key] = stats && (key === 'comfyui_version' || (key === 'name' && typeof item === 'string')) ? said : walk(item);
+      return out;
+    }
+    return value;
+  };
+  return JSON.stringify(walk(JSON.parse(json)));
 }
 
 /** Every form of the credential a leak could take. */

@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { ComicError } from '../../errors.js';
 import { SdApiClient, type SdApiClientOptions, type SdApiServer } from '../../sdapi/client.js';
 import { writeFileAtomic } from '../../util/fs.js';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Backend, RenderOptions, RenderRequest, RenderResult } from '../types.js';
 import { mapToSdApi, referencePlan, type ServerCatalogue } from './mapping.js';
 
@@ -21,9 +22,25 @@ export interface SdApiBackendOptions {
   readonly defaultDenoise?: number;
   /** Byte caps and deadlines on the server's answers. */
   readonly client?: SdApiClientOptions;
+  /**
+   * Tries of one render whose answer does not come in time (JOB_TIMEOUT, `timeouts.render`):
+   * the stuck one is interrupted (if it is ours) and the render sent again, with a `retry`
+   * event, as the ComfyUI pool retries a timed-out prompt; then the job fails. Default 2.
+   */
+  readonly maxAttempts?: number;
+  /** Wait before a retry (default 250 ms, the pool's backoff base). */
+  readonly retryDelayMs?: number;
 }
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
+
+async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch {
+    signal.throwIfAborted();
+  }
+}
 
 export class SdApiBackend implements Backend {
   readonly name = 'sdapi' as const;
@@ -84,18 +101,26 @@ export class SdApiBackend implements Backend {
 
     const startedAt = Date.now();
     onEvent({ type: 'started', jobId: request.jobId, server });
-    const stopPolling = this.#pollProgress(request.jobId, taskId, options);
-    const onAbort = () => void this.#interruptIfOurs(taskId);
-    signal.addEventListener('abort', onAbort, { once: true });
-    let images: readonly string[];
+    const maxAttempts = Math.max(1, this.options.maxAttempts ?? 2);
+    let images: readonly string[] = [];
     let first = 0;
-    try {
-      const response = mode === 'img2img' ? await this.#client.img2img(body, signal) : await this.#client.txt2img(body, signal);
-      images = response.images;
-      first = response.info.index_of_first_image ?? 0; // a grid may come first
-    } finally {
-      stopPolling();
-      signal.removeEventListener('abort', onAbort);
+    for (let attempt = 1; ; attempt++) {
+      // Each try is its own task, so progress and an interrupt only ever concern this one.
+      const task = attempt === 1 ? taskId : `comic-${randomUUID()}`;
+      body.force_task_id = task;
+      try {
+        ({ images, first } = await this.#generate(request.jobId, mode, body, task, options));
+        break;
+      } catch (error) {
+        if (!(error instanceof ComicError) || error.code !== 'JOB_TIMEOUT' || signal.aborted) throw error;
+        // The server took the render and did not answer: stop it if it is ours, so the next try is not queued behind it.
+        await this.#interruptIfOurs(task);
+        if (attempt >= maxAttempts) {
+          throw new ComicError('JOB_TIMEOUT', `${error.message}, ${attempt} time${attempt === 1 ? '' : 's'}; ${request.jobId} failed`, { hint: error.hint, cause: error });
+        }
+        onEvent({ type: 'retry', jobId: request.jobId, server, attempt: attempt + 1, reason: error.message });
+        await sleep(this.options.retryDelayMs ?? 250, signal);
+      }
     }
     const encoded = images[first];
     if (encoded === undefined) {
@@ -119,6 +144,21 @@ export class SdApiBackend implements Backend {
       dropped,
       timings: { queuedMs: startedAt - queuedAt, runMs: Date.now() - startedAt },
     };
+  }
+
+  /** One generation request, with progress polled while it runs and an interrupt if the caller aborts. */
+  async #generate(jobId: string, mode: 'txt2img' | 'img2img', body: Record<string, unknown>, taskId: string, options: RenderOptions): Promise<{ images: readonly string[]; first: number }> {
+    const { signal } = options;
+    const stopPolling = this.#pollProgress(jobId, taskId, options);
+    const onAbort = () => void this.#interruptIfOurs(taskId);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const response = mode === 'img2img' ? await this.#client.img2img(body, signal) : await this.#client.txt2img(body, signal);
+      return { images: response.images, first: response.info.index_of_first_image ?? 0 }; // a grid may come first
+    } finally {
+      stopPolling();
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Reports step progress while our task is the one running; returns the stop function. */

@@ -8,7 +8,7 @@ import { loadConfig } from '../../config/index.js';
 import { parseDuration } from '../../config/duration.js';
 import { ComicError } from '../../errors.js';
 import { RenderCache } from '../../run/cache.js';
-import { planExports, prepareScript } from '../../run/prepare.js';
+import { exportOptionsFrom, planExports, prepareScript } from '../../run/prepare.js';
 import { loadTemplateRegistry } from '../../templates/index.js';
 import type { CliContext } from '../io.js';
 import { sharedOption } from '../options.js';
@@ -49,7 +49,7 @@ export const registerCache: RegisterCommand = (program, ctx) => {
       if (scripts.length > 0) {
         const templates = await loadTemplateRegistry({ dirs: [...config.templates] });
         for (const path of scripts) {
-          const { graph } = await prepareScript(path, { cwd: ctx.io.cwd, templates, exports: planExports(config) });
+          const { graph } = await prepareScript(path, { cwd: ctx.io.cwd, templates, exports: planExports(config), exportOptions: exportOptionsFrom(config) });
           for (const job of graph.jobs) keep.add(job.key);
         }
       }

@@ -35,6 +35,7 @@ import { ICONS, plainRenderer, TERMINAL_ICONS, terminalRenderer, type CheckStatu
 import { loadTemplateRegistry, type Template } from '../../templates/index.js';
 import type { CliContext } from '../io.js';
 import type { RegisterCommand } from './index.js';
+import { mask, maskDeep, maskedJson } from '../../util/redact.js';
 
 interface DoctorFlags extends CommonFlags {
   readonly json?: boolean;
@@ -77,13 +78,17 @@ async function runDoctor(ctx: CliContext, flags: DoctorFlags, options: DoctorOpt
   const { io } = ctx;
   const state: DoctorState = { templates: [], probed: [], templateProblems: new Map(), fallbackProbe: null, checks: [] };
   const statuses: CheckStatuses = new Map();
-  const record = (check: CheckResult): CheckResult => {
+  // Findings carry what servers said (versions, device names, error bodies): each is masked
+  // (credentials of the loaded configuration, control characters) before it is kept, so every
+  // renderer, the JSON and the verdict only ever see the masked text.
+  const record = (found: CheckResult): CheckResult => {
+    const check = maskDeep(found);
     state.checks.push(check);
     return check;
   };
   /** Shows a finding on its task (title, icon by status) and keeps it for the verdict. */
-  const show = (task: TaskLike, check: CheckResult): void => {
-    record(check);
+  const show = (task: TaskLike, found: CheckResult): void => {
+    const check = record(found);
     statuses.set(task.task.id, check.status);
     switch (check.status) {
       case 'ok':
@@ -127,16 +132,16 @@ async function runDoctor(ctx: CliContext, flags: DoctorFlags, options: DoctorOpt
   });
   await listr.run();
 
-  const final = config
+  const final = maskDeep(config
     ? verdict({ config, checks: state.checks, servers: state.probed, templateProblems: state.templateProblems, fallback: state.fallbackProbe })
-    : { ...configResult, id: 'generate', title: 'Ready for comic generate', message: `comic generate cannot run: ${configResult.message}` };
+    : { ...configResult, id: 'generate', title: 'Ready for comic generate', message: `comic generate cannot run: ${configResult.message}` });
   const exitCode = verdictExitCode(final);
   if (flags.json) {
-    io.stdout.write(`${JSON.stringify({ schema: 'comic.doctor/1', ok: exitCode === 0, exitCode, checks: [...state.checks, final] }, null, 2)}\n`);
+    io.stdout.write(`${maskedJson({ schema: 'comic.doctor/1', ok: exitCode === 0, exitCode, checks: [...state.checks, final] }, 2)}\n`);
   } else {
-    io.stdout.write(`\n${ICONS[final.status]} ${final.message}\n`);
-    if (final.status === 'failed') io.stdout.write(`  error code ${final.code ?? 'INTERNAL'} (docs/errors.md)${final.fix ? `\n  → ${final.fix}` : ''}\n`);
-    for (const warning of state.checks.filter((c) => c.status === 'warning')) io.stdout.write(`${ICONS.warning} ${warning.title}: ${warning.message}${warning.fix ? `\n  → ${warning.fix}` : ''}\n`);
+    io.stdout.write(mask(`\n${ICONS[final.status]} ${final.message}\n`));
+    if (final.status === 'failed') io.stdout.write(mask(`  error code ${final.code ?? 'INTERNAL'} (docs/errors.md)${final.fix ? `\n  → ${final.fix}` : ''}\n`));
+    for (const warning of state.checks.filter((c) => c.status === 'warning')) io.stdout.write(mask(`${ICONS.warning} ${warning.title}: ${warning.message}${warning.fix ? `\n  → ${warning.fix}` : ''}\n`));
   }
   return exitCode;
 }
@@ -253,7 +258,8 @@ function facade(stream: CliContext['io']['stdout']): NodeJS.WriteStream {
 }
 
 /** Skips a task, its title first: listr2 draws a task as skipped before it learns why. */
-function skip(task: TaskLike, message: string): void {
+function skip(task: TaskLike, text: string): void {
+  const message = mask(text);
   task.title = message;
   task.skip(message);
 }

@@ -18,7 +18,7 @@ import { createBackend } from '../../run/backends.js';
 import { launchIfDown } from '../../run/launch.js';
 import { RenderCache } from '../../run/cache.js';
 import { generate } from '../../run/generate.js';
-import { planExports, prepareScript, type PreparedScript } from '../../run/prepare.js';
+import { exportOptionsFrom, planExports, prepareScript, type PreparedScript } from '../../run/prepare.js';
 import { predictRun } from '../../run/predict.js';
 import { watchAndRun } from '../../run/watch.js';
 import { loadTemplateRegistry, type TemplateRegistry } from '../../templates/index.js';
@@ -140,11 +140,8 @@ export async function runPipeline({ scripts, config, flags, ctx, signal, ...make
       only: flags.only ?? null,
       force: flags.force ?? false,
       keepFallback: config.keepFallback,
-      exportOptions: {
-        pdf: { edition: config.pdf.edition },
-        cbz: { format: config.screen.format, quality: config.screen.quality },
-        epub: { quality: config.screen.quality },
-      },
+      // The same options the plan keyed the exports with.
+      exportOptions: exportOptionsFrom(config),
     });
     await renderer.finish(result.summary, result.stopped ?? undefined);
     return result.summary.exitCode;
@@ -161,7 +158,8 @@ export async function runPipeline({ scripts, config, flags, ctx, signal, ...make
 async function prepareAll(scripts: readonly string[], cwd: string, templates: TemplateRegistry, config: ResolvedConfig): Promise<PreparedScript[]> {
   const exports = planExports(config);
   const prepared: PreparedScript[] = [];
-  for (const path of scripts) prepared.push(await prepareScript(path, { cwd, templates, exports }));
+  const exportOptions = exportOptionsFrom(config);
+  for (const path of scripts) prepared.push(await prepareScript(path, { cwd, templates, exports, exportOptions }));
   return prepared;
 }
 

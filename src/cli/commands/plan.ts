@@ -6,7 +6,7 @@
 import { Option } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { planDot, planJson, planTree, type JobGraph } from '../../graph/index.js';
-import { planExports, prepareScript } from '../../run/prepare.js';
+import { exportOptionsFrom, planExports, prepareScript } from '../../run/prepare.js';
 import { loadTemplateRegistry } from '../../templates/index.js';
 import { commaList, configFlags, sharedOption } from '../options.js';
 import type { RegisterCommand } from './index.js';
@@ -42,7 +42,7 @@ export const registerPlan: RegisterCommand = (program, ctx) => {
         flags: configFlags({ ...flags, export: exports }),
       });
       const templates = await loadTemplateRegistry({ dirs: [...config.templates] });
-      const { comic, graph } = await prepareScript(script, { cwd: io.cwd, templates, exports: planExports(config) });
+      const { comic, graph } = await prepareScript(script, { cwd: io.cwd, templates, exports: planExports(config), exportOptions: exportOptionsFrom(config) });
       io.stdout.write(render(graph, comic.meta.title, flags));
     });
 };

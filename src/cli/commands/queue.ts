@@ -11,6 +11,7 @@ import { openSession, type QueueSession } from '../../distributed/session.js';
 import { parseQueueUrl, queueUrlFrom, QUEUE_URL_ENV, withStore } from '../../distributed/target.js';
 import { ComicError } from '../../errors.js';
 import type { CliContext } from '../io.js';
+import { maskedContext } from '../masked-io.js';
 import type { RegisterCommand } from './index.js';
 
 interface QueueFlags {
@@ -18,7 +19,9 @@ interface QueueFlags {
   readonly store?: string;
 }
 
-export const registerQueue: RegisterCommand = (program: Command, ctx: CliContext) => {
+export const registerQueue: RegisterCommand = (program: Command, unmasked: CliContext) => {
+  // Failures recorded by workers and Redis's own errors reach these lines: every write is masked.
+  const ctx = maskedContext(unmasked);
   const queue = program.command('queue').description('See and manage a distributed render queue (Redis): status, drain, clean.');
   const withQueue = (command: Command) =>
     command

@@ -28,6 +28,7 @@ import {
   type TemplateRegistry,
 } from '../../templates/index.js';
 import type { CliContext } from '../io.js';
+import { maskedContext } from '../masked-io.js';
 import { configFlags, sharedOption } from '../options.js';
 import type { RegisterCommand } from './index.js';
 
@@ -43,7 +44,9 @@ interface ServerFlags {
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
-export const registerTemplates: RegisterCommand = (program: Command, ctx: CliContext) => {
+export const registerTemplates: RegisterCommand = (program: Command, unmasked: CliContext) => {
+  // Server text (object_info, error bodies) and template files reach these lines: all masked.
+  const ctx = maskedContext(unmasked);
   const templates = program.command('templates').description('List, inspect, validate and import ComfyUI workflow templates.');
   const withSources = (command: Command) =>
     command

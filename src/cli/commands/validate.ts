@@ -8,8 +8,10 @@ import { loadTemplateRegistry, type TemplateRegistry } from '../../templates/ind
 import { ExitCode, isComicError } from '../../errors.js';
 import { analyzeScript, formatDiagnostic, readScriptText, type Comic, type Diagnostic } from '../../script/index.js';
 import type { TemplateReferenceLookup } from '../../script/references.js';
+import { paramLookupFrom, type TemplateParamLookup } from '../../script/params.js';
 import { githubAnnotation, inGithubActions } from '../../progress/github.js';
 import type { CliContext } from '../io.js';
+import { maskedContext } from '../masked-io.js';
 import type { RegisterCommand } from './index.js';
 
 export interface ValidateDependencies {
@@ -17,6 +19,8 @@ export interface ValidateDependencies {
   readonly templateIds?: (ctx: CliContext) => Promise<readonly string[] | undefined>;
   /** How many references each template takes, to warn about panels that name more; undefined skips that. */
   readonly templateReferences?: (ctx: CliContext) => Promise<TemplateReferenceLookup | undefined>;
+  /** Each template's parameters, to check the script's params against; undefined leaves params unchecked. */
+  readonly templateParams?: (ctx: CliContext) => Promise<TemplateParamLookup | undefined>;
 }
 
 /** One script's outcome; `--json` prints an array of these. */
@@ -39,12 +43,13 @@ function summarize(comic: Comic): NonNullable<ValidateResult['summary']> {
   };
 }
 
-async function validateOne(
-  file: string,
-  ctx: CliContext,
-  templateIds: readonly string[] | undefined,
-  templateReferences?: TemplateReferenceLookup,
-): Promise<ValidateResult> {
+interface TemplateChecks {
+  readonly templateIds?: readonly string[] | undefined;
+  readonly templateReferences?: TemplateReferenceLookup | undefined;
+  readonly templateParams?: TemplateParamLookup | undefined;
+}
+
+async function validateOne(file: string, ctx: CliContext, checks: TemplateChecks): Promise<ValidateResult> {
   let text: string;
   try {
     text = await readScriptText(file, ctx.io.cwd);
@@ -52,7 +57,14 @@ async function validateOne(
     if (!isComicError(error)) throw error;
     return { file, ok: false, diagnostics: [], error: { code: error.code, message: error.message } };
   }
-  const { comic, diagnostics } = analyzeScript(text, { file, cwd: ctx.io.cwd, ...(templateIds ? { templateIds } : {}), ...(templateReferences ? { templateReferences } : {}) });
+  const { templateIds, templateReferences, templateParams } = checks;
+  const { comic, diagnostics } = analyzeScript(text, {
+    file,
+    cwd: ctx.io.cwd,
+    ...(templateIds ? { templateIds } : {}),
+    ...(templateReferences ? { templateReferences } : {}),
+    ...(templateParams ? { templateParams } : {}),
+  });
   return comic ? { file, ok: true, diagnostics, summary: summarize(comic) } : { file, ok: false, diagnostics };
 }
 
@@ -71,17 +83,22 @@ function printText(result: ValidateResult, ctx: CliContext): void {
 }
 
 export function createValidateCommand(dependencies: ValidateDependencies = {}): RegisterCommand {
-  return (program, ctx) => {
+  return (program, unmasked) => {
+    // A script's text reaches the diagnostics: its control characters (and any credential of the configuration) are masked.
+    const ctx = maskedContext(unmasked);
     program
       .command('validate')
       .description('Check comic scripts and report every problem as file:line:column (exit code 2 if any is invalid)')
       .argument('<script...>', 'comic scripts (YAML)')
       .option('--json', 'print an array of { file, ok, diagnostics } for tools')
       .action(async (scripts: string[], flags: { json?: boolean }) => {
-        const templateIds = await dependencies.templateIds?.(ctx);
-        const templateReferences = await dependencies.templateReferences?.(ctx);
+        const checks: TemplateChecks = {
+          templateIds: await dependencies.templateIds?.(ctx),
+          templateReferences: await dependencies.templateReferences?.(ctx),
+          templateParams: await dependencies.templateParams?.(ctx),
+        };
         const results: ValidateResult[] = [];
-        for (const file of scripts) results.push(await validateOne(file, ctx, templateIds, templateReferences));
+        for (const file of scripts) results.push(await validateOne(file, ctx, checks));
         if (flags.json) ctx.io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
         else for (const result of results) printText(result, ctx);
         if (inGithubActions(ctx.io.env)) {
@@ -107,7 +124,8 @@ function registryFor(ctx: CliContext): Promise<TemplateRegistry> {
 
 /**
  * `comic validate` as registered: template ids are checked against the built-in and
- * configured templates, and panels are checked against how many references theirs take.
+ * configured templates, panels against how many references theirs take, and every
+ * template use's params against the template's manifest.
  */
 export const registerValidate: RegisterCommand = createValidateCommand({
   templateIds: async (ctx) => (await registryFor(ctx)).ids(),
@@ -122,4 +140,5 @@ export const registerValidate: RegisterCommand = createValidateCommand({
       }
     };
   },
+  templateParams: async (ctx) => paramLookupFrom(await registryFor(ctx)),
 });

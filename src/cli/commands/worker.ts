@@ -17,6 +17,7 @@ import { EventBus } from '../../progress/events.js';
 import { createBackend } from '../../run/backends.js';
 import { loadTemplateRegistry } from '../../templates/index.js';
 import type { CliContext } from '../io.js';
+import { maskedContext } from '../masked-io.js';
 import { configFlags, positiveInt, sharedOption, type CommonFlags } from '../options.js';
 import { ownSignals } from '../signals.js';
 import type { RegisterCommand } from './index.js';
@@ -29,7 +30,9 @@ interface WorkerFlags extends CommonFlags {
   readonly stallTimeout?: number;
 }
 
-export const registerWorker: RegisterCommand = (program, ctx) => {
+export const registerWorker: RegisterCommand = (program, unmasked) => {
+  // Log lines carry server text and the queue's URL: every write is masked (the queue password, this box's credentials).
+  const ctx = maskedContext(unmasked);
   program
     .command('worker')
     .description('Render jobs from a distributed queue (Redis) on this machine\'s ComfyUI, next to other workers')

@@ -8,7 +8,7 @@ import type { ComposedPage } from '../types.js';
 import { type CbzOptions, exportCbz } from './cbz.js';
 import { exportEpub, type EpubOptions } from './epub.js';
 import { exportPageImages, type PageImageOptions } from './pages.js';
-import { exportPdf, type PdfOptions } from './pdf.js';
+import { exportPdf, exportPdfArt, type PdfOptions } from './pdf.js';
 import type { ExportContext, ExportedFile, ExportKind, ExportPage } from './types.js';
 import { exportWebtoon, type WebtoonOptions } from './webtoon.js';
 
@@ -16,7 +16,8 @@ export { comicInfoXml } from './comicinfo.js';
 export { exportCbz, type CbzOptions } from './cbz.js';
 export { exportEpub, type EpubOptions } from './epub.js';
 export { exportPageImages, type PageImageFormat, type PageImageOptions, SCREEN_DEFAULTS, type ScreenImageFormat, type ScreenImageOptions, screenPage } from './pages.js';
-export { exportPdf, type PdfEdition, type PdfOptions } from './pdf.js';
+export { exportPdf, exportPdfArt, type PdfEdition, type PdfOptions } from './pdf.js';
+export { letteringShapes, type LetteringShape } from './vector.js';
 export { exportWebtoon, planWebtoon, type WebtoonOptions, type WebtoonPlan } from './webtoon.js';
 export * from './types.js';
 
@@ -38,6 +39,9 @@ export async function exportAll(kinds: readonly ExportKind[], ctx: ExportContext
       case 'pdf':
         files.push(await exportPdf(ctx, options.pdf));
         break;
+      case 'pdf-art':
+        files.push(await exportPdfArt(ctx, options.pdf));
+        break;
       case 'cbz':
         files.push(await exportCbz(ctx, options.cbz));
         break;
@@ -52,7 +56,23 @@ export async function exportAll(kinds: readonly ExportKind[], ctx: ExportContext
   return files;
 }
 
-/** A composed page held in memory, as an export page. */
-export function exportPageFrom(number: number, composed: ComposedPage, cover = false): ExportPage {
-  return { number, layout: composed.layout, lettering: composed.lettering, cover, png: () => Promise.resolve(composed.png) };
+/**
+ * A composed page held in memory, as an export page; `art` composes it without lettering
+ * (for the vector and lettering-free PDFs).
+ */
+export function exportPageFrom(number: number, composed: ComposedPage, cover = false, art?: () => Promise<Buffer>): ExportPage {
+  return {
+    number,
+    layout: composed.layout,
+    lettering: withDrawings(composed.lettering, composed.drawings),
+    cover,
+    png: () => Promise.resolve(composed.png),
+    ...(art === undefined ? {} : { art }),
+  };
+}
+
+/** Each lettering box with its drawing (`svg`), when the drawings are there for all of them. */
+export function withDrawings<T extends ComposedPage['lettering'][number]>(boxes: readonly T[], drawings: readonly string[] | undefined): (T & { svg?: string })[] {
+  if (drawings === undefined || drawings.length !== boxes.length) return [...boxes];
+  return boxes.map((box, i) => ({ ...box, svg: drawings[i]! }));
 }

@@ -4,11 +4,16 @@
  * CropBox is the MediaBox (a printer gets the bleed); the screen edition's is the TrimBox,
  * so on-screen readers show the page as cut.
  *
- * Over each page's art lies its lettering as real text (every line of every balloon, caption
- * and sound effect, in the lettering's own fonts, embedded as subsets), written invisibly
- * (text render mode 3) exactly over the lettered pixels: the PDF can be searched, selected,
- * copied and translated, and `pdftotext` gives the dialogue. The visible lettering is still
- * the raster drawn with the page (a vector redraw is not done yet).
+ * The lettering is vector graphics over the page's art without lettering: every balloon,
+ * tail, caption and sound effect, and the glyph outlines of their text, redrawn from the very
+ * SVG the composer rasterised (./vector.ts), so it is sharp at any zoom. Over it lies the
+ * lettering as real text (every line, in the lettering's own fonts, embedded as subsets),
+ * written invisibly (text render mode 3) over the letters: the PDF can be searched, selected,
+ * copied and translated, and `pdftotext` gives the dialogue. A page whose lettering cannot be
+ * redrawn (an older cached page without its drawings, no panels at hand for the art, SVG
+ * outside the vocabulary) keeps the raster lettering drawn with the page, under the same text.
+ * The lettering-free edition (`lettering: 'none'`, the `pdf-art` export) is the art alone, with
+ * no text at all: what a translator letters anew.
  *
  * pdf-lib builds the document (pages, boxes, content streams, metadata, every object's
  * bytes). Its own `save()` would hold every page image and then the whole file in memory,
@@ -30,6 +35,7 @@ import {
   PDFCrossRefSection,
   PDFDocument,
   PDFHeader,
+  PDFName,
   type PDFObject,
   PDFRef,
   PDFTrailer,
@@ -47,15 +53,23 @@ import sharp from 'sharp';
 import { ComicError } from '../../errors.js';
 import { safeJoin, writeStreamAtomic } from '../../util/fs.js';
 import { face, type FaceName } from '../fonts.js';
+import { cssColour } from '../raster.js';
 import type { LetteringKind } from '../types.js';
 import { pngHeader, pngImageData } from './png-info.js';
 import { type ExportContext, type ExportedFile, type ExportLettering, type ExportPage, slugify } from './types.js';
+import { f, letteringShapes, type LetteringShape, shapeOperators } from './vector.js';
 
 export type PdfEdition = 'print' | 'screen';
 
 export interface PdfOptions {
   /** print (default): CropBox = MediaBox, with the bleed; screen: CropBox = TrimBox. */
   readonly edition?: PdfEdition;
+  /**
+   * vector (default): the lettering redrawn as vectors over the art, with the invisible text
+   * over it; none: the art alone, no lettering and no text (the translators' edition, named
+   * `<slug>-art.pdf`).
+   */
+  readonly lettering?: 'vector' | 'none';
 }
 
 /** The face each kind of lettering is drawn in (as src/compose/lettering letters them). */
@@ -112,13 +126,15 @@ export async function exportPdf(ctx: ExportContext, options: PdfOptions = {}): P
     return font;
   };
   const edition = options.edition ?? 'print';
+  const artOnly = options.lettering === 'none';
 
   const pointsPerPixel = 72 / meta.format.dpi;
-  const images = new Map<number, ExportPage>();
+  const images = new Map<number, PageImage>();
   for (const page of ctx.pages) {
+    const vectors = artOnly ? null : vectorLettering(page);
     // The image object is only reserved here; its bytes are streamed when the file is written.
     const imageRef = doc.context.nextRef();
-    images.set(imageRef.objectNumber, page);
+    images.set(imageRef.objectNumber, { page, source: artOnly ? 'art' : vectors === null ? 'lettered' : 'art-or-lettered' });
     const { canvas, trim } = page.layout;
     const width = canvas.width * pointsPerPixel;
     const height = canvas.height * pointsPerPixel;
@@ -131,11 +147,12 @@ export async function exportPdf(ctx: ExportContext, options: PdfOptions = {}): P
     else pdfPage.setCropBox(0, 0, width, height);
     const name = pdfPage.node.newXObject('Page', imageRef);
     pdfPage.pushOperators(pushGraphicsState(), concatTransformationMatrix(width, 0, 0, height, 0, 0), drawObject(name), popGraphicsState());
-    await writeTextLayer(pdfPage, page, pointsPerPixel, fontFor);
+    if (vectors !== null) await writeVectorLettering(doc, pdfPage, vectors, canvas.height * pointsPerPixel, pointsPerPixel);
+    if (!artOnly) await writeTextLayer(pdfPage, page, pointsPerPixel, fontFor);
   }
   await doc.flush();
 
-  const path = safeJoin(ctx.outDir, `${ctx.slug ?? slugify(meta.title)}.pdf`);
+  const path = safeJoin(ctx.outDir, `${ctx.slug ?? slugify(meta.title)}${artOnly ? '-art' : ''}.pdf`);
   let bytes = 0;
   async function* file(): AsyncGenerator<Uint8Array> {
     const emit = (chunk: Uint8Array) => {
@@ -155,8 +172,7 @@ export async function exportPdf(ctx: ExportContext, options: PdfOptions = {}): P
       if (object !== null) {
         yield emit(serialize(object));
       } else {
-        const page = images.get(ref.objectNumber)!;
-        const { dict, data } = await pageImage(doc, page);
+        const { dict, data } = await pageImage(doc, images.get(ref.objectNumber)!);
         yield emit(serialize(dict));
         yield emit(Buffer.from('\nstream\n'));
         yield emit(data);
@@ -173,7 +189,68 @@ export async function exportPdf(ctx: ExportContext, options: PdfOptions = {}): P
     yield emit(serialize(PDFTrailer.forLastCrossRefSectionOffset(xrefOffset)));
   }
   await writeStreamAtomic(path, file());
-  return { kind: 'pdf', path, bytes };
+  return { kind: artOnly ? 'pdf-art' : 'pdf', path, bytes };
+}
+
+/** The lettering-free PDF for translators: the print (or screen) PDF's pages with only their art. */
+export function exportPdfArt(ctx: ExportContext, options: PdfOptions = {}): Promise<ExportedFile> {
+  return exportPdf(ctx, { ...options, lettering: 'none' });
+}
+
+/**
+ * Which image a PDF page shows: the composed page (its lettering in the pixels), the art
+ * alone, or the art where it can be had (the lettering is drawn over it as vectors) and
+ * else the composed page, so a page is never left without its lettering.
+ */
+interface PageImage {
+  readonly page: ExportPage;
+  readonly source: 'lettered' | 'art' | 'art-or-lettered';
+}
+
+/**
+ * The page's lettering as vector shapes, one list per piece; null when the page is best left
+ * as composed: it has no lettering, no art to draw it over, or a piece whose drawing is
+ * missing (an older cache entry) or outside the vocabulary the PDF redraws.
+ */
+function vectorLettering(page: ExportPage): LetteringShape[][] | null {
+  if (page.art === undefined || page.lettering.length === 0) return null;
+  const all: LetteringShape[][] = [];
+  for (const box of page.lettering) {
+    if (box.svg === undefined) return null;
+    const shapes = letteringShapes(box.svg);
+    if (shapes === null) return null;
+    all.push(shapes);
+  }
+  return all;
+}
+
+/**
+ * Draws the lettering's shapes over the art in a content stream of their own, in canvas
+ * pixels: one matrix maps them onto the page (y down to PDF's y up).
+ */
+async function writeVectorLettering(doc: PDFDocument, pdfPage: PDFPage, pieces: readonly LetteringShape[][], pageHeight: number, pointsPerPixel: number): Promise<void> {
+  const colours = new Map<string, readonly [number, number, number]>();
+  for (const shape of pieces.flat()) {
+    for (const css of [shape.fill, shape.stroke]) {
+      if (css !== null && !colours.has(css)) colours.set(css, (await cssColour(css)).map((c) => c / 255) as unknown as readonly [number, number, number]);
+    }
+  }
+  const states = new Map<string, string>();
+  const alpha = (fill: number, stroke: number): string => {
+    const id = `${f(fill)} ${f(stroke)}`;
+    let name = states.get(id);
+    if (name === undefined) {
+      name = `LA${states.size}`;
+      states.set(id, name);
+      pdfPage.node.setExtGState(PDFName.of(name), doc.context.obj({ Type: 'ExtGState', ca: Number(f(fill)), CA: Number(f(stroke)) }));
+    }
+    return name;
+  };
+  const body = pieces.map((shapes) => shapeOperators(shapes, (css) => colours.get(css)!, alpha)).join('');
+  if (body === '') return;
+  const scale = Math.round(pointsPerPixel * 1e8) / 1e8;
+  const content = `q\n${scale} 0 0 ${-scale} 0 ${Math.round(pageHeight * 1e6) / 1e6} cm\n${body}Q\n`;
+  pdfPage.node.addContentStream(doc.context.register(doc.context.flateStream(content)));
 }
 
 /** Six capitals per face, from the characters its subset will hold. */
@@ -243,8 +320,8 @@ function serialize(object: { sizeInBytes(): number; copyBytesInto(buffer: Uint8A
  * stream with per-row predictors, which FlateDecode with Predictor 15 reads), so pages are
  * embedded losslessly without re-encoding.
  */
-async function pageImage(doc: PDFDocument, page: ExportPage) {
-  const png = await printablePng(await page.png());
+async function pageImage(doc: PDFDocument, { page, source }: PageImage) {
+  const png = await printablePng(await imageOf(page, source));
   const header = pngHeader(png)!;
   const { canvas } = page.layout;
   if (header.width !== canvas.width || header.height !== canvas.height) {
@@ -267,6 +344,23 @@ async function pageImage(doc: PDFDocument, page: ExportPage) {
     Length: data.length,
   });
   return { dict, data };
+}
+
+async function imageOf(page: ExportPage, source: PageImage['source']): Promise<Buffer> {
+  if (source === 'lettered') return page.png();
+  if (page.art === undefined) {
+    if (source === 'art-or-lettered') return page.png();
+    throw new ComicError('NOT_CACHED', `page ${page.number}: its art without lettering is not at hand for the lettering-free PDF`, {
+      hint: 'the panels it is composed from are no longer in the cache: run comic generate (or comic compose) again',
+    });
+  }
+  try {
+    return await page.art();
+  } catch (error) {
+    // The vectors are drawn over the lettered page then: the same lettering, twice, in the same place.
+    if (source === 'art-or-lettered') return page.png();
+    throw error;
+  }
 }
 
 /** The PNG as 8-bit, non-interlaced RGB or grey, which PDF can take as it is. */

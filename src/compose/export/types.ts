@@ -5,8 +5,8 @@
 import type { ComicMeta } from '../../script/model.js';
 import type { LetteringBox, PageLayout } from '../types.js';
 
-export type ExportKind = 'png' | 'pdf' | 'cbz' | 'webtoon' | 'epub';
-export const EXPORT_KINDS: readonly ExportKind[] = ['png', 'pdf', 'cbz', 'webtoon', 'epub'];
+export type ExportKind = 'png' | 'pdf' | 'pdf-art' | 'cbz' | 'webtoon' | 'epub';
+export const EXPORT_KINDS: readonly ExportKind[] = ['png', 'pdf', 'pdf-art', 'cbz', 'webtoon', 'epub'];
 
 /**
  * A piece of lettering as the exporters see it. The composer's boxes (`LetteredBox`) also
@@ -18,6 +18,12 @@ export interface ExportLettering extends LetteringBox {
   readonly lines?: readonly string[];
   /** The type size, px. */
   readonly size?: number;
+  /**
+   * How it is drawn: the SVG fragment the composer rasterised (canvas pixels). The PDF redraws
+   * it as vectors over the page's art; without it (older cached pages) the PDF keeps the
+   * raster lettering.
+   */
+  readonly svg?: string;
 }
 
 export interface ExportPage {
@@ -30,6 +36,12 @@ export interface ExportPage {
   readonly cover?: boolean;
   /** The composed page, an 8-bit RGB PNG of the canvas size (composePage's output). */
   readonly png: () => Promise<Buffer>;
+  /**
+   * The same page without its lettering (panels and borders only), composed on demand: what
+   * the vector PDF draws the lettering over and the lettering-free PDF shows. Absent when the
+   * panels are not at hand.
+   */
+  readonly art?: () => Promise<Buffer>;
 }
 
 export interface ExportContext {

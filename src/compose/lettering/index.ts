@@ -8,6 +8,7 @@
  */
 import { formatLocation, type SourceLocation } from '../../errors.js';
 import type { ComicMeta, Page, YamlPath } from '../../script/model.js';
+import type { DetailMap } from '../detail.js';
 import { resolveLayoutStyle } from '../layout.js';
 import type { PageLayout, PageStyle } from '../types.js';
 import { letteringMetrics } from './metrics.js';
@@ -28,7 +29,18 @@ export type LetteringMeta = Pick<ComicMeta, 'direction' | 'language' | 'format'>
 /** Turns a script path into its file:line:column (Comic.locate); without it, warnings show the path. */
 export type LocatePath = (path: YamlPath) => SourceLocation;
 
-export function letterPage(page: Page, layout: PageLayout, meta: LetteringMeta, style?: PageStyle, locate?: LocatePath): PageLettering {
+/**
+ * `details`: how busy each panel's fitted art is, by panel id (`measureDetail`); balloons go
+ * where it is quietest. Without it every place is as quiet (the art is not known).
+ */
+export function letterPage(
+  page: Page,
+  layout: PageLayout,
+  meta: LetteringMeta,
+  style?: PageStyle,
+  locate?: LocatePath,
+  details?: ReadonlyMap<string, DetailMap>,
+): PageLettering {
   const metrics = letteringMetrics(style?.lettering, meta.format.dpi, meta.language);
   const { gutter } = resolveLayoutStyle(style ?? page.frames, meta.format.dpi);
   const position = (path: YamlPath) => (locate ? formatLocation(locate(path)) : scriptPath(path));
@@ -43,7 +55,9 @@ export function letterPage(page: Page, layout: PageLayout, meta: LetteringMeta, 
     const area = intersect(inset(box, (box.bordered ? layout.border.width : 0) + metrics.pad), layout.safe);
     // What does not fit may cover the border and most of the gutter, never the next panel.
     const overflow = intersect(inset(box, -Math.max(0, gutter - metrics.gap)), layout.safe);
-    const lettered = letterPanel({ panel, box, area, overflow, others: items.map((it) => it.box.extent), position, direction: meta.direction, metrics });
+    const detail = details?.get(panel.id);
+    const others = items.map((it) => it.box.extent);
+    const lettered = letterPanel({ panel, box, area, overflow, others, position, direction: meta.direction, metrics, ...(detail ? { detail } : {}) });
     items.push(...lettered.items);
     warnings.set(panel.id, [...lettered.warnings]);
     pending.push(...lettered.pending);

@@ -9,14 +9,39 @@
  * lettering, smaller still if it must. Each step past shrinking is a warning naming the
  * panel and the text's place in the script.
  */
-import type { DialogueKind, Panel, ReadingDirection, Sfx, YamlPath } from '../../script/model.js';
-import { face } from '../fonts.js';
-import { seededRandom } from '../random.js';
+import type { DialogueKind, DialogueLine, Panel, PanelSide, ReadingDirection, Sfx, YamlPath } from '../../script/model.js';
+import { type DetailMap, meanDetail } from '../detail.js';
+import { face, type ShapedLine } from '../fonts.js';
+import { hashString, seededRandom } from '../random.js';
 import type { LetteringBox, LetteringKind, Rect } from '../types.js';
 import type { LetteringMetrics } from './metrics.js';
-import { contains, findPlace, leastCovered, overlaps, type PlacementQuery, union } from './place.js';
-import { type Body, burstPath, cloudPath, ellipsePath, ellipsePoint, ellipseRadius, type Point, roundedRectPath, tailPath, trailPath } from './shapes.js';
-import { blockOutline, missingGlyphs, naturalMeasure, type TextBlock, type WordBreaking, wrapBlock } from './text.js';
+import { contains, findPlace, inset, intersect, leastCovered, overlaps, type PlacementQuery, union } from './place.js';
+import {
+  type Body,
+  burstPath,
+  cloudPath,
+  curvedTail,
+  ellipsePath,
+  ellipsePoint,
+  ellipseRadius,
+  type Point,
+  roundedRectPath,
+  type Tail,
+  tailPath,
+  tailPoints,
+  trailPath,
+} from './shapes.js';
+import { blockOutline, missingGlyphs, naturalMeasure, plainText, type TextBlock, type WordBreaking, wrapBlock } from './text.js';
+
+/** A run of a lettered line in one font (fonts.ts `ShapedRun`, without the pen positions). */
+export interface LineRun {
+  readonly text: string;
+  /** The font file, as `require.resolve` finds it (`@fontsource/comic-neue/files/…`). */
+  readonly file: string;
+  /** The instance's weight for a variable font (the Noto fallbacks); null for a static one. */
+  readonly weight: number | null;
+  readonly emphasis: boolean;
+}
 
 /** A lettering box with what it says: what tests and tools need to check that nothing is lost. */
 export interface LetteredBox extends LetteringBox {
@@ -24,6 +49,12 @@ export interface LetteredBox extends LetteringBox {
   readonly text: string;
   /** The lines as drawn; a word broken across lines ends its line with a hyphen. */
   readonly lines: readonly string[];
+  /**
+   * Each line by font: the runs of text set in one font file each (the primary face, its
+   * emphasis face, or a fallback such as a Noto Sans JP subset), for a PDF text layer that
+   * embeds what is drawn. Absent on boxes from before it was kept.
+   */
+  readonly runs?: readonly (readonly LineRun[])[];
   /** The type size in pixels. */
   readonly size: number;
   /** The size as a share of the kind's normal size (1: not shrunk). */
@@ -68,6 +99,8 @@ export interface PanelLetteringInput {
   readonly position?: (path: YamlPath) => string;
   readonly direction: ReadingDirection;
   readonly metrics: LetteringMetrics;
+  /** How busy the panel's art is, over `box` (none: the art is not known, every place is as quiet). */
+  readonly detail?: DetailMap;
 }
 
 /** Smaller text is tried, in these steps (then the minimum), only when nothing fits at full size. */
@@ -105,12 +138,16 @@ function letterPanelAt(input: PanelLetteringInput, cap: number): PanelLettering 
   /** Tails and trails placed so far: later balloons keep clear of them. */
   const tails: Rect[] = [];
   const shrunk: { scale: number; path: YamlPath }[] = [];
+  /** Characters no font has, with where they are written: one warning each per panel. */
+  const missingAt = new Map<string, string[]>();
+  const noteMissing = (char: string, path: YamlPath) => {
+    const at = missingAt.get(char) ?? [];
+    if (!at.includes(position(path))) at.push(position(path));
+    missingAt.set(char, at);
+  };
   const pending: PendingLettering[] = [];
   // Where the speakers' heads are assumed to be: balloons rather not cover them.
-  const heads = [
-    ...panel.characters.map((who) => speakerTarget(panel, who, input.box)),
-    ...panel.dialogue.flatMap((line) => (line.tail ? [pointIn(input.box, line.tail)] : [])),
-  ].map((head) => ({ x: head.x - m.em, y: head.y - m.em, width: 2 * m.em, height: 2 * m.em }));
+  const heads = speakerHeads(panel, input.box).map((head) => ({ x: head.x - m.em, y: head.y - m.em, width: 2 * m.em, height: 2 * m.em }));
 
   const addText = (kind: LetteringKind, text: string, path: YamlPath, build: Build): void => {
     const lettered = letterCase(text, m);
@@ -144,7 +181,7 @@ function letterPanelAt(input: PanelLetteringInput, cap: number): PanelLettering 
         placed.push(item);
         textBoxes.push(candidate.rect);
         if (candidate.tail) tails.push(candidate.tail);
-        for (const missing of candidate.missing) warnings.push(`panel ${panel.id}: the lettering font has no glyph for "${missing}"`);
+        for (const missing of candidate.missing) noteMissing(missing, path);
         if (i <= steps.length) {
           if (phase.scale < 1) shrunk.push({ scale: phase.scale, path });
         } else {
@@ -171,7 +208,7 @@ function letterPanelAt(input: PanelLetteringInput, cap: number): PanelLettering 
     const caption = panel.caption;
     const corner = { x: direction === 'ltr' ? area.x : area.x + area.width, y: area.y };
     addText('caption', caption, [...panel.path, 'caption'], (a) => {
-      const block = wrapBlock(face('caption'), letterCase(caption, m), m.em * a.scale, a.measure, a.breaking);
+      const block = wrapBlock(face('caption', m.language), letterCase(caption, m), m.em * a.scale, a.measure, a.breaking, { shape: 'box' });
       const padX = 0.45 * m.em * a.scale;
       const padY = 0.35 * m.em * a.scale;
       const width = block.width + 2 * padX;
@@ -182,10 +219,11 @@ function letterPanelAt(input: PanelLetteringInput, cap: number): PanelLettering 
   }
 
   panel.dialogue.forEach((line, i) => {
-    const target = line.tail ? pointIn(input.box, line.tail) : speakerTarget(panel, line.who, input.box);
-    addText(line.kind, line.text, line.path, (a) => balloonCandidate(line.kind, letterCase(line.text, m), target, `${panel.id}/${i}`, input, a));
+    const speaker = speakerOf(panel, line, input.box, m.em);
+    addText(line.kind, line.text, line.path, (a) => balloonCandidate(line.kind, letterCase(line.text, m), speaker, `${panel.id}/${i}`, input, a));
   });
 
+  for (const [char, at] of missingAt) warnings.push(missingGlyphWarning(panel.id, char, at));
   if (shrunk.length > 0) {
     warnings.push(
       `panel ${panel.id}: text shrunk to ${Math.round(Math.min(...shrunk.map((s) => s.scale)) * 100)}% to fit the panel (at ${shrunk.map((s) => position(s.path)).join(', ')})`,
@@ -257,8 +295,10 @@ function record(c: Candidate, what: { panelId: string; kind: LetteringKind; text
     panelId: what.panelId,
     kind: what.kind,
     extent: round(c.extent),
-    text: what.text,
+    // As lettered: emphasis markup (`*word*`) is not part of the text.
+    text: plainText(what.text),
     lines: c.block.lines.map((l) => l.text),
+    runs: c.block.lines.map(lineRuns),
     size: c.block.size,
     scale: what.scale,
     path: what.path,
@@ -290,7 +330,7 @@ function placeBox(
   a: Attempt,
   direction: ReadingDirection,
   m: LetteringMetrics,
-  box: { width: number; height: number; preferred: Point; accept?: (box: Rect) => boolean },
+  box: { width: number; height: number; preferred: Point; cost?: (box: Rect) => number; accept?: (box: Rect) => boolean },
 ): Rect | null {
   const q: PlacementQuery = {
     width: box.width,
@@ -303,6 +343,7 @@ function placeBox(
     gap: m.gap,
     step: a.step,
     ...(box.accept ? { accept: box.accept } : {}),
+    ...(box.cost ? { cost: box.cost } : {}),
   };
   return a.anyhow ? leastCovered(q) : findPlace(q);
 }
@@ -342,7 +383,7 @@ function pendingText(
               anyhow,
             });
             if (candidate === null) continue;
-            const warnings = candidate.missing.map((missing) => `panel ${panelId}: the lettering font has no glyph for "${missing}"`);
+            const warnings = candidate.missing.map((missing) => missingGlyphWarning(panelId, missing, [position(path)]));
             warnings.push(
               notFitting(panelId, kind, text, position(path), {
                 scale,
@@ -394,14 +435,34 @@ function notFitting(
  */
 export const SPEAKER_HEAD_Y = 0.45;
 
+/** Where a balloon's tail goes: at a speaker's mouth in the panel, or out through one of its edges. */
+export type Speaker = { readonly mouth: Point } | { readonly side: PanelSide };
+
 /**
- * Where a line's speaker is: the speaker's place among the panel's characters, spread
- * left to right at head height; someone not in the panel talks from below its edge.
+ * A line's speaker: off-panel on the side the script names; at the script's tail anchor;
+ * else at their place among the panel's characters. Someone not drawn in the panel (and
+ * not said to be off-panel) talks from below it: an ordinary, short tail pointing down.
  */
+function speakerOf(panel: Panel, line: DialogueLine, box: Rect, em: number): Speaker {
+  if (line.offPanel) return { side: line.offPanel };
+  if (line.tail) return { mouth: pointIn(box, line.tail) };
+  if (!panel.characters.includes(line.who)) return { mouth: { x: box.x + box.width / 2, y: box.y + box.height * 1.2 } };
+  const head = speakerTarget(panel, line.who, box);
+  // The mouth is a little below the middle of the head.
+  return { mouth: { x: head.x, y: head.y + 0.3 * em } };
+}
+
+/** The heads of the panel's characters, and the script's tail anchors (someone is there too). */
+export function speakerHeads(panel: Panel, box: Rect): Point[] {
+  return [...panel.characters.map((who) => speakerTarget(panel, who, box)), ...panel.dialogue.flatMap((line) => (line.tail ? [pointIn(box, line.tail)] : []))];
+}
+
+const headsOf = new WeakMap<PanelLetteringInput, readonly Point[]>();
+
+/** Where a drawn speaker's head is: their place among the panel's characters, spread left to right at head height. */
 function speakerTarget(panel: Panel, who: string, box: Rect): Point {
-  const index = panel.characters.indexOf(who);
-  if (index < 0) return { x: box.x + box.width / 2, y: box.y + box.height * 1.2 };
-  return { x: box.x + (box.width * (index + 0.5)) / panel.characters.length, y: box.y + box.height * SPEAKER_HEAD_Y };
+  const index = Math.max(0, panel.characters.indexOf(who));
+  return { x: box.x + (box.width * (index + 0.5)) / Math.max(1, panel.characters.length), y: box.y + box.height * SPEAKER_HEAD_Y };
 }
 
 /** The point at fractions `at` of `box`, from its top-left corner. */
@@ -409,85 +470,196 @@ function pointIn(box: Rect, at: { readonly x: number; readonly y: number }): Poi
   return { x: box.x + at.x * box.width, y: box.y + at.y * box.height };
 }
 
-function balloonCandidate(kind: DialogueKind, text: string, target: Point, seedKey: string, input: PanelLetteringInput, a: Attempt): Candidate | null {
-  const { metrics: m, direction } = input;
-  const area = a.area;
-  const em = m.em * a.scale;
+/** Where a balloon for this speaker would best be centred: at the top, above them, or by the edge they speak from. */
+function preferredSpot(speaker: Speaker, area: Rect): Point {
+  if ('mouth' in speaker) return { x: speaker.mouth.x, y: area.y };
+  const { side } = speaker;
+  const x = side === 'left' ? area.x : side === 'right' ? area.x + area.width : area.x + area.width / 2;
+  return { x, y: side === 'bottom' ? area.y + area.height : area.y };
+}
+
+/** A balloon's body, outline measures and tail, placed. */
+interface Balloon {
+  readonly kind: DialogueKind;
+  readonly block: TextBlock;
+  readonly textSize: number;
+  readonly shape: BodyShape;
+  readonly body: Body;
+  /** The tail (null for a thought balloon, which has a trail). */
+  readonly tail: Tail | null;
+  readonly trail: ReturnType<typeof trailPath> | null;
+  /** Bounds of the tail or trail. */
+  readonly bounds: Rect;
+}
+
+/** What the panel's lettering knows around a balloon: its area, the panel's inner edge, the metrics. */
+export interface BalloonContext {
+  readonly area: Rect;
+  /** The panel inside its border: where an off-panel speaker's tail ends. */
+  readonly edge: Rect;
+  readonly metrics: LetteringMetrics;
+}
+
+function balloonBlock(kind: DialogueKind, text: string, em: number, measure: number, breaking: WordBreaking, m: LetteringMetrics) {
   const textSize = em * (kind === 'shout' ? 1.1 : 1);
-  const block = wrapBlock(face(kind === 'whisper' ? 'whisper' : 'dialogue'), text, textSize, a.measure, a.breaking);
-  const shape = bodyShape(kind, m.balloonShape, block, textSize);
-  const width = 2 * shape.outerX;
-  const height = 2 * shape.outerY;
-  const bodyAt = (spot: Rect): Body => ({ cx: spot.x + width / 2, cy: spot.y + height / 2, rx: shape.rx, ry: shape.ry });
-  const tailAt = (body: Body) => {
-    const tip = tailTip(body, target, area, em, shape);
-    const trail = kind === 'thought' ? trailPath(body, tip, em) : null;
-    const bounds = trail
-      ? trail.circles.map((c) => ({ x: c.x - c.r, y: c.y - c.r, width: 2 * c.r, height: 2 * c.r })).reduce(union)
-      : wedgeBounds(body, tip, 0.7 * em, shape);
-    return { tip, trail, bounds };
-  };
+  // Rounded balloons want even lines; ovals, clouds and bursts a diamond (text.ts).
+  const shape = m.balloonShape === 'rounded' && (kind === 'speech' || kind === 'whisper') ? 'box' : 'oval';
+  const block = wrapBlock(face(kind === 'whisper' ? 'whisper' : 'dialogue', m.language), text, textSize, measure, breaking, { shape });
+  return { block, textSize, shape: bodyShape(kind, m.balloonShape, block, textSize) };
+}
+
+/** The balloon with its body centred at (cx, cy) and its tail or trail toward the speaker. */
+function balloonWith(kind: DialogueKind, made: ReturnType<typeof balloonBlock>, cx: number, cy: number, speaker: Speaker, em: number, ctx: BalloonContext): Balloon {
+  const { shape } = made;
+  const body: Body = { cx, cy, rx: shape.rx, ry: shape.ry };
+  const plan = tailPlan(body, speaker, shape, em, ctx);
+  if (kind === 'thought') {
+    const trail = trailPath(body, plan.tip, em);
+    const bounds = trail.circles.map((c) => ({ x: c.x - c.r, y: c.y - c.r, width: 2 * c.r, height: 2 * c.r })).reduce(union);
+    return { kind, ...made, body, tail: null, trail, bounds };
+  }
+  // A long tail gets a wider root, so it tapers like a pen stroke rather than a needle.
+  const length = Math.hypot(plan.tip.x - body.cx, plan.tip.y - body.cy) - ellipseRadius(body, plan.exit);
+  const width = Math.max(kind === 'shout' ? 0.8 * em : 0.9 * em, Math.min(1.5 * em, 0.16 * length));
+  const tail = curvedTail(body, plan.exit, plan.tip, plan.aim, width);
+  return { kind, ...made, body, tail, trail: null, bounds: boundsOf(tailPoints(tail)) };
+}
+
+/** A balloon's drawing: `balloon` (outline and fill), `text`, and the `shapes` its fill covers (for tests). */
+export interface BalloonArt {
+  readonly balloon: string;
+  readonly text: string;
+  readonly shapes: readonly string[];
+}
+
+/**
+ * One outline per balloon with its tail: every shape is stroked (twice the line width),
+ * then every shape is filled on top, each as its own path, so the fills cover the inner
+ * half of the outline and every stroke inside another shape (the tail's base, the body's
+ * edge across the tail's root), dashed or not.
+ */
+function balloonArt(b: Balloon, m: LetteringMetrics, seedKey: string): BalloonArt {
+  const { body, kind } = b;
+  const shapes: string[] = [];
+  switch (kind) {
+    case 'thought':
+      shapes.push(cloudPath(body, b.shape.bump), ...b.trail!.circles.map((c) => ellipsePath({ cx: c.x, cy: c.y, rx: c.r, ry: c.r })));
+      break;
+    case 'shout': {
+      const random = seededRandom(seedKey);
+      const spikes = Math.max(14, Math.round((body.rx + body.ry) / (0.42 * b.textSize)));
+      shapes.push(burstPath(body, b.shape.spike, Array.from({ length: spikes }, random)), tailPath(b.tail!, true));
+      break;
+    }
+    default:
+      shapes.push(
+        m.balloonShape === 'rounded' ? roundedRectPath(body.cx - body.rx, body.cy - body.ry, 2 * body.rx, 2 * body.ry, 0.9 * m.em) : ellipsePath(body),
+        tailPath(b.tail!),
+      );
+  }
+  const dash = kind === 'whisper' ? ` stroke-dasharray="${fmt(m.line * 3)} ${fmt(m.line * 2.2)}"` : '';
+  const balloon =
+    `<path d="${shapes.join('')}" fill="none" stroke="#111" stroke-width="${fmt(m.line * 2)}" stroke-linejoin="round"${dash}/>` +
+    shapes.map((d) => `<path d="${d}" fill="#fff"/>`).join('');
+  const text = `<path d="${blockOutline(b.block, body.cx, body.cy - b.block.height / 2, 'center')}" fill="#111"/>`;
+  return { balloon, text, shapes };
+}
+
+/**
+ * A balloon of `kind` saying `text`, centred at `centre`, its tail toward `speaker`: the
+ * composer's own drawing, for the golden balloon sheet and the seam test.
+ */
+export function balloonAt(
+  kind: DialogueKind,
+  text: string,
+  centre: Point,
+  speaker: Speaker,
+  ctx: BalloonContext,
+): BalloonArt & { readonly body: Body; readonly tail: Tail | null; readonly trail: readonly (Point & { r: number })[] | null; readonly rect: Rect } {
+  const m = ctx.metrics;
+  const made = balloonBlock(kind, letterCase(text, m), m.em, naturalMeasure(face('dialogue'), letterCase(text, m), m.em, 3.6, m.em * 5, m.em * 16), { wider: m.em * 16, hyphenate: m.hyphenate, force: false }, m);
+  const b = balloonWith(kind, made, centre.x, centre.y, speaker, m.em, ctx);
+  const rect = { x: centre.x - made.shape.outerX, y: centre.y - made.shape.outerY, width: 2 * made.shape.outerX, height: 2 * made.shape.outerY };
+  return { ...balloonArt(b, m, `sheet/${kind}`), body: b.body, tail: b.tail, trail: b.trail?.circles ?? null, rect };
+}
+
+function balloonCandidate(kind: DialogueKind, text: string, speaker: Speaker, seedKey: string, input: PanelLetteringInput, a: Attempt): Candidate | null {
+  const { metrics: m, direction } = input;
+  const em = m.em * a.scale;
+  const made = balloonBlock(kind, text, em, a.measure, a.breaking, m);
+  const width = 2 * made.shape.outerX;
+  const height = 2 * made.shape.outerY;
+  const ctx: BalloonContext = { area: a.area, edge: panelEdge(input), metrics: m };
+  const at = (spot: Rect) => balloonWith(kind, made, spot.x + width / 2, spot.y + height / 2, speaker, em, ctx);
   /** What later balloons keep clear of: the tail, and the space it points into (a balloon
    * just past a tail's tip would look like the one it points at). */
-  const keepClear = (tail: Rect, tip: Point, body: Body): Rect => {
+  const keepClear = (b: Balloon): Rect => {
+    const tip = b.tail?.tip ?? b.trail!.circles.at(-1)!;
     const reach = 2.5 * em;
-    const dx = tip.x - body.cx;
-    const dy = tip.y - body.cy;
+    const dx = tip.x - b.body.cx;
+    const dy = tip.y - b.body.cy;
     const d = Math.hypot(dx, dy) || 1;
-    return union(tail, { x: tip.x + (dx / d) * reach - em / 2, y: tip.y + (dy / d) * reach - em / 2, width: em, height: em });
+    return union(b.bounds, { x: tip.x + (dx / d) * reach - em / 2, y: tip.y + (dy / d) * reach - em / 2, width: em, height: em });
   };
   const spot = placeBox(a, direction, m, {
     width,
     height,
-    // Balloons belong at the top of their panel, above the speaker.
-    preferred: { x: target.x, y: input.area.y },
+    preferred: preferredSpot(speaker, input.area),
+    // Quiet art and no faces under the balloon.
+    cost: (box) => artCost(input, box, em),
     // Keep clear of earlier tails, and keep this tail clear of earlier balloons.
     accept: (box) => {
       if (a.tails.some((t) => overlaps(t, box, m.gap)) || a.heads.some((h) => overlaps(h, box))) return false;
-      const { bounds } = tailAt(bodyAt(box));
+      const { bounds } = at(box);
       return !a.obstacles.some((o) => overlaps(o, bounds, m.gap));
     },
   });
   if (spot === null) return null;
-  const body = bodyAt(spot);
-  const { tip, trail, bounds } = tailAt(body);
-
+  const b = at(spot);
   const svg = (): string => {
-    let outline: string;
-    switch (kind) {
-      case 'thought':
-        outline = cloudPath(body, shape.bump) + trail!.d;
-        break;
-      case 'shout': {
-        const random = seededRandom(seedKey);
-        const spikes = Math.max(14, Math.round((body.rx + body.ry) / (0.42 * textSize)));
-        outline = burstPath(body, shape.spike, Array.from({ length: spikes }, random)) + tailPath(body, tip, 0.75 * em, true);
-        break;
-      }
-      default:
-        outline =
-          (m.balloonShape === 'rounded' ? roundedRectPath(body.cx - body.rx, body.cy - body.ry, 2 * body.rx, 2 * body.ry, 0.9 * em) : ellipsePath(body)) +
-          tailPath(body, tip, 0.62 * em);
-    }
-    const dash = kind === 'whisper' ? ` stroke-dasharray="${fmt(m.line * 3)} ${fmt(m.line * 2.2)}"` : '';
-    const text = blockOutline(block, body.cx, body.cy - block.height / 2, 'center');
-    return (
-      `<g><path d="${outline}" fill="none" stroke="#111" stroke-width="${fmt(m.line * 2)}" stroke-linejoin="round"${dash}/>` +
-      `<path d="${outline}" fill="#fff"/><path d="${text}" fill="#111"/></g>`
-    );
+    const art = balloonArt(b, m, seedKey);
+    return `<g>${art.balloon}${art.text}</g>`;
   };
-  return { block, rect: spot, extent: union(spot, bounds), tail: keepClear(bounds, tip, body), missing: missingGlyphs(block), svg };
+  return { block: b.block, rect: spot, extent: union(spot, b.bounds), tail: keepClear(b), missing: missingGlyphs(b.block), svg };
 }
 
-/** The bounds of a tail's part outside the body: from its base on the outline to the tip. */
-function wedgeBounds(body: Body, tip: Point, width: number, shape: BodyShape): Rect {
-  const theta = Math.atan2(tip.y - body.cy, tip.x - body.cx);
-  const edge = ellipsePoint(body, theta, (ellipseRadius(body, theta) + (shape.outerX - shape.rx)) / ellipseRadius(body, theta));
-  const dx = (Math.abs(Math.sin(theta)) * width) / 2;
-  const dy = (Math.abs(Math.cos(theta)) * width) / 2;
-  const x = Math.min(edge.x - dx, tip.x);
-  const y = Math.min(edge.y - dy, tip.y);
-  return { x, y, width: Math.max(edge.x + dx, tip.x) - x, height: Math.max(edge.y + dy, tip.y) - y };
+/** The panel inside its border (the lettering area grown back by its padding, within the panel). */
+function panelEdge(input: PanelLetteringInput): Rect {
+  return intersect(inset(input.area, -input.metrics.pad), input.box);
+}
+
+/**
+ * What a balloon's place costs besides its distance from the preferred one, in the same
+ * pixels: busy art under it (from the panel's detail map), and the likely region of the
+ * faces (head and shoulders around each speaker's head). Full detail outweighs any
+ * distance in the panel, so a quiet region wins wherever it is; a little detail trades
+ * against a short move.
+ */
+function artCost(input: PanelLetteringInput, box: Rect, em: number): number {
+  const { area, detail } = input;
+  let heads = headsOf.get(input);
+  if (!heads) headsOf.set(input, (heads = speakerHeads(input.panel, input.box)));
+  const weight = 2 * area.height + area.width;
+  let busy = 0;
+  if (detail) {
+    const b = input.box;
+    busy = meanDetail(detail, (box.x - b.x) / b.width, (box.y - b.y) / b.height, (box.x + box.width - b.x) / b.width, (box.y + box.height - b.y) / b.height);
+  }
+  let faces = 0;
+  for (const head of heads) {
+    const zone = { x: head.x - 2 * em, y: head.y - 1.5 * em, width: 4 * em, height: 4.5 * em };
+    const covered = intersect(zone, box);
+    faces += (covered.width * covered.height) / (box.width * box.height);
+  }
+  return weight * (busy + 0.5 * Math.min(1, faces));
+}
+
+function boundsOf(points: readonly Point[]): Rect {
+  const xs = points.map((p) => p.x);
+  const ys = points.map((p) => p.y);
+  const x = Math.min(...xs);
+  const y = Math.min(...ys);
+  return { x, y, width: Math.max(...xs) - x, height: Math.max(...ys) - y };
 }
 
 interface BodyShape {
@@ -534,30 +706,86 @@ function bodyShape(kind: DialogueKind, balloon: 'oval' | 'rounded', block: TextB
   return { rx, ry, outerX: rx + extra, outerY: ry + extra, bump, spike };
 }
 
+/** Where a tail leaves the body (an angle from its centre), where it ends, and what its point aims at. */
+interface TailPlan {
+  readonly exit: number;
+  readonly tip: Point;
+  readonly aim: Point;
+}
+
+/** Blambot's rule: a tail ends about half to two-thirds of the way from the balloon to the mouth. */
+export const TAIL_REACH = 0.6;
+
+/** The point on the balloon's outer outline (bumps and spikes included) toward `theta`. */
+function outerPoint(body: Body, shape: BodyShape, theta: number): Point {
+  const r = ellipseRadius(body, theta);
+  return ellipsePoint(body, theta, (r + (shape.outerX - shape.rx)) / r);
+}
+
 /**
- * The tail's tip: from the body toward the speaker, long enough to read as a pointer and
- * short enough not to cross the art, and never outside the lettering area.
+ * The tail toward a mouth: its point lies on the line from the balloon's centre to the
+ * mouth, TAIL_REACH of the way from the balloon's edge (never in the face), aimed at the
+ * mouth; it leaves the balloon nearer the vertical and bows toward that line. It stays
+ * inside the lettering area. Off-panel speakers get a tail
+ * to the panel's edge on their side.
  */
-function tailTip(body: Body, target: Point, area: Rect, em: number, shape: BodyShape): Point {
-  let theta = Math.atan2(target.y - body.cy, target.x - body.cx);
-  const edge = ellipseRadius(body, theta) + (shape.outerX - shape.rx);
-  let distance = Math.hypot(target.x - body.cx, target.y - body.cy) - edge;
-  if (distance < 0.8 * em) {
-    // The speaker is under the balloon: point straight down (slightly toward them).
-    theta = Math.PI / 2 + Math.max(-0.3, Math.min(0.3, (body.cx - target.x) / (body.rx * 4)));
-    distance = 1.6 * em;
+function tailPlan(body: Body, speaker: Speaker, shape: BodyShape, em: number, ctx: BalloonContext): TailPlan {
+  if ('side' in speaker) return offPanelTail(body, speaker.side, shape, em, ctx);
+  const { mouth } = speaker;
+  const toMouth = Math.atan2(mouth.y - body.cy, mouth.x - body.cx);
+  const clearance = Math.hypot(mouth.x - body.cx, mouth.y - body.cy) - ellipseRadius(body, toMouth) - (shape.outerX - shape.rx);
+  if (clearance < 0.8 * em) {
+    // The speaker is under the balloon: a short tail down, slightly toward them.
+    const exit = Math.PI / 2 + Math.max(-0.3, Math.min(0.3, (body.cx - mouth.x) / (body.rx * 4)));
+    const start = outerPoint(body, shape, exit);
+    const tip = clampInto(ctx.area, { x: start.x + Math.cos(exit) * 1.3 * em, y: start.y + Math.sin(exit) * 1.3 * em }, em);
+    return { exit, tip, aim: { x: tip.x + Math.cos(exit) * em, y: tip.y + Math.sin(exit) * em } };
   }
-  // Steep tails read better than flat ones: keep at least 30° off horizontal when heading down.
-  if (Math.sin(theta) > 0 && Math.abs(Math.cos(theta)) > Math.cos(Math.PI / 6)) {
-    theta = Math.cos(theta) > 0 ? Math.PI / 6 : Math.PI - Math.PI / 6;
-  }
-  const length = Math.max(1.1 * em, Math.min(distance * 0.45, 1.9 * em));
-  const reach = ellipseRadius(body, theta) + (shape.outerX - shape.rx) + length;
-  const tip = { x: body.cx + Math.cos(theta) * reach, y: body.cy + Math.sin(theta) * reach };
+  // Off the line to the mouth, toward the vertical: the tail bows on its way to its point.
+  const vertical = Math.sin(toMouth) >= 0 ? Math.PI / 2 : -Math.PI / 2;
+  const exit = toMouth + 0.35 * (vertical - toMouth) + (vertical >= toMouth ? 0.2 : -0.2);
+  const start = outerPoint(body, shape, toMouth);
+  const distance = Math.hypot(mouth.x - start.x, mouth.y - start.y) || 1;
+  // Long enough to read as a pointer, short of the face (about an em around the mouth).
+  const length = Math.max(Math.min(TAIL_REACH * distance, 5 * em), Math.min(1.1 * em, distance - 1.2 * em));
+  const reach = Math.max(0.5 * em, length) / distance;
+  const tip = clampInto(ctx.area, { x: start.x + (mouth.x - start.x) * reach, y: start.y + (mouth.y - start.y) * reach }, em);
+  return { exit, tip, aim: mouth };
+}
+
+const OUTWARD: Readonly<Record<PanelSide, Point>> = { left: { x: -1, y: 0 }, right: { x: 1, y: 0 }, top: { x: 0, y: -1 }, bottom: { x: 0, y: 1 } };
+
+/**
+ * A tail to the panel's edge toward an off-panel speaker: out of the balloon's side that
+ * faces them (tilted down a little for the sides, as voices come from head height), ending
+ * on the panel's border and pointing straight out through it.
+ */
+function offPanelTail(body: Body, side: PanelSide, shape: BodyShape, em: number, ctx: BalloonContext): TailPlan {
+  const out = OUTWARD[side];
+  const tilt = side === 'left' ? -0.4 : side === 'right' ? 0.4 : side === 'bottom' ? -0.25 : 0.25;
+  const exit = Math.atan2(out.y, out.x) + tilt;
+  const start = outerPoint(body, shape, exit);
+  const { edge } = ctx;
+  const toEdge =
+    side === 'left' ? start.x - edge.x : side === 'right' ? edge.x + edge.width - start.x : side === 'top' ? start.y - edge.y : edge.y + edge.height - start.y;
+  const along = Math.max(0.8 * em, toEdge);
+  // Drift along the edge by a third of the way, so the tail curves out rather than jutting.
+  const drift = { x: Math.cos(exit) - out.x, y: Math.sin(exit) - out.y };
+  const raw = { x: start.x + out.x * along + drift.x * along * 0.6, y: start.y + out.y * along + drift.y * along * 0.6 };
+  const inner = inset(ctx.area, -0.001);
+  const tip =
+    out.x !== 0
+      ? { x: out.x < 0 ? edge.x : edge.x + edge.width, y: Math.min(inner.y + inner.height, Math.max(inner.y, raw.y)) }
+      : { x: Math.min(inner.x + inner.width, Math.max(inner.x, raw.x)), y: out.y < 0 ? edge.y : edge.y + edge.height };
+  return { exit, tip, aim: { x: tip.x + out.x * em, y: tip.y + out.y * em } };
+}
+
+/** `p` moved inside `area`, a little off its edges. */
+function clampInto(area: Rect, p: Point, em: number): Point {
   const margin = 0.15 * em;
   return {
-    x: Math.min(area.x + area.width - margin, Math.max(area.x + margin, tip.x)),
-    y: Math.min(area.y + area.height - margin, Math.max(area.y + margin, tip.y)),
+    x: Math.min(area.x + area.width - margin, Math.max(area.x + margin, p.x)),
+    y: Math.min(area.y + area.height - margin, Math.max(area.y + margin, p.y)),
   };
 }
 
@@ -596,15 +824,18 @@ function placeSfx(
   position: (path: YamlPath) => string,
 ): { placed: PlacedLettering | null; warnings: string[]; pending: PendingLettering | null; spilled: boolean } {
   const { area, metrics: m, panel, direction } = input;
-  const display = face('display');
+  const display = face('display', m.language);
   const text = sfx.text.toUpperCase();
   const at = sfx.at !== null && Object.hasOwn(SFX_POSITIONS, sfx.at) ? sfx.at : null;
   const warnings = sfx.at !== null && at === null ? [`panel ${panel.id}: unknown SFX position "${sfx.at}"; use one of ${Object.keys(SFX_POSITIONS).join(', ')}`] : [];
   const order = at !== null ? [at] : SFX_FREE_ORDER;
-  const angle = direction === 'ltr' ? -7 : 7;
+  // Each effect is stamped by hand: its own tilt, size and shade, from a seed of its place in
+  // the script, so the same page letters the same way and two alike effects never match.
+  const look = sfxLook(`${panel.id}/${scriptPath(sfx.path)}/${text}`, direction, m.sfxFill);
+  const angle = look.angle;
   const rad = (Math.abs(angle) * Math.PI) / 180;
 
-  const normal = m.em * 2.6;
+  const normal = m.em * 2.6 * look.size;
   const natural = display.shape(text, normal).width;
   const fullSize = normal * Math.min(1, (area.width * 0.8) / Math.max(1, natural));
   /** No smaller than the smallest dialogue, while the panel (or its gutters) can hold it. */
@@ -641,14 +872,17 @@ function placeSfx(
     return anyhow ? leastCovered(q) : findPlace(q);
   };
   const draw = (c: ReturnType<typeof sized>, rect: Rect): PlacedLettering => {
-    for (const missing of c.line.missing) warnings.push(`panel ${panel.id}: the display font has no glyph for "${missing}"`);
+    for (const missing of c.line.missing) {
+      const said = missingGlyphWarning(panel.id, missing, [position(sfx.path)]);
+      if (!warnings.includes(said)) warnings.push(said);
+    }
     const cx = rect.x + rect.width / 2;
     const cy = rect.y + rect.height / 2;
-    const box: LetteredBox = { ...round(rect), panelId: panel.id, kind: 'sfx', extent: round(rect), text, lines: [text], size: c.size, scale: c.size / normal, path: sfx.path };
+    const box: LetteredBox = { ...round(rect), panelId: panel.id, kind: 'sfx', extent: round(rect), text, lines: [text], runs: [lineRuns(c.line)], size: c.size, scale: c.size / normal, path: sfx.path };
     return lazily(box, () => {
       const outline = display.outline(c.line, cx - c.line.width / 2, cy + (c.size * display.capHeight) / 2);
       return (
-        `<g transform="rotate(${angle} ${fmt(cx)} ${fmt(cy)})"><path d="${outline}" fill="${m.sfxFill}" stroke="#111" ` +
+        `<g transform="rotate(${fmt(angle)} ${fmt(cx)} ${fmt(cy)})"><path d="${outline}" fill="${look.fill}" stroke="#111" ` +
         `stroke-width="${fmt(c.size * 0.09)}" stroke-linejoin="round" paint-order="stroke"/></g>`
       );
     });
@@ -696,6 +930,43 @@ function placeSfx(
   return { placed: null, warnings, pending, spilled: true };
 }
 
+/**
+ * A sound effect's own look, from a seed (random.ts): tilted 4° to 13° (mostly against the
+ * reading direction's slope, sometimes the other way), 85% to 115% of the normal size, and
+ * the style's fill shifted a little (±7° of hue, ±5% lightness; a fill that is not #rrggbb is kept).
+ */
+export function sfxLook(seedKey: string, direction: ReadingDirection, fill: string): { angle: number; size: number; fill: string } {
+  const random = seededRandom(hashString(`sfx:${seedKey}`));
+  const tilt = 4 + 9 * random();
+  const against = random() < 0.25;
+  const sign = (direction === 'ltr' ? -1 : 1) * (against ? -1 : 1);
+  const size = 0.85 + 0.3 * random();
+  const hue = (random() - 0.5) * 14;
+  const light = (random() - 0.5) * 0.1;
+  return { angle: sign * Math.round(tilt * 10) / 10, size, fill: shiftColour(fill, hue, light) };
+}
+
+/** `#rrggbb` turned by `dh` degrees of hue and `dl` of lightness (HSL). */
+function shiftColour(fill: string, dh: number, dl: number): string {
+  const hex = /^#([0-9a-f]{6})$/i.exec(fill.trim());
+  if (!hex) return fill;
+  const n = Number.parseInt(hex[1]!, 16);
+  const [r, g, b] = [(n >> 16) & 255, (n >> 8) & 255, n & 255].map((v) => v / 255) as [number, number, number];
+  const max = Math.max(r, g, b);
+  const min = Math.min(r, g, b);
+  const l = (max + min) / 2;
+  const d = max - min;
+  const sat = d === 0 ? 0 : d / (1 - Math.abs(2 * l - 1));
+  let h = d === 0 ? 0 : max === r ? ((g - b) / d) % 6 : max === g ? (b - r) / d + 2 : (r - g) / d + 4;
+  h = (h * 60 + dh + 360) % 360;
+  const l2 = Math.min(0.92, Math.max(0.08, l + dl));
+  const c = (1 - Math.abs(2 * l2 - 1)) * sat;
+  const x = c * (1 - Math.abs(((h / 60) % 2) - 1));
+  const m0 = l2 - c / 2;
+  const [r2, g2, b2] = h < 60 ? [c, x, 0] : h < 120 ? [x, c, 0] : h < 180 ? [0, c, x] : h < 240 ? [0, x, c] : h < 300 ? [x, 0, c] : [c, 0, x];
+  return `#${[r2, g2, b2].map((v) => Math.round((v + m0) * 255).toString(16).padStart(2, '0')).join('')}`;
+}
+
 /** The SVG is drawn only when asked for: a crowded panel is lettered at several sizes before one is kept. */
 function lazily(box: LetteredBox, draw: () => string): PlacedLettering {
   let svg: string | undefined;
@@ -706,6 +977,16 @@ function lazily(box: LetteredBox, draw: () => string): PlacedLettering {
       return svg;
     },
   };
+}
+
+function lineRuns(line: ShapedLine): LineRun[] {
+  return line.runs.map((r) => ({ text: r.text, file: r.file, weight: r.weight, emphasis: r.emphasis }));
+}
+
+/** A character that neither the lettering font nor any fallback font has (drawn as an empty box). */
+function missingGlyphWarning(panelId: string, char: string, at: readonly string[]): string {
+  const code = [...char].map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`).join(' ');
+  return `panel ${panelId}: no lettering font has a glyph for "${char}" (${code}); it is drawn as an empty box (at ${at.join(', ')})`;
 }
 
 function letterCase(text: string, m: LetteringMetrics): string {

@@ -55,13 +55,19 @@ export interface PlacementQuery {
   readonly step: number;
   /** A last check on a free, in-order position (e.g. that the balloon's tail is clear too). */
   readonly accept?: (box: Rect) => boolean;
+  /**
+   * What a position costs besides its distance from the preferred centre, in the same
+   * pixels, never negative (e.g. busy art under it). Without it the nearest free place wins.
+   */
+  readonly cost?: (box: Rect) => number;
 }
 
 /**
  * The best free position, or null. "Reads after" means: not higher than an earlier box,
  * and if it shares any height with one, wholly on its reading side (right for ltr).
  * Among the valid positions the one nearest the preferred centre wins, height counting
- * double (balloons belong at the top of the panel, over the art they talk about).
+ * double (balloons belong at the top of the panel, over the art they talk about), plus
+ * the query's `cost` when it has one.
  */
 export function findPlace(q: PlacementQuery): Rect | null {
   const { area, width, height, step, gap } = q;
@@ -88,15 +94,19 @@ export function findPlace(q: PlacementQuery): Rect | null {
     }
     if (!inOrder) continue;
     for (const { x, dx } of xs) {
-      const score = dy + dx;
-      if (score >= bestScore) break;
+      const near = dy + dx;
+      // Costs are never negative: nothing further along this row can beat the best.
+      if (near >= bestScore) break;
       if (row.some((o) => o.x < x + width + gap && x < o.x + o.width + gap)) continue;
       if (!beside.every((b) => (q.direction === 'ltr' ? x >= b.x + b.width + gap : x + width <= b.x - gap))) continue;
       const box = { x, y, width, height };
+      const score = near + (q.cost ? q.cost(box) : 0);
+      if (score >= bestScore) continue;
       if (q.accept && !q.accept(box)) continue;
       best = box;
       bestScore = score;
-      break;
+      // Without a cost the first free position of a row is its best.
+      if (!q.cost) break;
     }
   }
   return best;

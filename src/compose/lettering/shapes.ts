@@ -1,9 +1,11 @@
 /**
  * Balloon outlines as SVG path data, in page pixels.
  *
- * A balloon is drawn twice (see `balloonSvg`): every subpath stroked at twice the line
- * width, then every subpath filled on top. The fill hides the inner half of each stroke,
- * so a body and its tail (or a cloud's bumps) read as one outline with no seam.
+ * A balloon is drawn twice (see `balloonArt` in panel.ts): every shape stroked at twice the
+ * line width, then every shape filled on top, each as its own path. The fills hide the
+ * inner half of each stroke and every stroke inside another shape, so a body and its tail
+ * read as one outline with no seam. (Filled as one path, a tail wound against its body
+ * would cancel out where they overlap, under the non-zero rule, and show its base there.)
  */
 
 export interface Point {
@@ -89,23 +91,79 @@ export function burstPath(body: Body, spike: number, jitter: readonly number[]):
 }
 
 /**
- * A tail from inside the body to `tip`, `width` wide at its base, gently curved. The base
- * sits well inside the body so the filled union has no gap.
+ * A tail: its two base corners (inside the body, so body and tail overlap and fill as one),
+ * the control point of its centre line, and its tip.
  */
-export function tailPath(body: Body, tip: Point, width: number, straight = false): string {
-  const theta = Math.atan2(tip.y - body.cy, tip.x - body.cx);
-  const baseMid = ellipsePoint(body, theta, 0.7);
-  const nx = -Math.sin(theta);
-  const ny = Math.cos(theta);
-  const b1 = { x: baseMid.x + (nx * width) / 2, y: baseMid.y + (ny * width) / 2 };
-  const b2 = { x: baseMid.x - (nx * width) / 2, y: baseMid.y - (ny * width) / 2 };
+export interface Tail {
+  readonly base: readonly [Point, Point];
+  readonly bend: Point;
+  readonly tip: Point;
+}
+
+/**
+ * A tail leaving the body toward angle `exit` and ending at `tip`, its last stretch aimed
+ * at `aim` (the speaker's mouth). The centre line is a quadratic whose control point lies
+ * on the line from the aim back through the tip, so the point reads as a pointer at the
+ * mouth even where the tail curves.
+ */
+export function curvedTail(body: Body, exit: number, tip: Point, aim: Point, width: number): Tail {
+  // Deep enough inside that the tail's root is covered by the body's fill on every kind.
+  const baseMid = ellipsePoint(body, exit, 0.8);
+  const length = Math.hypot(tip.x - baseMid.x, tip.y - baseMid.y) || 1;
+  const toAim = unit(aim.x - tip.x, aim.y - tip.y) ?? unit(tip.x - baseMid.x, tip.y - baseMid.y) ?? { x: 0, y: 1 };
+  const bend = { x: tip.x - toAim.x * length * 0.5, y: tip.y - toAim.y * length * 0.5 };
+  const along = unit(bend.x - baseMid.x, bend.y - baseMid.y) ?? toAim;
+  const n = { x: -along.y * (width / 2), y: along.x * (width / 2) };
+  return { base: [{ x: baseMid.x + n.x, y: baseMid.y + n.y }, { x: baseMid.x - n.x, y: baseMid.y - n.y }], bend, tip };
+}
+
+/** The tail's two sides: curves through points beside the bend, or (`straight`, for bursts) lines. */
+function tailSides(t: Tail): readonly [Point, Point] {
+  const [b1, b2] = t.base;
+  const half = Math.hypot(b1.x - b2.x, b1.y - b2.y) / 2;
+  const along = unit(t.tip.x - t.bend.x, t.tip.y - t.bend.y) ?? { x: 0, y: 1 };
+  // A little less than half the base's width beside the bend: the sides curve in to the point.
+  const n = { x: -along.y * half * 0.4, y: along.x * half * 0.4 };
+  const side = Math.sign((b1.x - b2.x) * n.x + (b1.y - b2.y) * n.y) || 1;
+  return [
+    { x: t.bend.x + side * n.x, y: t.bend.y + side * n.y },
+    { x: t.bend.x - side * n.x, y: t.bend.y - side * n.y },
+  ];
+}
+
+export function tailPath(t: Tail, straight = false): string {
+  const [b1, b2] = t.base;
+  const { tip } = t;
   if (straight) return `M${f(b1.x)} ${f(b1.y)}L${f(tip.x)} ${f(tip.y)}L${f(b2.x)} ${f(b2.y)}Z`;
-  const length = Math.hypot(tip.x - baseMid.x, tip.y - baseMid.y);
-  // Bend the tail a little to one side, as a letterer's pen would.
-  const bend = length * 0.12;
-  const c1 = { x: (b1.x + tip.x) / 2 + nx * bend, y: (b1.y + tip.y) / 2 + ny * bend };
-  const c2 = { x: (b2.x + tip.x) / 2 + nx * bend * 0.6, y: (b2.y + tip.y) / 2 + ny * bend * 0.6 };
+  const [c1, c2] = tailSides(t);
   return `M${f(b1.x)} ${f(b1.y)}Q${f(c1.x)} ${f(c1.y)} ${f(tip.x)} ${f(tip.y)}Q${f(c2.x)} ${f(c2.y)} ${f(b2.x)} ${f(b2.y)}Z`;
+}
+
+/** Points along the tail's outline (for its bounds). */
+export function tailPoints(t: Tail): Point[] {
+  const [b1, b2] = t.base;
+  const [c1, c2] = tailSides(t);
+  const points: Point[] = [];
+  for (let i = 0; i <= 8; i++) {
+    const u = i / 8;
+    points.push(quadratic(b1, c1, t.tip, u), quadratic(b2, c2, t.tip, u));
+  }
+  return points;
+}
+
+/** The direction the tail points at its tip (the tangent of its centre line there). */
+export function tailHeading(t: Tail): number {
+  return Math.atan2(t.tip.y - t.bend.y, t.tip.x - t.bend.x);
+}
+
+function quadratic(a: Point, c: Point, b: Point, u: number): Point {
+  const v = 1 - u;
+  return { x: v * v * a.x + 2 * v * u * c.x + u * u * b.x, y: v * v * a.y + 2 * v * u * c.y + u * u * b.y };
+}
+
+function unit(x: number, y: number): Point | null {
+  const d = Math.hypot(x, y);
+  return d < 1e-9 ? null : { x: x / d, y: y / d };
 }
 
 /** A thought balloon's trail: three shrinking circles from the body's edge toward `tip`. */

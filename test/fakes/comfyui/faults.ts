@@ -37,10 +37,14 @@ export type HostileFilenameMode = 'traversal' | 'absolute' | 'subfolder';
  *   Content-Length declared at once, so the answer looks healthy, just slow).
  * - `silent-view`: GET /view never answers, not even its status line.
  * - `silent-history`: GET /history and /history/{id} never answer (the socket stays lively).
+ * - `silent-jobs`: GET /api/jobs/{id} never answers (0.8.0 and later ask it before /history).
  * - `huge-object-info`: GET /object_info streams the real catalogue padded to `bytes` bytes of
  *   valid JSON, declared or chunked.
  * - `truncated-png`: GET /view sends only the first half of the real file, with a matching
  *   Content-Length: a clean answer carrying a PNG with a good header and half its data.
+ *
+ * Each answer may carry `times`: it takes that many matching requests, then lets them through
+ * (a server that hangs once, then recovers).
  *
  * What the hostile streams managed to hand to the kernel is counted in `hostileBytesSent`
  * (a client that stops reading stops them: TCP backpressure), their requests in `hostileHits`.
@@ -48,8 +52,9 @@ export type HostileFilenameMode = 'traversal' | 'absolute' | 'subfolder';
 export type HostileAnswer =
   | { readonly kind: 'oversized-view'; readonly bytes: number; readonly declared?: boolean }
   | { readonly kind: 'dripping-view'; readonly everyMs: number }
-  | { readonly kind: 'silent-view' }
-  | { readonly kind: 'silent-history' }
+  | { readonly kind: 'silent-view'; times?: number }
+  | { readonly kind: 'silent-history'; times?: number }
+  | { readonly kind: 'silent-jobs'; times?: number }
   | { readonly kind: 'huge-object-info'; readonly bytes: number; readonly declared?: boolean }
   | { readonly kind: 'truncated-png' };
 
@@ -61,6 +66,7 @@ const HOSTILE_ROUTES: Readonly<Record<HostileKind, RoutePattern>> = {
   'dripping-view': 'GET /view',
   'silent-view': 'GET /view',
   'silent-history': 'GET /history*',
+  'silent-jobs': 'GET /jobs/*',
   'huge-object-info': 'GET /object_info',
   'truncated-png': 'GET /view',
 };
@@ -178,8 +184,10 @@ export class Faults {
 
   /** The hostile answer for this request, counted as a hit, or undefined. */
   takeHostile(method: string, pathname: string): HostileAnswer | undefined {
-    const answer = this.hostile.find((h) => routeMatches(HOSTILE_ROUTES[h.kind], method, pathname));
-    if (answer !== undefined) this.hostileHits[answer.kind] = (this.hostileHits[answer.kind] ?? 0) + 1;
+    const answer = this.hostile.find((h) => routeMatches(HOSTILE_ROUTES[h.kind], method, pathname) && (!('times' in h) || h.times === undefined || h.times > 0));
+    if (answer === undefined) return undefined;
+    if ('times' in answer && answer.times !== undefined) answer.times -= 1;
+    this.hostileHits[answer.kind] = (this.hostileHits[answer.kind] ?? 0) + 1;
     return answer;
   }
 }

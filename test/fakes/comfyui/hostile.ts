@@ -12,7 +12,7 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 
 /** True when the answer never comes (the request is held until the client or the emulator gives up). */
 export function holds(answer: HostileAnswer | undefined): boolean {
-  return answer?.kind === 'silent-view' || answer?.kind === 'silent-history';
+  return answer?.kind === 'silent-view' || answer?.kind === 'silent-history' || answer?.kind === 'silent-jobs';
 }
 
 /**
@@ -75,6 +75,7 @@ export async function serveHostile(
     }
     case 'silent-view':
     case 'silent-history':
+    case 'silent-jobs':
       return true; // held by the caller
   }
 }
