@@ -36,7 +36,7 @@ export const sharedOption = {
   noFallback: (what = 'never fall back to the SD API') => new Option('--no-fallback', what),
   templates: (what = 'a folder of user templates, searched before the built-in ones (repeatable)') =>
     new Option('--templates <dir>', what).argParser(repeatable),
-  exports: (what = 'png,pdf,cbz,webtoon, comma-separated or repeated (default from config: png,pdf,cbz)') =>
+  exports: (what = 'png,pdf,pdf-art,cbz,webtoon,epub, comma-separated or repeated (default from config: png,pdf,cbz)') =>
     new Option('--export <kinds>', what).argParser(commaList),
 };
 

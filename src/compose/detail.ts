@@ -15,6 +15,8 @@ export interface DetailMap {
   readonly values: Float32Array;
   /** Summed-area table of `values`, (columns + 1) × (rows + 1), for means over any block of cells. */
   readonly sums: Float64Array;
+  /** How busy the panel's quieter parts are (the 10th percentile of `values`): its own baseline. */
+  readonly quiet: number;
 }
 
 /** Cells on the image's long side. */
@@ -57,7 +59,8 @@ export function measureDetail(pixels: Uint8Array, width: number, height: number,
     const spread = Math.sqrt(Math.max(0, squares[c]! / n - mean * mean));
     values[c] = Math.min(1, Math.max(0, (spread - QUIET_SPREAD) / BUSY_SPREAD));
   }
-  return { columns, rows, values, sums: summedArea(values, columns, rows) };
+  const sorted = Float32Array.from(values).sort();
+  return { columns, rows, values, sums: summedArea(values, columns, rows), quiet: sorted[Math.floor(sorted.length * 0.1)]! };
 }
 
 function summedArea(values: Float32Array, columns: number, rows: number): Float64Array {
@@ -86,6 +89,18 @@ export function meanDetail(map: DetailMap, x0: number, y0: number, x1: number, y
   const w = columns + 1;
   const total = sums[r1 * w + c1]! - sums[r0 * w + c1]! - sums[r1 * w + c0]! + sums[r0 * w + c0]!;
   return total / ((c1 - c0) * (r1 - r0));
+}
+
+/** Detail this little above the panel's baseline is the art's texture, not a reason to move. */
+const TOLERANCE = 0.1;
+
+/**
+ * How much busier than the panel's quieter parts a block is (0 when within TOLERANCE of
+ * them): grain or texture spread over the whole panel moves nothing, a quiet region among
+ * busy art stands out.
+ */
+export function excessDetail(map: DetailMap, x0: number, y0: number, x1: number, y1: number): number {
+  return Math.max(0, meanDetail(map, x0, y0, x1, y1) - map.quiet - TOLERANCE);
 }
 
 function clampIndex(i: number, n: number): number {

@@ -99,7 +99,7 @@ export function pageKey(input: PageKeyInput, keyOf: KeyOf): string {
 }
 
 /** What an export writes besides the pages: the book's metadata (ComicInfo.xml, PDF info). */
-export type ExportMeta = Pick<ComicMeta, 'title' | 'series' | 'issue' | 'authors' | 'language' | 'direction' | 'format'>;
+export type ExportMeta = Pick<ComicMeta, 'title' | 'series' | 'issue' | 'authors' | 'language' | 'direction' | 'format' | 'book'>;
 
 /**
  * What the exporters make differs by this when the same pages and options give other bytes
@@ -142,6 +142,8 @@ export function exportKey(target: ExportKind, meta: ExportMeta, pages: readonly 
       language: meta.language,
       direction: meta.direction,
       format: meta.format,
+      // Only when the script has any (ComicInfo.xml), so other comics keep their keys.
+      ...(meta.book !== undefined && { book: meta.book }),
     },
     pages: pages.map(keyOf),
   });

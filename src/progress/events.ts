@@ -6,6 +6,7 @@
  */
 import type { BackendName, ServerState } from '../backends/types.js';
 import type { ErrorCode, SourceLocation } from '../errors.js';
+import { mask } from '../util/redact.js';
 
 export const EVENT_SCHEMA = 'comic.event/1';
 
@@ -87,7 +88,7 @@ export class EventBus {
         listener(event);
       } catch (error) {
         // A broken renderer must not fail a render; say so once on stderr and keep going.
-        process.stderr.write(`comic: a progress listener failed: ${String(error)}\n`);
+        process.stderr.write(mask(`comic: a progress listener failed: ${String(error)}\n`));
       }
     }
   }

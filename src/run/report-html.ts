@@ -52,6 +52,7 @@ const KIND_LABEL: Record<Job['kind'], string> = {
 
 const EXPORT_LABEL: Record<string, string> = {
   pdf: 'PDF (print)',
+  'pdf-art': 'PDF without lettering (translators)',
   cbz: 'CBZ (comic readers)',
   webtoon: 'Webtoon strip',
 };

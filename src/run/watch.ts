@@ -8,6 +8,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { CliIO } from '../cli/io.js';
 import { ComicError, ExitCode } from '../errors.js';
+import { mask } from '../util/redact.js';
 
 export interface WatchOptions {
   /** Files whose change triggers a rerun (absolute paths). */
@@ -40,7 +41,7 @@ export async function watchAndRun(options: WatchOptions, run: (signal: AbortSign
       } catch (error) {
         if (!(error instanceof ComicError && error.code === 'CANCELLED')) {
           // A broken script while watching is reported, and the watch goes on until it is fixed.
-          io.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+          io.stderr.write(mask(`${error instanceof Error ? error.message : String(error)}\n`));
           last = error instanceof ComicError ? error.exitCode : ExitCode.jobsFailed;
         }
       } finally {

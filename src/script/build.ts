@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { layoutSpecFrom } from './layouts.js';
-import type { Background, Character, Comic, DialogueLine, FrameStyle, Page, Panel, Params, Sfx, TemplateRef, TemplateUse, YamlPath } from './model.js';
+import type { Background, BookInfo, Character, Comic, DialogueLine, FrameStyle, Page, Panel, Params, Sfx, TemplateRef, TemplateUse, YamlPath } from './model.js';
 import { lengthPixels, resolvePageFormat } from './page-format.js';
 import type { Locate } from './positions.js';
 import type { DefaultsInput, PanelInput, ScriptInput } from './schema.js';
@@ -132,6 +132,7 @@ export function buildComic(input: ScriptInput, context: BuildContext): Comic {
       title: meta.title,
       series: meta.series ?? null,
       issue: meta.issue ?? null,
+      ...bookInfo(meta),
       authors: meta.authors.map((a) => (typeof a === 'string' ? { name: a, role: 'writer' } : { name: a.name, role: a.role })),
       language: Intl.getCanonicalLocales(meta.language)[0] ?? meta.language,
       style: meta.style,
@@ -145,4 +146,13 @@ export function buildComic(input: ScriptInput, context: BuildContext): Comic {
     pages,
     locate: (path, at) => context.locate(path, at),
   };
+}
+
+/** `{ book }` with the script's ComicInfo keys that are set, and only those; nothing when none is. */
+function bookInfo(meta: { summary?: string; volume?: number; count?: number; year?: number; month?: number; publisher?: string; genres?: string[]; web?: string; storyArc?: string; ageRating?: string }): { book?: BookInfo } {
+  const book: Record<string, unknown> = {};
+  for (const key of ['summary', 'volume', 'count', 'year', 'month', 'publisher', 'genres', 'web', 'storyArc', 'ageRating'] as const) {
+    if (meta[key] !== undefined) book[key] = meta[key];
+  }
+  return Object.keys(book).length === 0 ? {} : { book: book as BookInfo };
 }

@@ -57,10 +57,30 @@ export interface Author {
   readonly role: AuthorRole;
 }
 
+/** What ComicInfo.xml says about the book besides the title, series, issue and credits; each absent unless the script gives it. */
+export interface BookInfo {
+  readonly summary?: string;
+  /** The series' volume number. */
+  readonly volume?: number;
+  /** How many issues the series has. */
+  readonly count?: number;
+  readonly year?: number;
+  readonly month?: number;
+  readonly publisher?: string;
+  readonly genres?: readonly string[];
+  /** A web page for the book. */
+  readonly web?: string;
+  readonly storyArc?: string;
+  /** One of ComicInfo's age ratings (schema.ts AGE_RATINGS). */
+  readonly ageRating?: string;
+}
+
 export interface ComicMeta {
   readonly title: string;
   readonly series: string | null;
   readonly issue: number | null;
+  /** For comic readers (ComicInfo.xml); absent in metas built before it existed. */
+  readonly book?: BookInfo;
   readonly authors: readonly Author[];
   /** BCP 47 tag, e.g. "en", "ja". */
   readonly language: string;

@@ -18,6 +18,7 @@ import { referenceWarnings, type TemplateReferenceLookup } from './references.js
 import { checkSemantics } from './semantic.js';
 import { paramDiagnostics, paramProblems, type TemplateParamLookup } from './params.js';
 import { fastYamlValue } from './fast-yaml.js';
+import { fastLocator } from './fast-positions.js';
 import type { Locate } from './positions.js';
 import { readYaml } from './yaml-source.js';
 
@@ -79,7 +80,8 @@ function analyzeFast(text: string, options: ParseOptions, absolute: string, base
   const result = ScriptSchema.safeParse(value, { reportInput: true, error: messageFor });
   if (!result.success) return null;
   let full: Locate | null = null;
-  const locate: Locate = (path, at) => (full ??= readYaml(text, options.file).locate)(path, at);
+  // Positions from a second js-yaml read when it can give them (src/script/fast-positions.ts), else the full read.
+  const locate: Locate = (path, at) => (full ??= fastLocator(text, options.file) ?? readYaml(text, options.file).locate)(path, at);
   const problems = checkSemantics(splitScript(value), {
     locate,
     baseDir,

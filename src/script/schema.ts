@@ -114,10 +114,39 @@ const author = z.union([text, z.strictObject({ name: text, role: z.enum(AUTHOR_R
   error: 'expected an author name, or { name, role }',
 });
 
+/** ComicInfo's age ratings (Anansi ComicInfo v2.0/v2.1), as Komga and Kavita read them. */
+export const AGE_RATINGS = [
+  'Adults Only 18+',
+  'Early Childhood',
+  'Everyone',
+  'Everyone 10+',
+  'G',
+  'Kids to Adults',
+  'M',
+  'MA15+',
+  'Mature 17+',
+  'PG',
+  'R18+',
+  'Rating Pending',
+  'Teen',
+  'X18+',
+] as const;
+
 export const MetaSchema = z.strictObject({
   title: text,
   series: text.optional(),
   issue: z.number().min(0).optional(),
+  // What comic readers and servers show about the book (ComicInfo.xml); nothing else uses them.
+  summary: text.optional(),
+  volume: z.int().min(0).optional(),
+  count: z.int().min(1).optional(),
+  year: z.int().min(1000).max(9999).optional(),
+  month: z.int().min(1).max(12).optional(),
+  publisher: text.optional(),
+  genres: z.array(text).optional(),
+  web: z.url({ error: 'expected a URL (https://…)' }).optional(),
+  storyArc: text.optional(),
+  ageRating: z.enum(AGE_RATINGS).optional(),
   authors: z.array(author).default([]),
   language: languageTag.default('en'),
   style: z.string().default(''),

@@ -36,7 +36,8 @@ export interface PanelPart {
   readonly template: string | null;
   readonly characters: readonly IdUse[];
   readonly background: IdUse | null;
-  readonly speakers: readonly IdUse[];
+  /** `offPanel`: the line says the speaker is outside the panel (not drawn there on purpose). */
+  readonly speakers: readonly (IdUse & { readonly offPanel?: true })[];
   /** False when the panel is not even a mapping: what it uses is unknown. */
   readonly readable: boolean;
 }
@@ -93,7 +94,9 @@ function panelPart(raw: unknown, path: YamlPath): PanelPart {
     background: background === null ? null : { id: background, path: [...path, 'background'] },
     speakers: dialogue.flatMap((line: unknown, k) => {
       const who = isRecord(line) ? text(line.who) : null;
-      return who === null ? [] : [{ id: who, path: [...path, 'dialogue', k, 'who'] }];
+      if (who === null) return [];
+      const offPanel = isRecord(line) && typeof line.offPanel === 'string';
+      return [{ id: who, path: [...path, 'dialogue', k, 'who'], ...(offPanel && { offPanel: true as const }) }];
     }),
     readable: isRecord(raw),
   };

@@ -158,10 +158,11 @@ function checkPanels(report: Report, parts: ScriptParts, templates: TemplateChec
         used.add(`background:${id}`);
         if (!backgroundIds.includes(id)) report.add('error', path, `unknown background '${id}'`, idHint(id, backgroundIds, 'backgrounds'));
       }
-      for (const { id, path } of panel.speakers) {
+      for (const { id, path, offPanel } of panel.speakers) {
         used.add(`character:${id}`);
         if (!characterIds.includes(id)) report.add('error', path, `unknown character '${id}'`, idHint(id, characterIds, 'characters'));
-        else if (!drawn.has(id)) report.add('warning', path, `'${id}' speaks but is not drawn in this panel (an off-panel voice)`, `add '${id}' to this panel's characters to draw them`);
+        // A line marked offPanel says so on purpose: no warning.
+        else if (!drawn.has(id) && !offPanel) report.add('warning', path, `'${id}' speaks but is not drawn in this panel (an off-panel voice)`, `add '${id}' to this panel's characters to draw them`);
       }
     }
   }

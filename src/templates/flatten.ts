@@ -87,6 +87,12 @@ export interface FlatGraph {
 }
 
 const MAX_DEPTH = 32;
+/**
+ * Nodes a workflow may expand to. Subgraphs holding several instances of subgraphs that hold
+ * several more multiply: thirty small definitions would make 2^30 nodes and never finish.
+ * Real workflows flatten to a few hundred.
+ */
+export const MAX_FLAT_NODES = 10_000;
 const NO_OVERRIDES: ReadonlyMap<string, unknown> = new Map();
 
 export function flattenWorkflow(ui: UiWorkflow, objectInfo: ObjectInfo, file: string): FlatGraph {
@@ -117,6 +123,8 @@ class Flattener {
   readonly #instanceOutputs = new Map<string, readonly (Source | null)[]>();
   readonly #promotions = new Map<string, Promotion[]>();
   readonly #warnings: string[] = [];
+  /** Nodes visited so far, subgraph instances included: bounded by MAX_FLAT_NODES. */
+  #visited = 0;
 
   constructor(
     private readonly ui: UiWorkflow,
@@ -127,6 +135,9 @@ class Flattener {
   scope(graph: UiGraph, prefix: string, boundary: Boundary, overrides: ReadonlyMap<string, ReadonlyMap<string, unknown>>, depth: number): void {
     if (depth > MAX_DEPTH) this.#fail(`subgraphs nest deeper than ${MAX_DEPTH} levels (a subgraph that contains itself?)`);
     for (const node of graph.nodes) {
+      if (++this.#visited > MAX_FLAT_NODES) {
+        this.#fail(`the workflow expands to more than ${MAX_FLAT_NODES.toLocaleString('en')} nodes through its subgraphs (instances of subgraphs inside subgraphs multiply)`);
+      }
       const id = `${prefix}${node.id}`;
       const inputs: FlatInput[] = node.inputs.map((input) => {
         const origin = this.#origin(graph, input.link, prefix, boundary);

@@ -9,7 +9,8 @@ import { createReadStream } from 'node:fs';
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)) {
-      const sorted: Record<string, unknown> = {};
+      // No prototype: a key named __proto__ (JSON.parse makes it an own key) stays a key, not dropped from the hash.
+      const sorted = Object.create(null) as Record<string, unknown>;
       for (const k of Object.keys(v as Record<string, unknown>).sort()) sorted[k] = (v as Record<string, unknown>)[k];
       return sorted;
     }

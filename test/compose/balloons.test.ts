@@ -241,8 +241,11 @@ describe('balloons go where the art is quiet', () => {
     }
   });
 
-  it('and at the top of the panel, over the speaker, when all of the art is as quiet', async () => {
-    const composed = await letteredOver(null);
+  it.each([
+    ['flat', null],
+    ['equally busy all over', { x: 0, y: 0, width: 0, height: 0 }],
+  ])('and at the top of the panel, over the speaker, when the art is %s', async (_, quiet) => {
+    const composed = await letteredOver(quiet);
     for (const box of layout.panels) {
       const balloon = composed.lettering.find((b) => b.panelId === box.panelId)!;
       expect(balloon.y - box.y).toBeLessThan(box.height * 0.15);

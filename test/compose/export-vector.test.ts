@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DraftBackend } from '../../src/backends/draft/backend.js';
 import { type ExportLettering, type ExportPage, exportPageFrom, exportPdf, exportPdfArt, letteringShapes } from '../../src/compose/export/index.js';
-import { pathOperators } from '../../src/compose/export/vector.js';
+import { pathOperators, shapeOperators } from '../../src/compose/export/vector.js';
 import { computeLayout } from '../../src/compose/layout.js';
 import { letterPage } from '../../src/compose/lettering/index.js';
 import { composePage, composePageDetailed } from '../../src/compose/page.js';
@@ -131,6 +131,19 @@ describe('SVG path data as PDF operators', () => {
     expect(letteringShapes('<g><text x="0" y="0">HI</text></g>')).toBeNull();
     expect(letteringShapes('<g><path d="M0 0L1 1" fill="url(#grad)"/></g>')).toBeNull();
     expect(letteringShapes('<image href="x.png"/>')).toBeNull();
+  });
+
+  it('paints as SVG does: fill then stroke, or the stroke under the fill (paint-order), dashes, joins and opacity', () => {
+    const black = () => [0, 0, 0] as const;
+    const gs = (fill: number, stroke: number) => `A${fill}-${stroke}`;
+    const [plain, under, faint] = [
+      letteringShapes('<path d="M0 0L9 9Z" fill="#fff" stroke="#111" stroke-width="2" stroke-linejoin="round" stroke-dasharray="3"/>')!,
+      letteringShapes('<path d="M0 0L9 9Z" fill="#fff" stroke="#111" paint-order="stroke"/>')!,
+      letteringShapes('<g opacity="0.5"><path d="M0 0L9 9Z" fill-rule="evenodd"/></g>')!,
+    ];
+    expect(shapeOperators(plain, black, gs)).toBe('q\n0 0 0 rg\n0 0 0 RG\n2 w\n1 j\n0 J\n4 M\n[3 3] 0 d\n0 0 m\n9 9 l\nh\nB\nQ\n');
+    expect(shapeOperators(under, black, gs)).toContain('0 0 m\n9 9 l\nh\nS\n0 0 m\n9 9 l\nh\nf\n');
+    expect(shapeOperators(faint, black, gs)).toBe('q\n/A0.5-1 gs\n0 0 0 rg\n0 0 m\n9 9 l\nh\nf*\nQ\n');
   });
 
   it('the lettering draws every kind (balloons, whispers, thoughts, shouts, captions, SFX) in that vocabulary', () => {

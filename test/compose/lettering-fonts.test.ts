@@ -78,6 +78,13 @@ describe('the crossbar I', () => {
     expect(drawn).toEqual([true, false, true, false, false, false, true]);
   });
 
+  it('a stammered pronoun keeps its crossbars; a Roman numeral does not', () => {
+    const crossbar = dialogue.shape('I', SIZE).glyphs[0]!.id;
+    const line = wrapBlock(dialogue, 'I-I-I SAW WORLD WAR II', SIZE, 10_000).lines[0]!;
+    const drawn = [...line.text].flatMap((c, i) => (c === 'I' ? [line.glyphs[i]!.id === crossbar] : []));
+    expect(drawn).toEqual([true, true, true, false, false]);
+  });
+
   it('is left alone in mixed-case text', () => {
     const line = wrapBlock(dialogue, 'It is I', SIZE, 10_000).lines[0]!;
     const crossbar = dialogue.shape('I', SIZE).glyphs[0]!.id;
@@ -268,5 +275,20 @@ describe('sound effects vary within their style', () => {
     expect(up).toBeGreaterThan(120);
     expect(up).toBeLessThan(190);
     expect(sfxLook('x', 'ltr', 'tomato').fill).toBe('tomato');
+  });
+});
+
+describe('what the lettering boxes say about text', () => {
+  it('text is as lettered without markup; runs name the font of each part of each line', () => {
+    const p = page(1, rows(1), [{ characters: ['a'], dialogue: [{ who: 'a', text: 'I *told* you: 日本語!' }] }]);
+    const { boxes } = letterPage(p, computeLayout(p, SMALL, 'ltr'), meta(SMALL));
+    const box = boxes.find((b) => b.kind === 'speech')!;
+    expect(box.text).toBe('I TOLD YOU: 日本語!');
+    expect(box.lines.join(' ')).toBe(box.text);
+    const runs = box.runs!.flat();
+    expect(runs.map((r) => r.text).join('')).toBe(box.lines.join(''));
+    expect(runs.find((r) => r.emphasis)!.text).toBe('TOLD');
+    expect(runs.find((r) => r.emphasis)!.file).toBe('@fontsource/comic-neue/files/comic-neue-latin-700-italic.woff2');
+    expect(runs.filter((r) => /[日本語]/.test(r.text)).every((r) => r.file.startsWith('@fontsource-variable/noto-sans-jp/files/') && r.weight === 700)).toBe(true);
   });
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { face } from '../../src/compose/fonts.js';
 import { hyphenator } from '../../src/compose/lettering/hyphenate.js';
 import { letteringMetrics, MIN_FONT_SIZE_PT } from '../../src/compose/lettering/metrics.js';
-import { wrapBlock } from '../../src/compose/lettering/text.js';
+import { naturalMeasure, wrapBlock } from '../../src/compose/lettering/text.js';
 
 const dialogue = face('dialogue');
 const SIZE = 20;
@@ -85,5 +85,21 @@ describe('the minimum type size', () => {
     expect(letteringMetrics(undefined, 300, 'en').minScale).toBeCloseTo(MIN_FONT_SIZE_PT / 9);
     expect(letteringMetrics({ fontSizePt: 12 }, 300, 'en').minScale).toBeCloseTo(0.6);
     expect(letteringMetrics({ fontSizePt: 5 }, 300, 'en').minScale).toBe(1);
+  });
+});
+
+describe('golden line breaks', () => {
+  // The breaks the panel gets at its natural measure (lettering/panel.ts: aspect 3.6, 5 to 16
+  // ems): a change to the line breaker shows here, line by line. Regenerate deliberately.
+  const cases: [string, string[]][] = [
+    ["DON'T EVEN THINK ABOUT IT.", ["DON'T EVEN", 'THINK ABOUT IT.']],
+    ['GET OUT OF MY LIGHTHOUSE AND NEVER COME BACK HERE AGAIN, YOU THIEF!', ['GET OUT OF', 'MY LIGHTHOUSE AND', 'NEVER COME BACK HERE', 'AGAIN, YOU THIEF!']],
+    ['NOBODY HAS BEEN UP THERE SINCE THE KEEPER LEFT.', ['NOBODY HAS BEEN', 'UP THERE SINCE THE', 'KEEPER LEFT.']],
+    ['PLEASE BE THE WIND... PLEASE BE THE WIND.', ['PLEASE BE THE', 'WIND... PLEASE', 'BE THE WIND.']],
+    ['CLOSE THE DOOR, CHILD. THE STORM GETS IN.', ['CLOSE THE', 'DOOR, CHILD. THE', 'STORM GETS IN.']],
+  ];
+  it.each(cases)('%s', (text, lines) => {
+    const measure = naturalMeasure(dialogue, text, SIZE, 3.6, 5 * SIZE, 16 * SIZE);
+    expect(texts(wrapBlock(dialogue, text, SIZE, measure).lines)).toEqual(lines);
   });
 });

@@ -30,6 +30,7 @@ const sent = (job: string, i: number): SentEntry => ({ job, key: `key-${i}`, sen
 const REAL_LINES = JOBS.flatMap((job, i) => [JSON.stringify(sent(job, i)), JSON.stringify(finished(job, i))]);
 
 const counter = new CaseCounter();
+const cpuAtStart = process.cpuUsage();
 const work = mkdtempSync(join(tmpdir(), 'comic-fuzz-manifests-'));
 let caseNumber = 0;
 
@@ -90,6 +91,25 @@ describe('fuzzed run manifests', () => {
     }
   });
 
+  it('regressions: a line of the wrong shape records nothing; an append after a torn line is kept', async () => {
+    const path = join(work, 'regressions.jsonl');
+    const wrong = [
+      '{"job": "page:1", "key": "k", "status": "done", "output": 7, "at": "2026-12-04T19:00:00.000Z"}',
+      '{"job": "page:2", "key": "k", "status": "done", "output": "/x", "at": {"toString": 1}}',
+      '{"job": "page:3", "key": "k", "status": "lost", "output": "/x", "at": "2026-12-04T19:00:00.000Z"}',
+      '{"job": "page:4", "key": "k", "sent": {"server": "gpu", "promptId": 5}}',
+    ];
+    writeFileSync(path, `${wrong.join('\n')}\n{"job": "page:5", "ke`);
+    const manifest = await RunManifest.open(path);
+    expect(manifest.entries()).toEqual([]);
+    expect(manifest.sent('page:4', 'k')).toEqual([]);
+    await manifest.record(finished('page:5', 5));
+    await manifest.close();
+    const again = await RunManifest.open(path);
+    expect(again.finished('page:5', 'key-5')?.output).toBe('/out/page-5.png');
+    await again.close();
+  });
+
   it('one manifest line of 2 MB among real ones', async () => {
     await checkManifest([REAL_LINES[0], `{"job": "panel:1-1", "key": "${'k'.repeat(2_000_000)}"}`, ...REAL_LINES.slice(1)].join('\n'));
   });
@@ -98,5 +118,10 @@ describe('fuzzed run manifests', () => {
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
   expect(counter.get('manifests')).toBeGreaterThanOrEqual(MIN_MANIFESTS);
-  console.log(`fuzz: ${counter.get('manifests')} run manifests`);
+  console.log(`fuzz: ${counter.get('manifests')} run manifests, ${cpuSeconds()} s of CPU`);
 });
+
+function cpuSeconds(): string {
+  const cpu = process.cpuUsage(cpuAtStart);
+  return ((cpu.user + cpu.system) / 1e6).toFixed(1);
+}

@@ -49,6 +49,7 @@ const imports: Source[] = [
 ];
 
 const counter = new CaseCounter();
+const cpuAtStart = process.cpuUsage();
 const work = mkdtempSync(join(tmpdir(), 'comic-fuzz-workflows-'));
 let caseNumber = 0;
 
@@ -177,6 +178,11 @@ afterAll(() => {
   expect(counter.get('templates loaded')).toBeGreaterThan(20);
   expect(counter.get('imports converted')).toBeGreaterThan(20);
   console.log(
-    `fuzz: ${counter.get('templates')} templates (${counter.get('templates loaded')} loaded), ${counter.get('imports')} imports (${counter.get('imports converted')} converted)`,
+    `fuzz: ${counter.get('templates')} templates (${counter.get('templates loaded')} loaded), ${counter.get('imports')} imports (${counter.get('imports converted')} converted), ${cpuSeconds()} s of CPU`,
   );
 });
+
+function cpuSeconds(): string {
+  const cpu = process.cpuUsage(cpuAtStart);
+  return ((cpu.user + cpu.system) / 1e6).toFixed(1);
+}

@@ -120,6 +120,22 @@ describe('planComic', () => {
     expect(images.map((j) => j.id)).toEqual(['background:lamp-room', 'panel:1-1', 'panel:1-2', 'panel:1-3', 'panel:2-1']);
   });
 
+  it('recomposes a page, and only that page, when a line is put off-panel; its panels stay cached', () => {
+    const comic = buildComic(sampleSpec());
+    const before = planComic(comic, context());
+    const page = comic.pages[0]!;
+    const panel = page.panels.find((p) => p.dialogue.length > 0)!;
+    const offPanel = {
+      ...comic,
+      pages: comic.pages.map((pg) =>
+        pg !== page ? pg : { ...pg, panels: pg.panels.map((p) => (p !== panel ? p : { ...p, dialogue: p.dialogue.map((d, i) => (i === 0 ? { ...d, offPanel: 'left' as const } : d)) })) },
+      ),
+    };
+    const after = planComic(offPanel, context());
+    const changed = after.jobs.filter((j) => j.key !== before.get(j.id).key).map((j) => j.id);
+    expect(changed.filter((id) => !id.startsWith('export:'))).toEqual([`page:${page.number}`]);
+  });
+
   it('plans only the exports asked for, in a fixed order', () => {
     const comic = buildComic(sampleSpec());
     const exports = (kinds: ('pdf' | 'cbz' | 'webtoon')[]) =>

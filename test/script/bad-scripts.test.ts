@@ -396,4 +396,21 @@ describe('warnings', () => {
     ]);
     expect(() => parseScript(text, { file: 'w.yaml', checkFiles: false })).not.toThrow();
   });
+
+  it('does not warn about a speaker the line itself puts off-panel, and keeps the side', () => {
+    const text = [
+      'comic: { title: x }',
+      'characters:',
+      '  mara: { description: keeper }',
+      '  tom: { description: fisherman }',
+      'pages:',
+      '  - panels:',
+      '      - prompt: p',
+      '        characters: [tom]',
+      '        dialogue: [{ who: mara, text: hi, offPanel: left }]',
+      '',
+    ].join('\n');
+    expect(lines(diagnose(text))).toEqual([]);
+    expect(parseScript(text, { file: 'o.yaml', checkFiles: false }).pages[0]!.panels[0]!.dialogue[0]!.offPanel).toBe('left');
+  });
 });

@@ -141,6 +141,13 @@ describe('comic validate and comic plan (in-process)', () => {
     expect(stderr).toContain('(SCRIPT_INVALID)');
   });
 
+  it('validate checks against user templates given with --templates (as plan does)', async () => {
+    await writeFile(join(dir, 'user-validate.yaml'), script('        template: my-panel\n        params: { style_lora: ink, sampler: ddim }'));
+    const { code, stderr } = await run(['validate', 'user-validate.yaml', '--templates', userTemplates]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('user-validate.yaml:11:45: pages[0].panels[0].params.sampler: parameter "sampler" of template my-panel@1.0.0 must be one of "euler", "dpmpp_2m" (got "ddim")');
+  });
+
   it('plan checks against user templates given with --templates', async () => {
     await writeFile(join(dir, 'user.yaml'), script('        template: my-panel\n        params: { style_lora: ink, stepz: 3 }'));
     const { code, stderr } = await run(['plan', 'user.yaml', '--templates', userTemplates]);

@@ -2,7 +2,9 @@
  * Issue #16: mutated workflow.json files (a value nested 100,000 levels deep, a 400-digit
  * integer) and editor-format imports crashed with INTERNAL stack traces (stack overflow in
  * the hasher, "cannot hash non-finite number"), exit 1. They are bad input: exit 2, with
- * the file, line:column and the node named.
+ * the file, line:column and the node named. And an editor file whose subgraphs hold
+ * instances of subgraphs that hold more (2^30 nodes from thirty definitions) is refused
+ * at once instead of never finishing.
  */
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -11,7 +13,9 @@ import { describe, expect, it } from 'vitest';
 import { memoryIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { loadTemplateDir, loadTemplateRegistry, readWorkflowFile, toApiWorkflow } from '../../src/templates/index.js';
+import { MAX_FLAT_NODES } from '../../src/templates/flatten.js';
 import { syntaxErrorOffset } from '../../src/templates/json-file.js';
+import { canonicalJson, hashValue } from '../../src/util/hash.js';
 import { objectInfo, rejected, sampleTemplate, tempDir, thrown, UI_WORKFLOWS, writeTemplate } from './helpers.js';
 
 const DEEP = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
@@ -131,16 +135,58 @@ describe('workflow files to import', () => {
     const error = thrown(() => toApiWorkflow(workflow, { file: 'request' }));
     expect(error.code).toBe('WORKFLOW_INVALID');
     expect(error.message).toBe('request: node #5 "Sampler" (KSampler), input "cfg": the value is NaN, not a number');
-    let cyclic: unknown[] = [];
+    const cyclic: unknown[] = [];
     cyclic.push(cyclic);
     workflow['5']!.inputs.cfg = cyclic;
     expect(thrown(() => toApiWorkflow(workflow)).message).toMatch(/input "cfg".*nested more than 100 levels deep/);
-    cyclic = [];
   });
 
   it('finds where truncated deep JSON breaks without overflowing the stack', () => {
     const text = '['.repeat(100_000);
     expect(syntaxErrorOffset(text)).toBe(text.length);
     expect(syntaxErrorOffset(`${'{"a":'.repeat(50_000)}1${'}'.repeat(49_999)}]`)).toBe(50_000 * 5 + 1 + 49_999);
+  });
+});
+
+describe('subgraph bombs', () => {
+  /** `levels` subgraph definitions, each holding two instances of the next: 2^(levels-1) nodes once flattened. */
+  function bomb(levels: number) {
+    const id = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+    const definitions = Array.from({ length: levels }, (_, i) => ({
+      id: id(i),
+      name: `level ${i}`,
+      version: 1,
+      inputs: [],
+      outputs: [],
+      links: [],
+      nodes:
+        i === levels - 1
+          ? [{ id: 1, type: 'EmptyLatentImage', mode: 0, inputs: [], outputs: [], widgets_values: [512, 512, 1] }]
+          : [1, 2].map((n) => ({ id: n, type: id(i + 1), mode: 0, inputs: [], outputs: [] })),
+    }));
+    return { version: 1, nodes: [{ id: 1, type: id(0), mode: 0, inputs: [], outputs: [] }], links: [], definitions: { subgraphs: definitions } };
+  }
+
+  it('a workflow expanding to 2^29 nodes is refused within a second, with WORKFLOW_CONVERT (exit 2)', () => {
+    const started = Date.now();
+    const error = thrown(() => toApiWorkflow(bomb(30), { objectInfo: objectInfo(), file: 'bomb.json' }));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(error.code).toBe('WORKFLOW_CONVERT');
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toBe(`bomb.json: the workflow expands to more than ${MAX_FLAT_NODES.toLocaleString('en')} nodes through its subgraphs (instances of subgraphs inside subgraphs multiply)`);
+  });
+
+  it('a few levels of nesting still convert', () => {
+    expect(Object.keys(toApiWorkflow(bomb(6), { objectInfo: objectInfo() }).workflow)).toHaveLength(32);
+  });
+});
+
+describe('content hashes of parsed JSON', () => {
+  it('count a key named __proto__ like any other', () => {
+    const a = JSON.parse('{"__proto__": {"steps": 1}, "b": 2}') as unknown;
+    const b = JSON.parse('{"__proto__": {"steps": 2}, "b": 2}') as unknown;
+    expect(canonicalJson(a)).toBe('{"__proto__":{"steps":1},"b":2}');
+    expect(hashValue(a)).not.toBe(hashValue(b));
+    expect(canonicalJson({ b: [1, { d: 1, c: 2 }], a: null })).toBe('{"a":null,"b":[1,{"c":2,"d":1}]}');
   });
 });

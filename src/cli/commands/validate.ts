@@ -12,15 +12,22 @@ import { paramLookupFrom, type TemplateParamLookup } from '../../script/params.j
 import { githubAnnotation, inGithubActions } from '../../progress/github.js';
 import type { CliContext } from '../io.js';
 import { maskedContext } from '../masked-io.js';
+import { configFlags, sharedOption } from '../options.js';
 import type { RegisterCommand } from './index.js';
+
+/** `--templates DIR` and `--config FILE`: which templates the checks see, as for `comic plan`. */
+export interface TemplateFlags {
+  readonly templates?: string[];
+  readonly config?: string;
+}
 
 export interface ValidateDependencies {
   /** The installed template ids, to check template references; undefined leaves them unchecked. */
-  readonly templateIds?: (ctx: CliContext) => Promise<readonly string[] | undefined>;
+  readonly templateIds?: (ctx: CliContext, flags: TemplateFlags) => Promise<readonly string[] | undefined>;
   /** How many references each template takes, to warn about panels that name more; undefined skips that. */
-  readonly templateReferences?: (ctx: CliContext) => Promise<TemplateReferenceLookup | undefined>;
+  readonly templateReferences?: (ctx: CliContext, flags: TemplateFlags) => Promise<TemplateReferenceLookup | undefined>;
   /** Each template's parameters, to check the script's params against; undefined leaves params unchecked. */
-  readonly templateParams?: (ctx: CliContext) => Promise<TemplateParamLookup | undefined>;
+  readonly templateParams?: (ctx: CliContext, flags: TemplateFlags) => Promise<TemplateParamLookup | undefined>;
 }
 
 /** One script's outcome; `--json` prints an array of these. */
@@ -91,11 +98,13 @@ export function createValidateCommand(dependencies: ValidateDependencies = {}): 
       .description('Check comic scripts and report every problem as file:line:column (exit code 2 if any is invalid)')
       .argument('<script...>', 'comic scripts (YAML)')
       .option('--json', 'print an array of { file, ok, diagnostics } for tools')
-      .action(async (scripts: string[], flags: { json?: boolean }) => {
+      .addOption(sharedOption.templates())
+      .addOption(sharedOption.config())
+      .action(async (scripts: string[], flags: { json?: boolean } & TemplateFlags) => {
         const checks: TemplateChecks = {
-          templateIds: await dependencies.templateIds?.(ctx),
-          templateReferences: await dependencies.templateReferences?.(ctx),
-          templateParams: await dependencies.templateParams?.(ctx),
+          templateIds: await dependencies.templateIds?.(ctx, flags),
+          templateReferences: await dependencies.templateReferences?.(ctx, flags),
+          templateParams: await dependencies.templateParams?.(ctx, flags),
         };
         const results: ValidateResult[] = [];
         for (const file of scripts) results.push(await validateOne(file, ctx, checks));
@@ -111,12 +120,12 @@ export function createValidateCommand(dependencies: ValidateDependencies = {}): 
   };
 }
 
-/** The built-in and configured templates, loaded once per command. */
+/** The built-in and configured templates (`--templates` first), loaded once per command. */
 const registries = new WeakMap<CliContext, Promise<TemplateRegistry>>();
-function registryFor(ctx: CliContext): Promise<TemplateRegistry> {
+function registryFor(ctx: CliContext, flags: TemplateFlags): Promise<TemplateRegistry> {
   let registry = registries.get(ctx);
   if (!registry) {
-    registry = loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env }).then((config) => loadTemplateRegistry({ dirs: [...config.templates] }));
+    registry = loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env, flags: configFlags(flags) }).then((config) => loadTemplateRegistry({ dirs: [...config.templates] }));
     registries.set(ctx, registry);
   }
   return registry;
@@ -128,9 +137,9 @@ function registryFor(ctx: CliContext): Promise<TemplateRegistry> {
  * template use's params against the template's manifest.
  */
 export const registerValidate: RegisterCommand = createValidateCommand({
-  templateIds: async (ctx) => (await registryFor(ctx)).ids(),
-  templateReferences: async (ctx) => {
-    const registry = await registryFor(ctx);
+  templateIds: async (ctx, flags) => (await registryFor(ctx, flags)).ids(),
+  templateReferences: async (ctx, flags) => {
+    const registry = await registryFor(ctx, flags);
     return (ref) => {
       try {
         const template = registry.resolve(ref);
@@ -140,5 +149,5 @@ export const registerValidate: RegisterCommand = createValidateCommand({
       }
     };
   },
-  templateParams: async (ctx) => paramLookupFrom(await registryFor(ctx)),
+  templateParams: async (ctx, flags) => paramLookupFrom(await registryFor(ctx, flags)),
 });

@@ -1,7 +1,9 @@
 /**
  * ComicInfo.xml (Anansi ComicInfo schema v2.0), the metadata file comic readers and servers
  * (Komga, Kavita, ComicRack, YACReader) read from a CBZ. Elements must follow the schema's
- * sequence order.
+ * sequence order. Only elements that v2.0 and the v2.1 draft share are written (v2.1 adds
+ * Translator, Tags, GTIN…; the repo holds no v2.1 schema to check them against), so the file
+ * is valid under both.
  */
 import type { AuthorRole, ComicMeta } from '../../script/model.js';
 
@@ -30,17 +32,28 @@ export function comicInfoXml(meta: ComicMeta, pages: readonly ComicInfoPage[], c
   const element = (name: string, value: string | number | null): void => {
     if (value !== null && value !== '') lines.push(`  <${name}>${escapeXml(String(value))}</${name}>`);
   };
+  const book = meta.book ?? {};
   element('Title', meta.title);
   element('Series', meta.series);
   element('Number', meta.issue);
+  element('Count', book.count ?? null);
+  element('Volume', book.volume ?? null);
+  element('Summary', book.summary ?? null);
+  element('Year', book.year ?? null);
+  element('Month', book.month ?? null);
   for (const [name, roles] of CREDITS) {
     const names = [...new Set(meta.authors.filter((a) => roles.includes(a.role)).map((a) => a.name))];
     element(name, names.join(', '));
   }
+  element('Publisher', book.publisher ?? null);
+  element('Genre', (book.genres ?? []).join(', '));
+  element('Web', book.web ?? null);
   element('PageCount', pages.length);
   element('LanguageISO', meta.language);
   element('Manga', meta.direction === 'rtl' ? 'YesAndRightToLeft' : 'No');
   element('Characters', characters.join(', '));
+  element('StoryArc', book.storyArc ?? null);
+  element('AgeRating', book.ageRating ?? null);
   lines.push('  <Pages>');
   pages.forEach((page, i) => {
     // Story is the schema's default; a page wider than tall is a two-page spread.

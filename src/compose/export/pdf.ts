@@ -154,6 +154,20 @@ export async function exportPdf(ctx: ExportContext, options: PdfOptions = {}): P
 
   const path = safeJoin(ctx.outDir, `${ctx.slug ?? slugify(meta.title)}${artOnly ? '-art' : ''}.pdf`);
   let bytes = 0;
+  // Each page's image is made while the one before it is written (the art is composed on
+  // demand, which takes about as long): at most two pages' images are held at once.
+  const order = [...images.keys()].sort((a, b) => a - b);
+  const ahead = new Map<number, Promise<Buffer>>();
+  const imageFor = (n: number): Promise<Buffer> => {
+    let made = ahead.get(n);
+    if (made === undefined) {
+      const { page, source } = images.get(n)!;
+      made = imageOf(page, source);
+      made.catch(() => undefined); // awaited in its turn; not an unhandled rejection meanwhile
+      ahead.set(n, made);
+    }
+    return made;
+  };
   async function* file(): AsyncGenerator<Uint8Array> {
     const emit = (chunk: Uint8Array) => {
       bytes += chunk.length;
@@ -172,7 +186,11 @@ export async function exportPdf(ctx: ExportContext, options: PdfOptions = {}): P
       if (object !== null) {
         yield emit(serialize(object));
       } else {
-        const { dict, data } = await pageImage(doc, images.get(ref.objectNumber)!);
+        const made = imageFor(ref.objectNumber);
+        const next = order[order.indexOf(ref.objectNumber) + 1];
+        if (next !== undefined) imageFor(next);
+        ahead.delete(ref.objectNumber);
+        const { dict, data } = await pageImage(doc, images.get(ref.objectNumber)!.page, await made);
         yield emit(serialize(dict));
         yield emit(Buffer.from('\nstream\n'));
         yield emit(data);
@@ -320,8 +338,8 @@ function serialize(object: { sizeInBytes(): number; copyBytesInto(buffer: Uint8A
  * stream with per-row predictors, which FlateDecode with Predictor 15 reads), so pages are
  * embedded losslessly without re-encoding.
  */
-async function pageImage(doc: PDFDocument, { page, source }: PageImage) {
-  const png = await printablePng(await imageOf(page, source));
+async function pageImage(doc: PDFDocument, page: ExportPage, image: Buffer) {
+  const png = await printablePng(image);
   const header = pngHeader(png)!;
   const { canvas } = page.layout;
   if (header.width !== canvas.width || header.height !== canvas.height) {

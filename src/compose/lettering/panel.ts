@@ -10,7 +10,7 @@
  * panel and the text's place in the script.
  */
 import type { DialogueKind, DialogueLine, Panel, PanelSide, ReadingDirection, Sfx, YamlPath } from '../../script/model.js';
-import { type DetailMap, meanDetail } from '../detail.js';
+import { type DetailMap, excessDetail } from '../detail.js';
 import { face, type ShapedLine } from '../fonts.js';
 import { hashString, seededRandom } from '../random.js';
 import type { LetteringBox, LetteringKind, Rect } from '../types.js';
@@ -41,6 +41,9 @@ export interface LineRun {
   /** The instance's weight for a variable font (the Noto fallbacks); null for a static one. */
   readonly weight: number | null;
   readonly emphasis: boolean;
+  /** Where the run starts from the line's start, and its advance, px at the box's size. */
+  readonly x: number;
+  readonly width: number;
 }
 
 /** A lettering box with what it says: what tests and tools need to check that nothing is lost. */
@@ -577,7 +580,7 @@ export function balloonAt(
   ctx: BalloonContext,
 ): BalloonArt & { readonly body: Body; readonly tail: Tail | null; readonly trail: readonly (Point & { r: number })[] | null; readonly rect: Rect } {
   const m = ctx.metrics;
-  const made = balloonBlock(kind, letterCase(text, m), m.em, naturalMeasure(face('dialogue'), letterCase(text, m), m.em, 3.6, m.em * 5, m.em * 16), { wider: m.em * 16, hyphenate: m.hyphenate, force: false }, m);
+  const made = balloonBlock(kind, letterCase(text, m), m.em, naturalMeasure(face('dialogue', m.language), letterCase(text, m), m.em, 3.6, m.em * 5, m.em * 16), { wider: m.em * 16, hyphenate: m.hyphenate, force: false }, m);
   const b = balloonWith(kind, made, centre.x, centre.y, speaker, m.em, ctx);
   const rect = { x: centre.x - made.shape.outerX, y: centre.y - made.shape.outerY, width: 2 * made.shape.outerX, height: 2 * made.shape.outerY };
   return { ...balloonArt(b, m, `sheet/${kind}`), body: b.body, tail: b.tail, trail: b.trail?.circles ?? null, rect };
@@ -630,10 +633,10 @@ function panelEdge(input: PanelLetteringInput): Rect {
 
 /**
  * What a balloon's place costs besides its distance from the preferred one, in the same
- * pixels: busy art under it (from the panel's detail map), and the likely region of the
- * faces (head and shoulders around each speaker's head). Full detail outweighs any
- * distance in the panel, so a quiet region wins wherever it is; a little detail trades
- * against a short move.
+ * pixels: art under it busier than the panel's quieter parts (from its detail map), and
+ * the likely region of the faces (head and shoulders around each speaker's head). Busy
+ * art outweighs any distance in the panel, so a quiet region wins wherever it is; a little
+ * detail trades against a short move, and texture all over the panel moves nothing.
  */
 function artCost(input: PanelLetteringInput, box: Rect, em: number): number {
   const { area, detail } = input;
@@ -643,7 +646,7 @@ function artCost(input: PanelLetteringInput, box: Rect, em: number): number {
   let busy = 0;
   if (detail) {
     const b = input.box;
-    busy = meanDetail(detail, (box.x - b.x) / b.width, (box.y - b.y) / b.height, (box.x + box.width - b.x) / b.width, (box.y + box.height - b.y) / b.height);
+    busy = excessDetail(detail, (box.x - b.x) / b.width, (box.y - b.y) / b.height, (box.x + box.width - b.x) / b.width, (box.y + box.height - b.y) / b.height);
   }
   let faces = 0;
   for (const head of heads) {
@@ -980,7 +983,7 @@ function lazily(box: LetteredBox, draw: () => string): PlacedLettering {
 }
 
 function lineRuns(line: ShapedLine): LineRun[] {
-  return line.runs.map((r) => ({ text: r.text, file: r.file, weight: r.weight, emphasis: r.emphasis }));
+  return line.runs.map((r) => ({ text: r.text, file: r.file, weight: r.weight, emphasis: r.emphasis, x: Math.round(r.x * 100) / 100, width: Math.round(r.width * 100) / 100 }));
 }
 
 /** A character that neither the lettering font nor any fallback font has (drawn as an empty box). */

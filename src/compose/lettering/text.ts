@@ -179,9 +179,16 @@ function tokenize(
   while ((m = re.exec(paragraph)) !== null) {
     const word = m[0];
     let styles = pstyles.slice(m.index, m.index + word.length);
-    if (caps && word.includes('I') && !PRONOUN_I.test(word)) {
-      // The crossbar I is for the pronoun only: mark the other capital Is to be drawn plain.
-      styles = [...styles].map((s, i) => (word[i] === 'I' ? String(Number(s) + 2) : s)).join('');
+    if (caps && word.includes('I')) {
+      // The crossbar I is for the pronoun only (a stammer, I-I-I, is three): mark the other
+      // capital Is to be drawn plain.
+      const plain = new Set<number>();
+      let at = 0;
+      for (const segment of word.split(/(?<=[-‐–—])/)) {
+        if (!PRONOUN_I.test(segment.replace(/[-‐–—]$/, ''))) for (let i = 0; i < segment.length; i++) if (segment[i] === 'I') plain.add(at + i);
+        at += segment.length;
+      }
+      styles = [...styles].map((s, i) => (plain.has(i) ? String(Number(s) + 2) : s)).join('');
     }
     const pieces = cjkPieces(word);
     pieces.forEach((piece, k) => {

@@ -10,6 +10,7 @@ export const STUDIO_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>comic studio</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/studio.css">
 <script src="/studio.js" defer></script>
 </head>
@@ -100,7 +101,7 @@ export const STUDIO_HTML = `<!doctype html>
     <p class="job-status" aria-live="polite"></p>
     <p class="job-node muted"></p>
     <div class="job-steps" hidden>
-      <progress max="1" value="0"></progress>
+      <progress max="1" value="0" aria-label="Sampler steps"></progress>
       <span class="job-step-text muted"></span>
     </div>
     <figure class="job-preview" hidden>
@@ -108,7 +109,7 @@ export const STUDIO_HTML = `<!doctype html>
       <figcaption>Live preview</figcaption>
     </figure>
     <figure class="job-image" hidden>
-      <a class="job-image-link" target="_blank"><img alt=""></a>
+      <a class="job-image-link" target="_blank" rel="noopener"><img alt=""></a>
       <figcaption class="job-image-caption"></figcaption>
     </figure>
     <ul class="job-warnings"></ul>

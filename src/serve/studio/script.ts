@@ -204,17 +204,21 @@ export const STUDIO_JS = String.raw`'use strict';
 
   function addJob(view, newest) {
     var known = jobs.get(view.id);
-    if (known) { update(known, view); return known; }
+    if (known) {
+      // Its card may have been made from a WebSocket message before the answer named its scene.
+      setText(known.element.querySelector('.job-title'), titleOf(view));
+      update(known, view);
+      return known;
+    }
     var element = $('job-template').content.firstElementChild.cloneNode(true);
     var job = { view: view, element: element, queueServer: null, previews: 0, imageUrl: null, cancelling: false };
     element.dataset.job = view.id;
     element.dataset.previews = '0';
     var title = element.querySelector('.job-title');
     title.id = 'job-' + view.id;
-    var scene = scenes()[view.id];
-    title.textContent = scene ? scene : (view.kind === 'panel' ? 'Panel ' : 'Comic ') + view.id.slice(0, 8);
+    title.textContent = titleOf(view);
     element.setAttribute('aria-labelledby', title.id);
-    element.querySelector('.job-steps progress').setAttribute('aria-label', 'Sampler steps of ' + title.textContent);
+    element.querySelector('.job-steps progress').setAttribute('aria-describedby', title.id);
     element.querySelector('.job-cancel').setAttribute('aria-describedby', title.id);
     element.querySelector('.job-cancel').addEventListener('click', function () { cancel(job); });
     jobs.set(view.id, job);
@@ -223,6 +227,10 @@ export const STUDIO_JS = String.raw`'use strict';
     $('no-jobs').hidden = true;
     render(job);
     return job;
+  }
+
+  function titleOf(view) {
+    return scenes()[view.id] || (view.kind === 'panel' ? 'Panel ' : 'Comic ') + view.id.slice(0, 8);
   }
 
   function ordinal(n) { return n === 1 ? 'next' : 'number ' + n + ' in line'; }
@@ -271,7 +279,8 @@ export const STUDIO_JS = String.raw`'use strict';
 
   async function showImage(job) {
     var output = job.view.outputs[0];
-    if (!output) return;
+    // The key goes only to this server's own file route.
+    if (!output || !/^\/api\/files\//.test(output.url)) return;
     job.imageUrl = 'loading';
     try {
       var response = await fetch(output.url, { headers: authHeaders(), cache: 'no-store', credentials: 'omit' });
