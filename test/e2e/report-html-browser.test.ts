@@ -69,11 +69,11 @@ describe.skipIf(!HAVE_CHROMIUM)(`report.html of the example in Chromium${HAVE_CH
     script = join(dir, 'lighthouse.yaml');
     out = join(dir, 'out');
     cache = join(dir, 'cache');
-    // The example at screen resolution, with one caption the lettering fonts cannot set (☃): a
+    // The example at screen resolution, with one caption the lettering fonts cannot set (the hieroglyph 𓀀): a
     // warning for panel 2-3, as a real script gets them.
     const example = await readFile(join(root, 'examples', 'lighthouse.yaml'), 'utf8');
-    const edited = example.replace('dpi: 300', 'dpi: 72').replace('caption: Someone had lit it.', 'caption: Someone had lit it ☃');
-    expect(edited).toContain('☃');
+    const edited = example.replace('dpi: 300', 'dpi: 72').replace('caption: Someone had lit it.', 'caption: Someone had lit it 𓀀');
+    expect(edited).toContain('𓀀');
     await writeFile(script, edited);
     const run = await runComic(['generate', script, '--backend', 'draft', '--out', out, '--cache', cache, '--plain']);
     expect(run.exitCode, String(run.all ?? run.stderr)).toBe(0);
@@ -107,12 +107,12 @@ describe.skipIf(!HAVE_CHROMIUM)(`report.html of the example in Chromium${HAVE_CH
     }
 
     // The lettering warning, on the card of panel 2-3, with the line of the panel in the script.
-    expect(report.warnings.some((w) => w.message.includes('☃'))).toBe(true);
+    expect(report.warnings.some((w) => w.message.includes('𓀀'))).toBe(true);
     const warning = page.locator('#job-panel-2-3 .warnings li');
     await expect.poll(() => warning.count()).toBe(1);
     const text = await warning.innerText();
     const line = (await readFile(script, 'utf8')).split('\n').findIndex((l) => l.includes('the hatch to the lamp room')) + 1;
-    expect(text).toContain('no glyph for "☃"');
+    expect(text).toContain('no lettering font has a glyph for "𓀀"');
     expect(text).toMatch(new RegExp(`lighthouse\\.yaml:${line}:\\d+`));
     expect(await page.locator('#warnings-h').isVisible()).toBe(true);
 

@@ -108,7 +108,7 @@ beforeAll(async () => {
     stopped: null,
     next: 'see report.md for what failed, then run the same command again to retry it',
     warnings: [
-      { job: 'page:1', message: 'panel 1-2: the lettering font has no glyph for "☃"' },
+      { job: 'page:1', message: 'panel 1-2: no lettering font has a glyph for "𓀀" (U+13000); it is drawn as an empty box' },
       { job: 'panel:1-1', message: `retried (attempt 2) after a failure on ${HOSTILE}: <script>alert(2)</script> at /srv/comfy/models/secret.safetensors` },
       { job: null, message: 'draft renders are storyboards' },
     ],
@@ -145,7 +145,7 @@ describe('report.html', () => {
   it('puts a warning next to the panel it names, with its place in the script', () => {
     const line = SCRIPT.split('\n').findIndex((l) => l.includes('an empty street')) + 1;
     const panel = card('panel:1-2');
-    expect(panel).toContain('the lettering font has no glyph for &quot;☃&quot;');
+    expect(panel).toContain('no lettering font has a glyph for &quot;𓀀&quot;');
     expect(panel).toMatch(new RegExp(`comic\\.yaml:${line}:\\d+`));
     expect(card('panel:1-1')).toContain('retried (attempt 2)');
     expect(html).toContain('draft renders are storyboards');

@@ -176,11 +176,11 @@ describe('warnings', () => {
     const first = await run([OVERFULL], new DraftBackend());
     const report = await readReport(first.outDir);
     const page = report.warnings.filter((w) => w.job === 'page:1').map((w) => w.message);
-    expect(page).toEqual([expect.stringMatching(/^panel 1-1: the speech "This line goes on .*" does not fit in the panel/), 'panel 1-2: the lettering font has no glyph for "☃"']);
+    expect(page).toEqual([expect.stringMatching(/^panel 1-1: the speech "This line goes on .*" does not fit in the panel/), expect.stringContaining('panel 1-2: no lettering font has a glyph for "𓀀" (U+13000); it is drawn as an empty box')]);
     expect(first.summary.warnings).toBe(report.warnings.length);
     const md = await readFile(join(first.outDir, 'report.md'), 'utf8');
     expect(md).toContain('## Warnings');
-    expect(md).toContain('- page:1: panel 1-2: the lettering font has no glyph for "☃"');
+    expect(md).toContain('- page:1: panel 1-2: no lettering font has a glyph for "𓀀" (U+13000); it is drawn as an empty box');
 
     // The page's cache entry keeps its warnings.
     const key = report.jobs.find((j) => j.id === 'page:1')!.key;
@@ -192,7 +192,7 @@ describe('warnings', () => {
     expect(statusOf(rerun)['page:1']).toBe('cached');
     expect(rerun.warnings).toEqual(report.warnings);
     expect(second.events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message)).toEqual(page);
-    expect(await readFile(join(second.outDir, 'report.md'), 'utf8')).toContain('- page:1: panel 1-2: the lettering font has no glyph for "☃"');
+    expect(await readFile(join(second.outDir, 'report.md'), 'utf8')).toContain('- page:1: panel 1-2: no lettering font has a glyph for "𓀀" (U+13000); it is drawn as an empty box');
   });
 
   it('parameters not honoured and retries are warnings of their job, also for a cached image', async () => {
