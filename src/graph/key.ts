@@ -103,8 +103,8 @@ export type ExportMeta = Pick<ComicMeta, 'title' | 'series' | 'issue' | 'authors
 
 /**
  * What the exporters make differs by this when the same pages and options give other bytes
- * (1: raster lettering; 2: vector lettering in the PDF, ComicInfo v2.1 fields), so files
- * written before are made again.
+ * (1: raster lettering; 2: vector lettering in the PDF, ComicInfo fields from the script,
+ * faster screen encoders), so files written before are made again.
  */
 export const EXPORTER_REVISION = 2;
 

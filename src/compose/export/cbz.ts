@@ -4,8 +4,9 @@
  * 2 MB, plus ComicInfo.xml. `format: 'png'` keeps the lossless print pages, bleed and all.
  */
 import { safeJoin } from '../../util/fs.js';
+import { mapAhead } from '../../util/map-ahead.js';
 import { type ComicInfoPage, comicInfoXml } from './comicinfo.js';
-import { type PageImageFormat, type ScreenImageOptions, screenPage } from './pages.js';
+import { type PageImageFormat, SCREEN_ENCODERS, type ScreenImageOptions, screenPage } from './pages.js';
 import { type ExportContext, type ExportedFile, pageFileStem, slugify } from './types.js';
 import { writeZip } from './zip.js';
 
@@ -21,18 +22,14 @@ export async function exportCbz(ctx: ExportContext, options: CbzOptions = {}): P
   const path = safeJoin(ctx.outDir, `${ctx.slug ?? slugify(ctx.meta.title)}.cbz`);
   const bytes = await writeZip(path, async (add) => {
     const info: ComicInfoPage[] = [];
-    for (const page of ctx.pages) {
+    const encoded = mapAhead(ctx.pages, format === 'png' ? 1 : SCREEN_ENCODERS, async (page) => {
       const png = await page.png();
-      let image: Buffer;
-      if (format === 'png') {
-        image = png;
-        info.push({ width: page.layout.canvas.width, height: page.layout.canvas.height, size: image.length, cover: page.cover === true });
-      } else {
-        const screen = await screenPage(png, page.layout.trim, { ...options, format });
-        image = screen.bytes;
-        info.push({ width: screen.width, height: screen.height, size: image.length, cover: page.cover === true });
-      }
-      add(`${pageFileStem(page.number)}.${EXTENSION[format]}`, image, false);
+      if (format === 'png') return { page, bytes: png, width: page.layout.canvas.width, height: page.layout.canvas.height };
+      return { page, ...(await screenPage(png, page.layout.trim, { ...options, format })) };
+    });
+    for await (const { page, bytes, width, height } of encoded) {
+      info.push({ width, height, size: bytes.length, cover: page.cover === true });
+      add(`${pageFileStem(page.number)}.${EXTENSION[format]}`, bytes, false);
     }
     add('ComicInfo.xml', comicInfoXml(ctx.meta, info, ctx.characters), true);
   });

@@ -12,8 +12,9 @@
  */
 import { createHash } from 'node:crypto';
 import { safeJoin } from '../../util/fs.js';
+import { mapAhead } from '../../util/map-ahead.js';
 import { escapeXml } from './comicinfo.js';
-import { type ScreenImageOptions, screenPage } from './pages.js';
+import { SCREEN_ENCODERS, type ScreenImageOptions, screenPage } from './pages.js';
 import { type ExportContext, type ExportedFile, pageFileStem, slugify } from './types.js';
 import { writeZip } from './zip.js';
 
@@ -39,8 +40,8 @@ export async function exportEpub(ctx: ExportContext, options: EpubOptions = {}):
     const pages: EpubPage[] = [];
     // Recto first: in a left-to-right book the first page is on the right, in a right-to-left one on the left.
     let recto = true;
-    for (const page of ctx.pages) {
-      const screen = await screenPage(await page.png(), page.layout.trim, { ...options, format: 'jpeg' });
+    const encoded = mapAhead(ctx.pages, SCREEN_ENCODERS, async (page) => ({ page, screen: await screenPage(await page.png(), page.layout.trim, { ...options, format: 'jpeg' }) }));
+    for await (const { page, screen } of encoded) {
       const stem = pageFileStem(page.number);
       add(`OEBPS/images/${stem}.jpg`, screen.bytes, false);
       const wide = screen.width > screen.height;
