@@ -148,10 +148,12 @@ export function buildComic(input: ScriptInput, context: BuildContext): Comic {
   };
 }
 
+const BOOK_KEYS = ['summary', 'volume', 'count', 'year', 'month', 'day', 'publisher', 'genres', 'tags', 'web', 'storyArc', 'ageRating', 'gtin'] as const;
+
 /** `{ book }` with the script's ComicInfo keys that are set, and only those; nothing when none is. */
-function bookInfo(meta: { summary?: string; volume?: number; count?: number; year?: number; month?: number; publisher?: string; genres?: string[]; web?: string; storyArc?: string; ageRating?: string }): { book?: BookInfo } {
+function bookInfo(meta: { [K in (typeof BOOK_KEYS)[number]]?: BookInfo[K] }): { book?: BookInfo } {
   const book: Record<string, unknown> = {};
-  for (const key of ['summary', 'volume', 'count', 'year', 'month', 'publisher', 'genres', 'web', 'storyArc', 'ageRating'] as const) {
+  for (const key of BOOK_KEYS) {
     if (meta[key] !== undefined) book[key] = meta[key];
   }
   return Object.keys(book).length === 0 ? {} : { book: book as BookInfo };

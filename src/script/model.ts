@@ -27,7 +27,7 @@ export interface FrameStyle {
   /** A CSS colour. */
   readonly borderColor?: string;
 }
-export type AuthorRole = 'writer' | 'penciller' | 'inker' | 'colorist' | 'letterer' | 'cover-artist' | 'editor' | 'artist';
+export type AuthorRole = 'writer' | 'penciller' | 'inker' | 'colorist' | 'letterer' | 'cover-artist' | 'editor' | 'translator' | 'artist';
 
 /** `panel` or `panel@^2`: an id and an optional semver range, resolved by the template manager. */
 export interface TemplateRef {
@@ -66,13 +66,18 @@ export interface BookInfo {
   readonly count?: number;
   readonly year?: number;
   readonly month?: number;
+  readonly day?: number;
   readonly publisher?: string;
   readonly genres?: readonly string[];
+  /** Free-form keywords (ComicInfo v2.1 `Tags`). */
+  readonly tags?: readonly string[];
   /** A web page for the book. */
   readonly web?: string;
   readonly storyArc?: string;
   /** One of ComicInfo's age ratings (schema.ts AGE_RATINGS). */
   readonly ageRating?: string;
+  /** The barcode number, EAN-13 / ISBN-13 and the like (ComicInfo v2.1 `GTIN`), as the script writes it. */
+  readonly gtin?: string;
 }
 
 export interface ComicMeta {

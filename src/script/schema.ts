@@ -28,7 +28,7 @@ export const DIALOGUE_KINDS = ['speech', 'thought', 'whisper', 'shout'] as const
 export const PANEL_SIDES = ['left', 'right', 'top', 'bottom'] as const;
 /** How a panel meets the page: framed by a border, without one, or running off the page's edges. */
 export const PANEL_FRAMES = ['border', 'borderless', 'bleed'] as const;
-export const AUTHOR_ROLES = ['writer', 'penciller', 'inker', 'colorist', 'letterer', 'cover-artist', 'editor', 'artist'] as const;
+export const AUTHOR_ROLES = ['writer', 'penciller', 'inker', 'colorist', 'letterer', 'cover-artist', 'editor', 'translator', 'artist'] as const;
 export const SFX_POSITIONS = ['top-left', 'top', 'top-right', 'left', 'center', 'right', 'bottom-left', 'bottom', 'bottom-right'] as const;
 
 /** Character and background ids name jobs and files (`character:mara`), so they stay simple. */
@@ -142,11 +142,18 @@ export const MetaSchema = z.strictObject({
   count: z.int().min(1).optional(),
   year: z.int().min(1000).max(9999).optional(),
   month: z.int().min(1).max(12).optional(),
+  day: z.int().min(1).max(31).optional(),
   publisher: text.optional(),
   genres: z.array(text).optional(),
+  tags: z.array(text).optional(),
   web: z.url({ error: 'expected a URL (https://…)' }).optional(),
   storyArc: text.optional(),
   ageRating: z.enum(AGE_RATINGS).optional(),
+  // A GTIN as printed on the barcode: EAN-13 / ISBN-13 (hyphens and spaces allowed), UPC-A, EAN-8, GTIN-14.
+  gtin: z
+    .string()
+    .regex(/^(?:\d[- ]?){7}\d$|^(?:\d[- ]?){11}\d(?:[- ]?\d){0,2}$/, { error: 'expected a GTIN: the 8, 12, 13 or 14 digits of an EAN, UPC or ISBN-13' })
+    .optional(),
   authors: z.array(author).default([]),
   language: languageTag.default('en'),
   style: z.string().default(''),

@@ -81,8 +81,35 @@ describe('ComicInfo.xml book fields', () => {
     await validates(xml);
   });
 
+  it('writes the v2.1 draft fields the script has (Day, Translator, Tags, GTIN) in the draft order; the rest is valid v2.0', async () => {
+    const script = SCRIPT.replace('  month: 11\n', '  month: 11\n  day: 24\n')
+      .replace('  genres: [mystery, ghost story]\n', '  genres: [mystery, ghost story]\n  tags: [lighthouse, storm]\n')
+      .replace('  ageRating: Teen\n', '  ageRating: Teen\n  gtin: 978-1-23456-789-7\n')
+      .replace('{ name: Ada Marsh, role: letterer }]', '{ name: Ada Marsh, role: letterer }, { name: Jun Sato, role: translator }]');
+    const { comic, diagnostics } = analyzeScript(script, { file: 'book.yaml', checkFiles: false });
+    expect(diagnostics).toEqual([]);
+    expect(comic!.meta.book).toMatchObject({ day: 24, tags: ['lighthouse', 'storm'], gtin: '978-1-23456-789-7' });
+    const xml = comicInfoXml(comic!.meta, [{ width: 10, height: 20, size: 300 }]);
+    // The element order of the ComicInfo v2.1 draft (anansi-project/comicinfo, drafts/v2.1/ComicInfo.xsd):
+    // Day after Month, Translator after Editor, Tags after Genre, GTIN after Pages.
+    const order = ['Title', 'Month', 'Day', 'Writer', 'Letterer', 'Translator', 'Publisher', 'Genre', 'Tags', 'Web', 'AgeRating', 'Pages', 'GTIN'];
+    const found = order.map((name) => xml.indexOf(`<${name}>`));
+    expect(found.every((at) => at >= 0), xml).toBe(true);
+    expect([...found].sort((a, b) => a - b)).toEqual(found);
+    expect(xml).toContain('<Day>24</Day>');
+    expect(xml).toContain('<Translator>Jun Sato</Translator>');
+    expect(xml).toContain('<Tags>lighthouse, storm</Tags>');
+    expect(xml).toContain('<GTIN>9781234567897</GTIN>');
+    // Without the four v2.1 elements, what is left is valid under the v2.0 schema.
+    const v20 = xml.replace(/^ {2}<(Day|Translator|Tags|GTIN)>.*<\/\1>\n/gm, '');
+    expect(v20).not.toMatch(/<(Day|Translator|Tags|GTIN)>/);
+    await validates(v20);
+    // And the v2.0 schema does see them: the check above is not vacuous.
+    await expect(validates(xml)).rejects.toThrow();
+  });
+
   it('refuses what ComicInfo cannot carry: an unknown age rating, a month 13, a web page that is no URL', () => {
-    for (const bad of ['ageRating: Grown-ups', 'month: 13', 'web: not a url', 'volume: 1.5']) {
+    for (const bad of ['ageRating: Grown-ups', 'month: 13', 'day: 32', 'web: not a url', 'volume: 1.5', 'gtin: 12345', 'gtin: ISBN 978-1']) {
       const { diagnostics } = analyzeScript(`comic:\n  title: X\n  ${bad}\npages: [{ panels: [{ prompt: x }] }]\n`, { file: 'bad.yaml', checkFiles: false });
       expect(diagnostics.length, bad).toBeGreaterThan(0);
     }

@@ -1,9 +1,9 @@
 /**
  * ComicInfo.xml (Anansi ComicInfo schema v2.0), the metadata file comic readers and servers
  * (Komga, Kavita, ComicRack, YACReader) read from a CBZ. Elements must follow the schema's
- * sequence order. Only elements that v2.0 and the v2.1 draft share are written (v2.1 adds
- * Translator, Tags, GTIN…; the repo holds no v2.1 schema to check them against), so the file
- * is valid under both.
+ * sequence order. The v2.1 draft's additions that Komga and Kavita read (Day, Translator,
+ * Tags, GTIN) are written only when the script has them, in the draft's order (GTIN after
+ * Pages); without them the file is valid v2.0 as well.
  */
 import type { AuthorRole, ComicMeta } from '../../script/model.js';
 
@@ -25,6 +25,7 @@ const CREDITS: readonly (readonly [string, readonly AuthorRole[]])[] = [
   ['Letterer', ['letterer']],
   ['CoverArtist', ['cover-artist']],
   ['Editor', ['editor']],
+  ['Translator', ['translator']],
 ];
 
 export function comicInfoXml(meta: ComicMeta, pages: readonly ComicInfoPage[], characters: readonly string[] = []): string {
@@ -41,12 +42,14 @@ export function comicInfoXml(meta: ComicMeta, pages: readonly ComicInfoPage[], c
   element('Summary', book.summary ?? null);
   element('Year', book.year ?? null);
   element('Month', book.month ?? null);
+  element('Day', book.day ?? null);
   for (const [name, roles] of CREDITS) {
     const names = [...new Set(meta.authors.filter((a) => roles.includes(a.role)).map((a) => a.name))];
     element(name, names.join(', '));
   }
   element('Publisher', book.publisher ?? null);
   element('Genre', (book.genres ?? []).join(', '));
+  element('Tags', (book.tags ?? []).join(', '));
   element('Web', book.web ?? null);
   element('PageCount', pages.length);
   element('LanguageISO', meta.language);
@@ -61,7 +64,9 @@ export function comicInfoXml(meta: ComicMeta, pages: readonly ComicInfoPage[], c
     const spread = page.width > page.height ? ' DoublePage="true"' : '';
     lines.push(`    <Page Image="${i}"${type}${spread} ImageSize="${page.size}" ImageWidth="${page.width}" ImageHeight="${page.height}" />`);
   });
-  lines.push('  </Pages>', '</ComicInfo>', '');
+  lines.push('  </Pages>');
+  element('GTIN', book.gtin?.replace(/[- ]/g, '') ?? null);
+  lines.push('</ComicInfo>', '');
   return lines.join('\n');
 }
 
