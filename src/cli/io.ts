@@ -2,6 +2,8 @@
  * What a command may touch of the outside world. main() gets the real process; tests pass
  * their own, so commands run in-process with captured output.
  */
+import { maskSecrets } from '../util/redact.js';
+
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
@@ -54,7 +56,7 @@ type WriteCallback = (error?: Error | null) => void;
  * (isTTY, columns, rows, events), so ink can draw on it. An error of another kind (a full disk)
  * also closes it, and is told once through `onOtherError`.
  */
-export function closedSafe<T extends NodeJS.WritableStream>(stream: T, onOtherError: (error: NodeJS.ErrnoException) => void = () => {}): T & ClosedSafe {
+export function closedSafe<T extends NodeJS.WritableStream>(stream: T, onOtherError: (error: NodeJS.ErrnoException) => void = () => {}, clean: (text: string) => string = (text) => text): T & ClosedSafe {
   let closed = false;
   let diversion: ((text: string) => void) | null = null;
   let diverting = false;
@@ -67,8 +69,9 @@ export function closedSafe<T extends NodeJS.WritableStream>(stream: T, onOtherEr
   const gone = (): boolean => closed || (stream as { destroyed?: boolean }).destroyed === true;
   const divert = (to: ((text: string) => void) | null): void => void (diversion = to);
 
-  function write(chunk: Chunk, encoding?: BufferEncoding | WriteCallback, callback?: WriteCallback): boolean {
+  function write(raw: Chunk, encoding?: BufferEncoding | WriteCallback, callback?: WriteCallback): boolean {
     const done = typeof encoding === 'function' ? encoding : callback;
+    const chunk = typeof raw === 'string' ? clean(raw) : raw;
     if (diversion !== null && !diverting) {
       diverting = true;
       try {
@@ -104,10 +107,14 @@ const safeStreams: Partial<Record<'stdout' | 'stderr', NodeJS.WriteStream & Clos
 /** One wrapper per process stream, however often processIO() is called. */
 function safeProcessStream(name: 'stdout' | 'stderr'): NodeJS.WriteStream & ClosedSafe {
   const other = name === 'stdout' ? 'stderr' : 'stdout';
-  return (safeStreams[name] ??= closedSafe(process[name], (error) => {
+  const lost = (error: NodeJS.ErrnoException): void => {
     const sibling = safeProcessStream(other);
     if (!sibling.closed) sibling.write(`comic: cannot write to ${name} (${error.code ?? error.message}); its output is lost\n`);
-  }));
+  };
+  // Every remembered secret is masked here too, whatever wrote it: the net under the
+  // commands' own masking (which also escapes server text; this cannot: ink draws with
+  // escape sequences of its own).
+  return (safeStreams[name] ??= closedSafe(process[name], lost, maskSecrets));
 }
 
 /** Collects output in memory, for tests. */

@@ -104,6 +104,14 @@ function globalNeedles(): string[] {
   return rememberedNeedles;
 }
 
+/**
+ * `text` with every remembered secret masked and nothing else changed: the last net under
+ * the process's own stdout and stderr, whose terminal renderers draw with escape sequences.
+ */
+export function maskSecrets(text: string): string {
+  return remembered.size === 0 ? text : replaceAll(text, globalNeedles());
+}
+
 /** `text` with every remembered secret masked and its control characters escaped. */
 export function mask(text: string): string {
   return escapeControl(replaceAll(text, globalNeedles()));

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { closedSafe, closedSafeOf } from '../../src/cli/io.js';
+import { maskSecrets, rememberSecrets } from '../../src/util/redact.js';
 
 /** A stream whose reader goes away after `accepted` writes: later writes fail as a pipe's do. */
 function pipe(accepted: number, code = 'EPIPE') {
@@ -31,6 +32,16 @@ describe('closedSafe', () => {
     // The callback still comes: ink waits for one before it lets a run end.
     expect(done).toHaveBeenCalledOnce();
     expect(received).toEqual(['one\n']);
+  });
+
+  it('passes every text write through its clean step: the process streams mask remembered secrets there', async () => {
+    const { stream, received } = pipe(10);
+    rememberSecrets(['tok-io-7f3a']);
+    const safe = closedSafe(stream, () => {}, maskSecrets);
+    safe.write('Authorization: Bearer tok-io-7f3a\n');
+    safe.write('\u001b[2K frame\n'); // a renderer's own escapes are left alone
+    await tick();
+    expect(received).toEqual(['Authorization: Bearer ***\n', '\u001b[2K frame\n']);
   });
 
   it('is the stream in every other way', () => {
