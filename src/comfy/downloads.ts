@@ -11,7 +11,11 @@
  * reachable server still does not deliver, the error is SERVER_PROTOCOL, so the pool does not
  * render the prompt on that server again; a server that cannot be reached at all stays
  * SERVER_UNREACHABLE, for the reconnect logic to decide. A failed attempt leaves no file.
+ * A write of ours that fails (a read-only, full or missing folder: a file-system error naming a
+ * path) is no server's fault and no retry mends it: it ends the download at once, as
+ * FOLDER_NOT_WRITABLE (DISK_FULL for a full disk) naming the path.
  */
+import { dirname, resolve } from 'node:path';
 import { ComicError, isComicError } from '../errors.js';
 import { BodyTooLarge, cappedChunks, formatBytes } from '../util/bounded-body.js';
 import { writeStreamAtomic } from '../util/fs.js';
@@ -133,12 +137,43 @@ async function once(routes: Routes, ref: FileRef, destination: string, budget: D
       return { kind: 'final', error: routes.transport.tooLarge('GET', '/view', error, 'limits.imageBytes', `${name}, a file`) };
     }
     if (isComicError(error)) return { kind: 'final', error };
+    // Our own write failed (a read-only or full disk, a folder in the way): no server's fault, and no retry helps.
+    if (isLocalWriteError(error)) return { kind: 'final', error: localWriteError(error, destination, name) };
     if (budget.signal.aborted) return { kind: 'retry', error: cancelledError() }; // the loop turns this into the deadline or a cancel
     const why = error instanceof Error ? error.message : String(error);
     return { kind: 'retry', error: new ComicError('SERVER_PROTOCOL', `server ${routes.label}: the download of ${name} broke off (${why})`, { cause: error }) };
   } finally {
     inner.dispose();
   }
+}
+
+/**
+ * A file-system error from our side of the download (creating the folder, writing or renaming
+ * the staging file): it names a path and a system call. A connection that breaks has neither a
+ * path nor (for undici's errors) a system call, so it stays a retry.
+ */
+function isLocalWriteError(error: unknown): error is NodeJS.ErrnoException & { code: string; path: string } {
+  if (!(error instanceof Error)) return false;
+  const { code, syscall, path } = error as NodeJS.ErrnoException;
+  return typeof code === 'string' && typeof syscall === 'string' && typeof path === 'string';
+}
+
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
+
+/** The error for a download we could not write at `destination`: the folder's problem, named, not the server's. */
+function localWriteError(error: NodeJS.ErrnoException & { code: string; path: string }, destination: string, name: string): ComicError {
+  const folder = dirname(resolve(destination));
+  const at = resolve(error.path) === resolve(destination) ? '' : ` on ${error.path}`;
+  if (NO_SPACE.has(error.code)) {
+    return new ComicError('DISK_FULL', `the download of ${name} could not be written to ${destination}: no space left in ${folder} (${error.code}${at})`, {
+      hint: 'free some space on that disk (`comic cache prune` frees cached images), or choose another cache folder with --cache. This is not a server problem: the image is still on the server',
+      cause: error,
+    });
+  }
+  return new ComicError('FOLDER_NOT_WRITABLE', `the download of ${name} could not be written to ${destination}: the folder ${folder} is not writable (${error.code}${at})`, {
+    hint: 'fix the folder\'s permissions, or choose another cache folder with --cache (`cache` in comic.config.yaml); `comic doctor` checks it. This is not a server problem: the image is still on the server',
+    cause: error,
+  });
 }
 
 /** An HTTP error for a file the server's own history lists: the server's fault, not a reason to render again. */

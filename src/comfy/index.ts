@@ -32,6 +32,7 @@ export {
   type Limits,
   type ObjectInfo,
   type OutputFile,
+  type PreviewMethod,
   type PromptTimings,
   type ServerAuth,
   type ServerOptions,

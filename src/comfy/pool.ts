@@ -25,7 +25,7 @@ import { classifyFailure } from './failures.js';
 import { Member, type ActiveAttempt } from './health.js';
 import { OutcomeUnreadError, type JobEvent, type JobResult } from './job.js';
 import { backoffDelay, cancelledError, deadline, sleep } from './signals.js';
-import type { ApiWorkflow, FreeMemoryPolicy, Limits, ObjectInfo, PromptTimings, ServerOptions, Timeouts, VramReading } from './types.js';
+import type { ApiWorkflow, FreeMemoryPolicy, Limits, ObjectInfo, PreviewMethod, PromptTimings, ServerOptions, Timeouts, VramReading } from './types.js';
 import { uploadName, type UploadInput } from './uploads.js';
 
 /** Downloads of one prompt's outputs (each within `timeouts.download`) before the job gives up on them. */
@@ -112,6 +112,11 @@ export interface PoolOptions {
   readonly downAfterFailures?: number;
   /** Byte caps on every server's answers and downloads. */
   readonly limits?: Partial<Limits>;
+  /**
+   * Sent with every prompt as `extra_data.preview_method`, so the server sends sampler
+   * previews (job `preview` events) or does not; absent: the server's `--preview-method`.
+   */
+  readonly previewMethod?: PreviewMethod;
 }
 
 export interface RunOptions {
@@ -163,6 +168,8 @@ export class ComfyPool {
   readonly #maxAttempts: number;
   readonly #retryBaseMs: number;
   readonly #retryMaxMs: number;
+  /** Every prompt's extra_data (the preview method), or none. */
+  readonly #extraData: Readonly<Record<string, unknown>> | undefined;
   #connecting: Promise<unknown> | null = null;
   #pumping = false;
   #pumpAgain = false;
@@ -177,6 +184,7 @@ export class ComfyPool {
     this.#maxAttempts = options.maxAttempts ?? 4;
     this.#retryBaseMs = options.retryBaseMs ?? 250;
     this.#retryMaxMs = options.retryMaxMs ?? 10_000;
+    this.#extraData = options.previewMethod === undefined ? undefined : { preview_method: options.previewMethod };
     const clientOptions: ClientOptions = { timeouts: options.timeouts, downAfterFailures: options.downAfterFailures, limits: options.limits };
     this.#members = servers.map((server) => {
       const member = new Member(new ComfyClient(server, clientOptions), options.failuresBeforeDown ?? 3, options.probeBaseMs ?? 5_000);
@@ -449,6 +457,7 @@ export class ComfyPool {
         signal,
         promptId,
         adopt: prior !== undefined,
+        ...(this.#extraData && { extraData: this.#extraData }),
         onEvent: (event) => entry.options.onEvent?.({ type: 'job', jobId: job.id, server: member.name, event }),
         // The next prompt goes in while this one's outputs are still being read: the GPU never waits for us.
         onServerDone: releaseSlot,

@@ -89,6 +89,13 @@ export type FreeMemoryPolicy =
   | { readonly kind: 'between-scripts' }
   | { readonly kind: 'every-n-jobs'; readonly every: number };
 
+/**
+ * A prompt's `extra_data.preview_method`: whether ComfyUI sends sampler previews for it, and
+ * how it makes them (`none` turns them off even on a server started with `--preview-method`).
+ * Not sending one leaves it to the server's own `--preview-method` (off by default).
+ */
+export type PreviewMethod = 'auto' | 'latent2rgb' | 'taesd' | 'none';
+
 /** One node of an API-format workflow (what POST /prompt takes). */
 export interface ApiNode {
   readonly class_type: string;

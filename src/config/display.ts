@@ -55,6 +55,7 @@ const GETTERS: Record<SettingKey, (config: ResolvedConfig) => unknown> = {
   'screen.format': (c) => c.screen.format,
   'screen.quality': (c) => c.screen.quality,
   'comfyui.launch': (c) => c.comfyui.launch,
+  'comfyui.previews': (c) => c.comfyui.previews,
   'serve.apiKeys': (c) => c.serve.apiKeys,
   'serve.port': (c) => c.serve.port,
   'serve.host': (c) => c.serve.host,

@@ -61,6 +61,7 @@ export function fileTier(loaded: LoadedConfigFile, kind: 'project' | 'user', env
     'comfyui.launch',
     launch && { command: launch.command, args: launch.args ?? [], cwd: dir(launch.cwd ?? '.'), env: launch.env ?? {} },
   );
+  set('comfyui.previews', config.comfyui?.previews);
   set('serve.apiKeys', config.serve?.apiKeys);
   set('serve.port', config.serve?.port);
   set('serve.host', config.serve?.host);

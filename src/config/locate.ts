@@ -3,8 +3,9 @@
  * place of a problem we re-parse the text with `yaml` (JSON is YAML too) and follow the
  * path of the problem through its nodes.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import type { SourceLocation } from '../errors.js';
+import { lineCounterOf } from '../util/line-counter.js';
 
 /** A path into the configuration data, e.g. ['servers', 0, 'url']. */
 export type YamlPath = readonly (string | number)[];
@@ -23,8 +24,9 @@ export interface Locator {
 /** `prefix` is where the configuration sits in the file, e.g. ['comic'] in package.json. */
 export function createLocator(file: string, text: string | null, prefix: YamlPath = []): Locator {
   if (text === null) return { file, value: () => null, key: () => null };
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: false });
+  // Lines counted from the text, not by the reader: it loses count after a syntax error.
+  const lineCounter = lineCounterOf(text);
+  const doc = parseDocument(text, { uniqueKeys: false });
   const at = (offset: number): SourceLocation => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, column: col };

@@ -2,13 +2,15 @@
  * YAML and JSON text → plain data, with syntax errors at file:line:column. Error messages
  * never quote the file's text: a line with a syntax error may well hold a token.
  */
-import { LineCounter, parseDocument } from 'yaml';
+import { parseDocument } from 'yaml';
+import { lineCounterOf } from '../util/line-counter.js';
 import { configError, type ConfigProblem } from './issues.js';
 
 export function parseYamlText(file: string, text: string): unknown {
-  const lineCounter = new LineCounter();
+  // Lines counted from the text, not by the reader: it loses count after a syntax error (issue #16).
+  const lineCounter = lineCounterOf(text);
   // prettyErrors off: the pretty form quotes the offending line.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) {
     throw configError(
       'CONFIG_INVALID',

@@ -10,6 +10,7 @@ import { DEFAULT_MAX_CONCURRENT } from './schema.js';
 import {
   SETTING_KEYS,
   type BackendKind,
+  type ComfyPreviews,
   type ExportKind,
   type FallbackConfig,
   type FreeMemoryPolicy,
@@ -48,6 +49,7 @@ export interface SettingValues {
   'screen.format': ScreenFormat;
   'screen.quality': number;
   'comfyui.launch': LaunchConfig | null;
+  'comfyui.previews': ComfyPreviews;
   'serve.apiKeys': readonly Secret[];
   'serve.port': number;
   'serve.host': string;
@@ -104,6 +106,9 @@ export function defaultValues(baseDir: string, serverAuth: ServerAuth): SettingV
     'screen.format': 'webp',
     'screen.quality': 82,
     'comfyui.launch': null,
+    // The server's own --preview-method (off unless it was started with one): a batch run
+    // shows no previews, and ComfyUI spends nothing on making them.
+    'comfyui.previews': 'server',
     'serve.apiKeys': [],
     'serve.port': 8787,
     'serve.host': '127.0.0.1',
@@ -147,7 +152,7 @@ export function mergeTiers(
     exports: v.exports,
     pdf: { edition: v['pdf.edition'] },
     screen: { format: v['screen.format'], quality: v['screen.quality'] },
-    comfyui: { launch: v['comfyui.launch'] },
+    comfyui: { launch: v['comfyui.launch'], previews: v['comfyui.previews'] },
     serve: { apiKeys: v['serve.apiKeys'], port: v['serve.port'], host: v['serve.host'] },
     sources,
     files,

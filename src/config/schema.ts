@@ -9,7 +9,7 @@ import { parseDuration } from './duration.js';
 import { parseByteSize } from './size.js';
 import { Secret } from './secret.js';
 import { parseServerUrl, type ParsedServerUrl } from './urls.js';
-import { BACKENDS, EXPORT_KINDS, PDF_EDITIONS, SCREEN_FORMATS, type FallbackAuth, type FreeMemoryPolicy, type ServerAuth, type ServerConfig } from './types.js';
+import { BACKENDS, COMFYUI_PREVIEWS, EXPORT_KINDS, PDF_EDITIONS, SCREEN_FORMATS, type FallbackAuth, type FreeMemoryPolicy, type ServerAuth, type ServerConfig } from './types.js';
 
 export const DEFAULT_MAX_CONCURRENT = 2;
 
@@ -201,7 +201,7 @@ export const fileConfigSchema = z.strictObject({
   exports: exportsSchema.optional(),
   pdf: z.strictObject({ edition: z.enum(PDF_EDITIONS).optional() }).optional(),
   screen: z.strictObject({ format: z.enum(SCREEN_FORMATS).optional(), quality: z.int().min(1).max(100).optional() }).optional(),
-  comfyui: z.strictObject({ launch: launchSchema.optional() }).optional(),
+  comfyui: z.strictObject({ launch: launchSchema.optional(), previews: z.enum(COMFYUI_PREVIEWS).optional() }).optional(),
   serve: z
     .strictObject({
       apiKeys: z.array(secret).optional(),

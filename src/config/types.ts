@@ -15,6 +15,12 @@ export type PdfEdition = (typeof PDF_EDITIONS)[number];
 /** The CBZ's page format (the EPUB always uses JPEG: WebP is not an EPUB 3.2 core media type). */
 export const SCREEN_FORMATS = ['webp', 'jpeg'] as const;
 export type ScreenFormat = (typeof SCREEN_FORMATS)[number];
+/**
+ * `comfyui.previews`: the `extra_data.preview_method` sent with every ComfyUI prompt, or
+ * `server` to send none (the server's own `--preview-method` decides).
+ */
+export const COMFYUI_PREVIEWS = ['server', 'auto', 'latent2rgb', 'taesd', 'none'] as const;
+export type ComfyPreviews = (typeof COMFYUI_PREVIEWS)[number];
 
 /** How we authenticate to a ComfyUI server (or the proxy in front of it). */
 export type ServerAuth =
@@ -127,6 +133,7 @@ export const SETTING_KEYS = [
   'screen.format',
   'screen.quality',
   'comfyui.launch',
+  'comfyui.previews',
   'serve.apiKeys',
   'serve.port',
   'serve.host',
@@ -163,7 +170,8 @@ export interface ResolvedConfig {
   readonly pdf: { readonly edition: PdfEdition };
   /** The screen editions (CBZ, EPUB): pages cut to the trim box, lossy, under about 2 MB each. */
   readonly screen: { readonly format: ScreenFormat; readonly quality: number };
-  readonly comfyui: { readonly launch: LaunchConfig | null };
+  /** previews: `server` when nothing says otherwise (`comic serve` then asks for `auto`, see its source). */
+  readonly comfyui: { readonly launch: LaunchConfig | null; readonly previews: ComfyPreviews };
   readonly serve: ServeConfig;
   readonly sources: Readonly<Record<SettingKey, ValueSource>>;
   /** The files that were read (user: the settings file, which may not exist yet; null when no user folder is known). */

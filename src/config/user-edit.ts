@@ -40,6 +40,7 @@ const SETTABLE = {
   'comfyui.launch.command': { list: false },
   'comfyui.launch.args': { list: true },
   'comfyui.launch.cwd': { list: false, dir: true },
+  'comfyui.previews': { list: false },
   'serve.port': { list: false, number: true },
   'serve.host': { list: false },
 } as const satisfies Record<string, { list: boolean; dir?: boolean; number?: boolean }>;

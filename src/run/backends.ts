@@ -3,7 +3,8 @@
  * ComfyUI (the pool of configured servers) with the SD API behind it as the fallback, or
  * one of them alone, or the local draft backend.
  */
-import type { FallbackConfig, ResolvedConfig } from '../config/index.js';
+import type { ComfyPreviews, FallbackConfig, ResolvedConfig } from '../config/index.js';
+import type { PreviewMethod } from '../comfy/index.js';
 import type { SdApiServer } from '../sdapi/client.js';
 import { ComfyBackend } from '../backends/comfyui/backend.js';
 import { DraftBackend } from '../backends/draft/backend.js';
@@ -13,7 +14,15 @@ import type { Backend } from '../backends/types.js';
 import { ComicError } from '../errors.js';
 import type { EventBus } from '../progress/events.js';
 
-export function createBackend(config: ResolvedConfig, bus: EventBus): Backend {
+export interface BackendDefaults {
+  /**
+   * `comfyui.previews` when no config file or user setting sets it: `comic serve` asks for
+   * `auto` (its studio page is for watching renders); without one, the default `server`.
+   */
+  readonly previews?: ComfyPreviews;
+}
+
+export function createBackend(config: ResolvedConfig, bus: EventBus, defaults: BackendDefaults = {}): Backend {
   switch (config.backend) {
     case 'draft':
       return new DraftBackend();
@@ -28,7 +37,7 @@ export function createBackend(config: ResolvedConfig, bus: EventBus): Backend {
     case 'comfyui': {
       const comfy = new ComfyBackend({
         servers: config.servers,
-        pool: { timeouts: config.timeouts, freeMemory: config.freeMemory, limits: config.limits },
+        pool: { timeouts: config.timeouts, freeMemory: config.freeMemory, limits: config.limits, ...previewOption(comfyPreviews(config, defaults)) },
         // Facts about servers rather than one image: up/down and VRAM readings.
         onEvent: (event) => {
           if (event.type === 'server' || event.type === 'vram') bus.emit(event);
@@ -38,6 +47,17 @@ export function createBackend(config: ResolvedConfig, bus: EventBus): Backend {
       return new FallbackBackend(comfy, sdApi(config), (change) => bus.emit({ type: 'fallback', ...change }));
     }
   }
+}
+
+/** The `comfyui.previews` this backend uses: the configured one, or the caller's default when nothing set it. */
+export function comfyPreviews(config: ResolvedConfig, defaults: BackendDefaults = {}): ComfyPreviews {
+  const configured = config.sources['comfyui.previews'].kind !== 'default';
+  return configured || defaults.previews === undefined ? config.comfyui.previews : defaults.previews;
+}
+
+/** `server`: no preview_method in the prompts (the server's --preview-method decides). */
+function previewOption(previews: ComfyPreviews): { previewMethod?: PreviewMethod } {
+  return previews === 'server' ? {} : { previewMethod: previews };
 }
 
 function sdApi(config: ResolvedConfig): SdApiBackend {

@@ -8,6 +8,7 @@
 import { dirname } from 'node:path';
 import { parse } from 'yaml';
 import { loadScript, readScriptText } from '../script/index.js';
+import type { TemplateParamLookup } from '../script/params.js';
 
 export interface Cast {
   /** Absolute path of the script. */
@@ -26,9 +27,10 @@ export const EMPTY_CAST: Cast = { file: '', baseDir: '', meta: {}, defaults: und
 
 const INHERITED_META = ['style', 'negative', 'seed'] as const;
 
-export async function loadCast(path: string, options: { cwd: string; templateIds: readonly string[] }): Promise<Cast> {
-  // Throws a ScriptError listing every problem, with file:line:column, before the server starts.
-  const comic = await loadScript(path, { cwd: options.cwd, templateIds: options.templateIds });
+export async function loadCast(path: string, options: { cwd: string; templateIds: readonly string[]; templateParams?: TemplateParamLookup }): Promise<Cast> {
+  // Throws a ScriptError listing every problem (template params too, as `comic validate`
+  // checks them), with file:line:column, before the server starts.
+  const comic = await loadScript(path, { cwd: options.cwd, templateIds: options.templateIds, ...(options.templateParams ? { templateParams: options.templateParams } : {}) });
   // Validated above, so the plain data has the script's shape.
   const data = parse(await readScriptText(path, options.cwd)) as {
     comic: Record<string, unknown>;

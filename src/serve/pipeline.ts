@@ -8,13 +8,15 @@
 import type { z } from 'zod';
 import { computeLayout } from '../compose/layout.js';
 import { createFileHasher, planComic, type ExportKind, type ImageJob, type JobGraph, type PageJob } from '../graph/index.js';
-import type { Backend } from '../backends/types.js';
+import type { Backend, BackendName } from '../backends/types.js';
 import type { EventBus, RunSummary } from '../progress/events.js';
 import { generate } from '../run/generate.js';
 import { imageOutputPath, pageOutputPath } from '../run/outputs.js';
 import type { PreparedScript } from '../run/prepare.js';
 import type { RenderCache } from '../run/cache.js';
+import { predictRun } from '../run/predict.js';
 import { parseScript } from '../script/index.js';
+import { paramLookupFrom, paramProblems, type ParamProblem, type TemplateParamLookup } from '../script/params.js';
 import type { Comic } from '../script/model.js';
 import type { TemplateRegistry, TemplateResolver } from '../templates/index.js';
 import type { Cast } from './cast.js';
@@ -40,7 +42,12 @@ export interface PipelineOptions {
 }
 
 export class ServePipeline {
-  constructor(private readonly options: PipelineOptions) {}
+  /** Template params are checked as `comic validate` checks them (src/script/params.ts), before any job exists. */
+  readonly #params: TemplateParamLookup;
+
+  constructor(private readonly options: PipelineOptions) {
+    this.#params = paramLookupFrom(options.templates);
+  }
 
   /** A panel request as a job spec, or an HttpError naming every problem in the request. */
   async panelJob(body: unknown, job: { id: string; owner: string; dir: string }): Promise<JobSpec> {
@@ -74,6 +81,10 @@ export class ServePipeline {
       if ('issues' in fit) issues.push(...fit.issues.map(pathIssue));
       else if (issues.length === 0) {
         const comic = parse(withPanelSize(check.script, fit.size));
+        // The request's own params were checked above; what the server's script adds to the
+        // panel (its defaults, a character's sheet) must fit the template the request chose.
+        const problems = paramProblems(comic, this.#params);
+        if (problems.length > 0) throw invalid('the panel request is invalid', problems.map(paramIssue));
         const graph = this.#plan(comic, sizedResolver(templates, template, fit.size), []);
         const panel = graph.get(PANEL_JOB) as ImageJob;
         return this.#spec('panel', job, { path: comic.file, comic, graph }, [PANEL_JOB], [imageOutputPath(job.dir, panel)], (image) => image === PANEL_JOB);
@@ -90,6 +101,7 @@ export class ServePipeline {
       cwd: job.dir,
       baseDir: job.dir,
       templateIds: this.options.templates.ids(),
+      templateParams: this.#params,
       // Nothing on this machine is looked at on behalf of a client; references are refused below.
       checkFiles: false,
     });
@@ -119,7 +131,7 @@ export class ServePipeline {
     return {
       ...job,
       kind,
-      keys: await uncachedKeys(script.graph, only, cache),
+      keys: await uncachedKeys(script, only, cache, job.dir, backend.name),
       expected,
       isOutput,
       run: async (bus: EventBus, signal: AbortSignal): Promise<RunSummary> => {
@@ -134,14 +146,30 @@ export class ServePipeline {
 
 /**
  * Content keys of the images and pages a run of `only` (all when null) may put in the
- * cache. A key already cached is never written again, so it is left out: jobs that only
- * read the cache never wait for each other.
+ * cache. A key whose entry the run will serve is never written again, so it is left out:
+ * jobs that only read the cache never wait for each other. Whether an entry is served is
+ * decided by the run's own rules (src/run/provenance.ts, through the dry-run prediction): a
+ * storyboard in the cache does not satisfy a ComfyUI run, which renders that key again.
  */
-async function uncachedKeys(graph: JobGraph, only: readonly string[] | null, cache: RenderCache): Promise<ReadonlySet<string>> {
-  const ids = only === null ? graph.jobs.map((j) => j.id) : [...only, ...graph.ancestors(only)];
-  const keys = [...new Set(ids.map((id) => graph.get(id)).filter((j) => j.kind !== 'export').map((j) => j.key))];
-  const cached = await Promise.all(keys.map(async (key) => (await cache.get(key)) !== null));
-  return new Set(keys.filter((_, i) => !cached[i]));
+async function uncachedKeys(script: PreparedScript, only: readonly string[] | null, cache: RenderCache, outDir: string, backend: BackendName): Promise<ReadonlySet<string>> {
+  const rows = await predictRun({ scripts: [script], cache, outDir, backend, only, force: false, keepFallback: false });
+  const made = new Set(rows.filter((row) => !row.cached).map((row) => row.job));
+  return new Set(script.graph.jobs.filter((j) => j.kind !== 'export' && made.has(j.id)).map((j) => j.key));
+}
+
+/** A parameter problem of the panel as a request issue: at `params.<name>` when it is the request's panel's, else at `template`, saying where in the server's script it comes from. */
+function paramIssue(problem: ParamProblem): Issue {
+  // Messages are `<script path>: <what is wrong>`; a client knows its fields, not the panel script's paths.
+  const split = problem.message.indexOf(': ');
+  const where = split < 0 ? '' : problem.message.slice(0, split);
+  const detail = split < 0 ? problem.message : problem.message.slice(split + 2);
+  const hint = problem.hint === undefined ? {} : { hint: problem.hint };
+  const [pages, page, panels, panel, params, name] = problem.path;
+  if (pages === 'pages' && page === 0 && panels === 'panels' && panel === 0) {
+    return { path: params === 'params' && typeof name === 'string' ? formatPath(['params', name]) : 'params', message: detail, ...hint };
+  }
+  // From the server's script (its defaults, a character's sheet): mended by another template or by the script.
+  return { path: 'template', message: `${detail} (set by the server's script at ${where})`, ...hint };
 }
 
 /** A posted script may not make the server read its files: reference images are refused. */

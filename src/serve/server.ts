@@ -10,9 +10,10 @@ import type { FastifyInstance } from 'fastify';
 import { Secret, type ResolvedConfig } from '../config/index.js';
 import { ComicError } from '../errors.js';
 import { EventBus, type RunEvent } from '../progress/events.js';
-import { createBackend } from '../run/backends.js';
+import { comfyPreviews, createBackend, type BackendDefaults } from '../run/backends.js';
 import { RenderCache } from '../run/cache.js';
 import { planExports } from '../run/prepare.js';
+import { paramLookupFrom } from '../script/params.js';
 import { loadTemplateRegistry } from '../templates/index.js';
 import { buildServeApp, DEFAULT_LIMITS, type ServeLimits } from './app.js';
 import { ApiKeys } from './auth.js';
@@ -54,6 +55,12 @@ export interface RunningServer {
 /** Job folders live under the output folder, one per job id. */
 export const JOBS_FOLDER = 'serve';
 
+/**
+ * The studio page is for watching a render, so ComfyUI is asked for sampler previews
+ * (`comfyui.previews: auto`) unless a config file or the user settings set that key.
+ */
+export const SERVE_BACKEND_DEFAULTS: BackendDefaults = { previews: 'auto' };
+
 export async function startServe(options: ServeOptions): Promise<RunningServer> {
   const { config } = options;
   const host = config.serve.host;
@@ -79,10 +86,10 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
   }
 
   const templates = await loadTemplateRegistry({ dirs: [...config.templates] });
-  const cast = options.script === null ? EMPTY_CAST : await loadCast(options.script, { cwd: options.cwd, templateIds: templates.ids() });
+  const cast = options.script === null ? EMPTY_CAST : await loadCast(options.script, { cwd: options.cwd, templateIds: templates.ids(), templateParams: paramLookupFrom(templates) });
   const lifetime = new AbortController();
   const bus = new EventBus();
-  const backend = createBackend(config, bus);
+  const backend = createBackend(config, bus, SERVE_BACKEND_DEFAULTS);
   const health = new HealthTracker(config.backend, config.fallback !== null, config.servers.map((s) => s.name));
 
   const queue = new JobQueue({
@@ -149,7 +156,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.serve.port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log.info(`listening on ${url} (${keys.enabled ? `${keys.count} API key${keys.count === 1 ? '' : 's'}` : 'no API key'}; backend ${config.backend}${config.fallback ? ' with the SD API fallback' : ''})`);
+  const previews = config.backend === 'comfyui' ? `; ComfyUI previews ${comfyPreviews(config, SERVE_BACKEND_DEFAULTS)}` : '';
+  log.info(`listening on ${url} (${keys.enabled ? `${keys.count} API key${keys.count === 1 ? '' : 's'}` : 'no API key'}; backend ${config.backend}${config.fallback ? ' with the SD API fallback' : ''}${previews})`);
   // Connect now, so health is known before the first job; a failure is retried by the next job.
   ready(lifetime.signal).then(
     () => log.info(`backend ready: ${backend.name}`),

@@ -158,7 +158,8 @@ class WsClient {
 
 /** The message types a job went through, in order, without repeats in a row. */
 function lifecycle(messages: readonly any[], job: string): string[] {
-  const types = messages.filter((m) => m.job === job).map((m) => m.type as string);
+  // Previews are pictures sent while processing, not states of the job.
+  const types = messages.filter((m) => m.job === job && m.type !== 'preview').map((m) => m.type as string);
   return types.filter((type, i) => type !== types[i - 1]);
 }
 

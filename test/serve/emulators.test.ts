@@ -52,6 +52,10 @@ describe('comic serve on the emulators', () => {
     const completed = await ws.waitFor((m) => m.type === 'completed' && m.job === job.id, 'completed');
 
     expect(lifecycle(ws.messages, job.id)).toEqual(['queued', 'processing', 'queued', 'processing', 'completed']);
+    // serve asks ComfyUI for previews unless configured otherwise: they arrive before the image.
+    const previews = ws.messages.filter((m) => m.job === job.id && m.type === 'preview');
+    expect(previews.length).toBeGreaterThan(0);
+    expect(ws.messages.indexOf(previews.at(-1))).toBeLessThan(ws.messages.indexOf(completed));
     const steps = ws.messages.filter((m) => m.job === job.id && m.type === 'processing' && m.progress.step).map((m) => m.progress);
     expect(steps).toContainEqual(expect.objectContaining({ image: 'panel:1-1', server: 'gpu', node: 'Sampler', step: { value: 6, max: 6 } }));
     expect(completed.outputs).toEqual([expect.objectContaining({ image: 'panel:1-1', backend: 'comfyui', server: 'gpu', cached: false })]);

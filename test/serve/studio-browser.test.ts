@@ -8,16 +8,18 @@
  * contacted, the key never appears in a URL, and the CSP is never violated. On a phone the
  * page fits the screen and works from the keyboard.
  *
- * Previews: ComfyUI sends sampler previews when it is asked to (`--preview-method` on the
- * server); the emulator's SlowProgress node sends them on its own, so the panel template
- * here is the built-in `panel` with a SlowProgress step before its Save node.
+ * Previews: ComfyUI sends sampler previews when a prompt asks for them
+ * (`extra_data.preview_method`, from `comfyui.previews`). The project's comic.config.yaml
+ * sets `comfyui: { previews: latent2rgb }` (not serve's own default, `auto`, so the log shows
+ * the file was read), and the panels use the built-in `panel` template: the emulator's
+ * KSampler then sends one preview per step, as ComfyUI does.
  *
  * Screenshots go to test-artifacts/ (gitignored); the desktop one, made small, is
  * docs/studio.png (written when missing, or again with UPDATE_SCREENSHOTS=1). Skipped,
  * saying so, when /usr/bin/chromium is missing (`.ci/run` installs it).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -40,26 +42,12 @@ interface Picture {
   readonly naturalWidth: number;
   readonly naturalHeight: number;
 }
-const TEMPLATE = 'panel-preview';
+const TEMPLATE = 'panel';
 
 let dir: string;
 let comfy: EmulatorProcess;
 let serve: { url: string; log: () => string; stop: () => Promise<void> };
 let browser: Browser;
-
-/** The built-in panel template with the emulator's SlowProgress (which sends previews) before Save. */
-async function writePreviewTemplate(templates: string): Promise<void> {
-  const manifest = JSON.parse(await readFile(join(root, 'templates', 'panel', 'manifest.json'), 'utf8')) as Record<string, any>;
-  const workflow = JSON.parse(await readFile(join(root, 'templates', 'panel', 'workflow.json'), 'utf8')) as Record<string, any>;
-  manifest.id = TEMPLATE;
-  manifest.description = 'panel, with live previews on the emulator';
-  manifest.requires.nodes = [...manifest.requires.nodes, 'SlowProgress'];
-  workflow['8'] = { class_type: 'SlowProgress', inputs: { image: ['6', 0], steps: 100, delay: 0, send_preview: true, seed: 0 }, _meta: { title: 'Preview steps' } };
-  workflow['7'].inputs.images = ['8', 0];
-  await mkdir(join(templates, TEMPLATE), { recursive: true });
-  await writeFile(join(templates, TEMPLATE, 'manifest.json'), JSON.stringify(manifest, null, 2));
-  await writeFile(join(templates, TEMPLATE, 'workflow.json'), JSON.stringify(workflow, null, 2));
-}
 
 /** `node bin/comic.js serve --port 0 …` in `cwd`; resolves once it listens. */
 async function startServe(cwd: string, args: readonly string[]): Promise<typeof serve> {
@@ -114,10 +102,11 @@ describe.skipIf(!HAVE_CHROMIUM)(`the studio page of comic serve in Chromium${HAV
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'comic-studio-'));
     await writeExample(join(dir, 'comic.yaml'));
-    await writePreviewTemplate(join(dir, 'templates'));
-    // Slow enough steps that a job can be watched and cancelled while it runs.
-    comfy = await startEmulator('comfyui', ['--step-ms', '60']);
-    serve = await startServe(dir, ['--backend', 'comfyui', '--server', comfy.url, '--no-fallback', '--script', 'comic.yaml', '--templates', 'templates', '--out', 'out', '--cache', 'cache', '--concurrency', '1']);
+    await writeFile(join(dir, 'comic.config.yaml'), 'comfyui: { previews: latent2rgb }\n');
+    // Slow enough steps (the panel template's 30) that a job can be watched and cancelled while it runs.
+    comfy = await startEmulator('comfyui', ['--step-ms', '250']);
+    serve = await startServe(dir, ['--backend', 'comfyui', '--server', comfy.url, '--no-fallback', '--script', 'comic.yaml', '--out', 'out', '--cache', 'cache', '--concurrency', '1']);
+    expect(serve.log()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+ \(1 API key; backend comfyui; ComfyUI previews latent2rgb\)/);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],

@@ -7,9 +7,11 @@
  * The lettering is vector graphics over the page's art without lettering: every balloon,
  * tail, caption and sound effect, and the glyph outlines of their text, redrawn from the very
  * SVG the composer rasterised (./vector.ts), so it is sharp at any zoom. Over it lies the
- * lettering as real text (every line, in the lettering's own fonts, embedded as subsets),
- * written invisibly (text render mode 3) over the letters: the PDF can be searched, selected,
- * copied and translated, and `pdftotext` gives the dialogue. A page whose lettering cannot be
+ * lettering as real text (every line, run by run in the font files that draw it: the face,
+ * its emphasis face, the Noto fallbacks for Japanese, Chinese, Korean and symbols; each
+ * embedded as a subset of the glyphs used), written invisibly (text render mode 3) over the
+ * letters: the PDF can be searched, selected, copied and translated, and `pdftotext` gives the
+ * dialogue as written. A page whose lettering cannot be
  * redrawn (an older cached page without its drawings, no panels at hand for the art, SVG
  * outside the vocabulary) keeps the raster lettering drawn with the page, under the same text.
  * The lettering-free edition (`lettering: 'none'`, the `pdf-art` export) is the art alone, with
@@ -25,6 +27,7 @@ import fontkit from '@pdf-lib/fontkit';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { isAbsolute } from 'node:path';
 import {
   beginText,
   concatTransformationMatrix,
@@ -52,11 +55,11 @@ import {
 import sharp from 'sharp';
 import { ComicError } from '../../errors.js';
 import { safeJoin, writeStreamAtomic } from '../../util/fs.js';
-import { face, type FaceName } from '../fonts.js';
+import { face, FACE_FILES, type FaceName } from '../fonts.js';
 import { cssColour } from '../raster.js';
 import type { LetteringKind } from '../types.js';
 import { pngHeader, pngImageData } from './png-info.js';
-import { type ExportContext, type ExportedFile, type ExportLettering, type ExportPage, slugify } from './types.js';
+import { type ExportContext, type ExportedFile, type ExportLettering, type ExportLineRun, type ExportPage, slugify } from './types.js';
 import { f, letteringShapes, type LetteringShape, shapeOperators } from './vector.js';
 
 export type PdfEdition = 'print' | 'screen';
@@ -81,20 +84,6 @@ const KIND_FACE: Record<LetteringKind, FaceName> = {
   caption: 'caption',
   sfx: 'display',
 };
-/** The bundled font files of those faces (src/compose/fonts.ts). */
-const FACE_FILES: Record<FaceName, string> = {
-  dialogue: '@fontsource/comic-neue/files/comic-neue-latin-700-normal.woff2',
-  whisper: '@fontsource/comic-neue/files/comic-neue-latin-400-normal.woff2',
-  caption: '@fontsource/comic-neue/files/comic-neue-latin-700-italic.woff2',
-  display: '@fontsource/bangers/files/bangers-latin-400-normal.woff2',
-};
-/** Their PostScript names, for the subsets' BaseFont. */
-const POSTSCRIPT_NAMES: Record<FaceName, string> = {
-  dialogue: 'ComicNeue-Bold',
-  whisper: 'ComicNeue-Regular',
-  caption: 'ComicNeue-BoldItalic',
-  display: 'Bangers-Regular',
-};
 /** As src/compose/lettering/text.ts sets lines: baseline to baseline, in type sizes. */
 const LEADING = 1.12;
 const require = createRequire(import.meta.url);
@@ -112,16 +101,26 @@ export async function exportPdf(ctx: ExportContext, options: PdfOptions = {}): P
   doc.setProducer('comic (pdf-lib)');
 
   doc.registerFontkit(fontkit);
-  const fonts = new Map<FaceName, PDFFont>();
+  const fonts = new Map<string, TextFont | null>();
   const tags = subsetTags(ctx.pages);
-  const fontFor = async (name: FaceName): Promise<PDFFont> => {
-    let font = fonts.get(name);
+  /** The font file embedded (once, in the order first used); null when it cannot be read. */
+  const fontFor = async (file: string): Promise<TextFont | null> => {
+    let font = fonts.get(file);
     if (font === undefined) {
-      // A subset is named TAG+Name (ISO 32000 9.6.4); the tag comes from the characters in
-      // it, not pdf-lib's random suffix, so the same pages give the same file.
-      const customName = `${tags.get(name) ?? 'AAAAAA'}+${POSTSCRIPT_NAMES[name]}`;
-      font = await doc.embedFont(await readFile(require.resolve(FACE_FILES[name])), { subset: true, customName });
-      fonts.set(name, font);
+      font = null;
+      try {
+        const data = await readFile(isAbsolute(file) ? file : require.resolve(file));
+        // A subset is named TAG+Name (ISO 32000 9.6.4); the tag comes from the characters in
+        // it, not pdf-lib's random suffix, so the same pages give the same file.
+        const customName = `${tags.get(file) ?? 'AAAAAA'}+${postscriptName(data)}`;
+        const embedded = await doc.embedFont(data, { subset: true, customName });
+        font = { font: embedded, chars: new Set(embedded.getCharacterSet()) };
+      } catch {
+        // A cached box naming a font file this install does not have (another Fontsource
+        // version): its runs are written in the kind's face instead.
+        if (Object.values(FACE_FILES).includes(file)) throw new ComicError('INTERNAL', `cannot embed the bundled lettering font ${file} in the PDF`, { hint: 'reinstall the dependencies (npm ci): the @fontsource packages ship the fonts' });
+      }
+      fonts.set(file, font);
     }
     return font;
   };
@@ -271,60 +270,179 @@ async function writeVectorLettering(doc: PDFDocument, pdfPage: PDFPage, pieces: 
   pdfPage.node.addContentStream(doc.context.register(doc.context.flateStream(content)));
 }
 
-/** Six capitals per face, from the characters its subset will hold. */
-function subsetTags(pages: readonly ExportPage[]): Map<FaceName, string> {
-  const chars = new Map<FaceName, Set<string>>();
+/** One embedded font file of the text layer and the code points it has glyphs for. */
+interface TextFont {
+  readonly font: PDFFont;
+  readonly chars: ReadonlySet<number>;
+}
+
+/** The font's own PostScript name (ComicNeue-Bold, NotoSansJP-Thin), as a PDF name may hold it. */
+function postscriptName(data: Uint8Array): string {
+  let name = '';
+  try {
+    name = (fontkit.create(data) as { postscriptName?: string }).postscriptName ?? '';
+  } catch {
+    // pdf-lib reads it again, and says what is wrong with it.
+  }
+  return name.replace(/[^A-Za-z0-9._-]/g, '') || 'Font';
+}
+
+/**
+ * A box's runs when they are whole: one list per line, each run with its text, font file and
+ * place. Older cached boxes have none (and a damaged cache entry is not trusted): null.
+ */
+function runsOf(box: ExportLettering & { lines: readonly string[] }): readonly (readonly ExportLineRun[])[] | null {
+  const { runs } = box;
+  if (!Array.isArray(runs) || runs.length !== box.lines.length) return null;
+  const whole = runs.every(
+    (line) =>
+      Array.isArray(line) &&
+      line.every((r: ExportLineRun) => typeof r?.text === 'string' && typeof r.file === 'string' && r.file !== '' && Number.isFinite(r.x) && Number.isFinite(r.width) && r.width >= 0),
+  );
+  return whole ? runs : null;
+}
+
+/** The primary face's font file of the pieces of lettering of `kind`. */
+const kindFile = (kind: LetteringKind): string => FACE_FILES[KIND_FACE[kind]];
+
+/**
+ * Six capitals per font file, from the characters its subset will hold (a face's own file is
+ * hashed under the face's name, as before there were runs: the same lettering keeps its names).
+ */
+function subsetTags(pages: readonly ExportPage[]): Map<string, string> {
+  const chars = new Map<string, Set<string>>();
+  const add = (file: string, text: string) => {
+    const set = chars.get(file) ?? new Set<string>();
+    for (const c of text) set.add(c);
+    chars.set(file, set);
+  };
   for (const page of pages) {
     for (const box of page.lettering) {
-      const name = KIND_FACE[box.kind];
-      const set = chars.get(name) ?? new Set<string>();
-      for (const line of box.lines ?? []) for (const c of line) set.add(c);
-      chars.set(name, set);
+      const lines = box.lines ?? [];
+      const runs = runsOf({ ...box, lines });
+      if (runs === null) for (const line of lines) add(kindFile(box.kind), line);
+      else for (const run of runs.flat()) add(run.file, run.text);
     }
   }
-  const tags = new Map<FaceName, string>();
-  for (const [name, set] of chars) {
-    const digest = createHash('sha256').update(name).update([...set].sort().join('')).digest();
-    tags.set(name, [...digest.subarray(0, 6)].map((b) => String.fromCharCode(65 + (b % 26))).join(''));
+  const faceOf = new Map(Object.entries(FACE_FILES).map(([name, file]) => [file, name]));
+  const tags = new Map<string, string>();
+  for (const [file, set] of chars) {
+    const digest = createHash('sha256').update(faceOf.get(file) ?? file).update([...set].sort().join('')).digest();
+    tags.set(file, [...digest.subarray(0, 6)].map((b) => String.fromCharCode(65 + (b % 26))).join(''));
   }
   return tags;
 }
 
 /**
- * The lettering's lines as invisible text over where they are drawn: each line centred in
- * its box's body, baselines spaced as the lettering spaces
- * them, squeezed to the width the lettering measured, so a selection covers the letters.
+ * The lettering's lines as invisible text over where they are drawn: each line placed in its
+ * box's body as the lettering places it (centred; a caption's lines flush left), baselines
+ * spaced as the lettering spaces them. A line is written run by run, each run in the font
+ * file that draws it, at its own place and squeezed to the width the lettering measured, so a
+ * selection covers the letters and every character is encoded in a font that has it. Boxes
+ * from before the runs were kept are written a line at a time in the kind's face.
  */
-async function writeTextLayer(pdfPage: PDFPage, page: ExportPage, pointsPerPixel: number, fontFor: (name: FaceName) => Promise<PDFFont>): Promise<void> {
+async function writeTextLayer(pdfPage: PDFPage, page: ExportPage, pointsPerPixel: number, fontFor: (file: string) => Promise<TextFont | null>): Promise<void> {
   const lettered = page.lettering.filter((box): box is ExportLettering & { lines: readonly string[]; size: number } => (box.lines?.length ?? 0) > 0 && (box.size ?? 0) > 0);
   if (lettered.length === 0) return;
   const canvasHeight = page.layout.canvas.height;
   const operators = [pushGraphicsState(), beginText(), setTextRenderingMode(TextRenderingMode.Invisible)];
+  /** Positions and squeezes to 1/10000: no float noise in the content stream. */
+  const round = (v: number) => Math.round(v * 1e4) / 1e4;
+  const keys = new Map<PDFFont, PDFName>();
+  const keyOf = (font: PDFFont): PDFName => {
+    let key = keys.get(font);
+    if (key === undefined) {
+      key = pdfPage.node.newFontDictionary(font.name, font.ref);
+      keys.set(font, key);
+    }
+    return key;
+  };
+  let current: { font: PDFFont | null; size: number; squeeze: number } = { font: null, size: Number.NaN, squeeze: Number.NaN };
+  /** Writes `text` in `font` at (x, baseline), canvas pixels, `squeeze` percent wide. */
+  const write = (font: PDFFont, size: number, squeeze: number, text: string, x: number, baseline: number) => {
+    if (current.font !== font || current.size !== size) operators.push(setFontAndSize(keyOf(font), size * pointsPerPixel));
+    if (current.squeeze !== squeeze) operators.push(setCharacterSqueeze(squeeze));
+    current = { font, size, squeeze };
+    operators.push(setTextMatrix(1, 0, 0, 1, round(x * pointsPerPixel), round((canvasHeight - baseline) * pointsPerPixel)), showText(font.encodeText(text)));
+  };
+  const squeezeOf = (drawn: number, natural: number) => (natural > 0 ? round(Math.max(1, Math.min(1000, (100 * drawn) / natural))) : 100);
+
   for (const box of lettered) {
     const faceName = KIND_FACE[box.kind];
     const metrics = face(faceName);
-    const font = await fontFor(faceName);
-    const key = pdfPage.node.newFontDictionary(font.name, font.ref);
+    const primary = (await fontFor(kindFile(box.kind)))!;
     const { size, lines } = box;
     const blockHeight = size * LEADING * (lines.length - 1) + size * (metrics.ascent + metrics.descent) * 0.82;
     const top = box.y + (box.height - blockHeight) / 2;
-    operators.push(setFontAndSize(key, size * pointsPerPixel));
-    lines.forEach((line, i) => {
-      const text = line.replace(/\s+/g, ' ').trim();
-      if (text === '') return;
-      const drawn = metrics.shape(text, size).width;
-      const natural = font.widthOfTextAtSize(text, size);
-      const x = box.x + (box.width - drawn) / 2;
-      const baseline = top + size * metrics.ascent * 0.82 + i * size * LEADING;
-      operators.push(
-        setCharacterSqueeze(natural > 0 ? Math.max(1, Math.min(1000, (100 * drawn) / natural)) : 100),
-        setTextMatrix(1, 0, 0, 1, x * pointsPerPixel, (canvasHeight - baseline) * pointsPerPixel),
-        showText(font.encodeText(text)),
-      );
-    });
+    const baselineOf = (i: number) => top + size * metrics.ascent * 0.82 + i * size * LEADING;
+    const runs = runsOf(box);
+    if (runs === null) {
+      lines.forEach((line, i) => {
+        const text = line.replace(/\s+/g, ' ').trim();
+        if (text === '') return;
+        const drawn = metrics.shape(text, size).width;
+        const natural = primary.font.widthOfTextAtSize(text, size);
+        write(primary.font, size, squeezeOf(drawn, natural), text, box.x + (box.width - drawn) / 2, baselineOf(i));
+      });
+      continue;
+    }
+    const merged = runs.map(mergeRuns);
+    const widths = merged.map((line) => Math.max(0, ...line.map((r) => r.x + r.width)));
+    const block = Math.max(0, ...widths);
+    for (const [i, line] of merged.entries()) {
+      // Captions are set flush left (their widest line centred in the box), balloons centred.
+      const start = box.x + (box.width - (box.kind === 'caption' ? block : widths[i]!)) / 2;
+      const pieces: { font: PDFFont; text: string; natural: number; run: number }[] = [];
+      for (const [r, run] of line.entries()) {
+        const own = await fontFor(run.file);
+        // Characters the run's font lacks (or all, when it cannot be had) go in the face's font.
+        for (const { text, font } of byFont(run.text, own, primary)) pieces.push({ font: font.font, text, natural: font.font.widthOfTextAtSize(text, size), run: r });
+      }
+      // The line's leading and trailing spaces are not text anyone selects.
+      const first = pieces.findIndex((p) => p.text.trim() !== '');
+      const last = pieces.findLastIndex((p) => p.text.trim() !== '');
+      for (const [r, run] of line.entries()) {
+        const own = pieces.filter((p) => p.run === r);
+        const natural = own.reduce((sum, p) => sum + p.natural, 0);
+        const squeeze = squeezeOf(run.width, natural);
+        let x = start + run.x;
+        for (const piece of own) {
+          const at = pieces.indexOf(piece);
+          if (at >= first && at <= last && piece.text !== '') write(piece.font, size, squeeze, piece.text, x, baselineOf(i));
+          x += (piece.natural * squeeze) / 100;
+        }
+      }
+    }
   }
   operators.push(endText(), popGraphicsState());
   pdfPage.pushOperators(...operators);
+}
+
+/** Adjacent runs in the same font file as one (a plain capital I, say, is a run of its own). */
+function mergeRuns(line: readonly ExportLineRun[]): ExportLineRun[] {
+  const merged: ExportLineRun[] = [];
+  for (const run of line) {
+    const last = merged.at(-1);
+    if (last !== undefined && last.file === run.file && Math.abs(last.x + last.width - run.x) < 0.05) merged[merged.length - 1] = { text: last.text + run.text, file: run.file, x: last.x, width: run.x + run.width - last.x };
+    else merged.push(run);
+  }
+  return merged;
+}
+
+/**
+ * `text` in pieces of one font each: the run's own font where it has the glyph, else the
+ * face's font where that has it, else the run's own (as .notdef, as the lettering drew it).
+ */
+function byFont(text: string, own: TextFont | null, face: TextFont): { text: string; font: TextFont }[] {
+  const pieces: { text: string; font: TextFont }[] = [];
+  for (const c of text) {
+    const cp = c.codePointAt(0)!;
+    const font = own?.chars.has(cp) ? own : face.chars.has(cp) || own === null ? face : own;
+    const last = pieces.at(-1);
+    if (last?.font === font) last.text += c;
+    else pieces.push({ text: c, font });
+  }
+  return pieces;
 }
 
 function serialize(object: { sizeInBytes(): number; copyBytesInto(buffer: Uint8Array, offset: number): number }): Uint8Array {

@@ -19,11 +19,32 @@ export interface ExportLettering extends LetteringBox {
   /** The type size, px. */
   readonly size?: number;
   /**
+   * Each line by font (as `lines`, one list per line): the runs of text set in one font file
+   * each, the primary face, its emphasis face or a fallback such as a Noto Sans JP subset. The
+   * PDF's text layer writes each run in its own font at its place; without them (older cached
+   * pages) it writes each line in the kind's face.
+   */
+  readonly runs?: readonly (readonly ExportLineRun[])[];
+  /**
    * How it is drawn: the SVG fragment the composer rasterised (canvas pixels). The PDF redraws
    * it as vectors over the page's art; without it (older cached pages) the PDF keeps the
    * raster lettering.
    */
   readonly svg?: string;
+}
+
+/** A run of a lettered line in one font (src/compose/lettering/panel.ts `LineRun`). */
+export interface ExportLineRun {
+  /** Without markup: emphasis (`*word*`) is in the font, not the text. */
+  readonly text: string;
+  /** The font file: a module path `require.resolve` finds (`@fontsource/comic-neue/files/…`), or an absolute path. */
+  readonly file: string;
+  /** The instance's weight for a variable font; null for a static one. */
+  readonly weight?: number | null;
+  readonly emphasis?: boolean;
+  /** Where the run starts from the line's start, and its advance, px at the box's size. */
+  readonly x: number;
+  readonly width: number;
 }
 
 export interface ExportPage {
