@@ -19,7 +19,7 @@ export interface ComposePageInput {
   /** The rendered image of each panel (a file path or the encoded bytes), by panel id (`<page>-<n>`). */
   readonly panelImages: ReadonlyMap<string, string | Buffer>;
   readonly style?: PageStyle;
-  readonly comicMeta: Pick<ComicMeta, 'direction' | 'language' | 'format'>;
+  readonly comicMeta: Pick<ComicMeta, 'direction' | 'language' | 'format' | 'seed'>;
   /** How each panel fills its box; default cover, centred. */
   readonly fit?: (panelId: string) => FitOptions;
   /**

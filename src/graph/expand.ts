@@ -203,7 +203,7 @@ class Planner {
       page: page.number,
       panels,
       layout,
-      key: pageKey({ number: page.number, format, direction, language, spec: page.layout, layout, lettering, panels }, this.#keyOf),
+      key: pageKey({ number: page.number, format, direction, language, seed: this.comic.meta.seed, spec: page.layout, layout, lettering, panels }, this.#keyOf),
       origin: page.path,
     };
     this.#add(job);

@@ -70,6 +70,8 @@ export interface PageKeyInput {
   readonly direction: ReadingDirection;
   /** Lettering breaks lines and sets case by language. */
   readonly language: string;
+  /** The comic's seed: the sound effects' tilt, size and shade come from it. */
+  readonly seed: number;
   readonly spec: LayoutSpec;
   readonly layout: PageLayout;
   /** One entry per panel, in page order. */
@@ -79,7 +81,7 @@ export interface PageKeyInput {
 
 /**
  * A composed page: the composer's revision, its number (for the folio), format, reading
- * direction, language, layout (as written and as computed), lettering, and its panels' keys. The panels' prompts count
+ * direction, language, the comic's seed (sound effects), layout (as written and as computed), lettering, and its panels' keys. The panels' prompts count
  * only through those keys.
  */
 export function pageKey(input: PageKeyInput, keyOf: KeyOf): string {
@@ -91,6 +93,7 @@ export function pageKey(input: PageKeyInput, keyOf: KeyOf): string {
     format: input.format,
     direction: input.direction,
     language: input.language,
+    seed: input.seed,
     spec: input.spec,
     layout: input.layout,
     lettering: input.lettering,

@@ -248,6 +248,16 @@ describe('sound effects vary within their style', () => {
     expect(a).toEqual(b);
   });
 
+  it("varies with the comic's seed: another seed stamps them otherwise, the same seed alike", () => {
+    const layout = computeLayout(twoPanels, SMALL, 'ltr');
+    const stamps = (seed: number) =>
+      letterPage(twoPanels, layout, meta(SMALL, 'ltr', { seed }))
+        .items.filter((it) => it.box.kind === 'sfx')
+        .map((it) => `${it.box.size.toFixed(2)}@${/rotate\(([-\d.]+)/.exec(it.svg)![1]}`);
+    expect(stamps(7)).toEqual(stamps(7));
+    expect(stamps(7)).not.toEqual(stamps(8));
+  });
+
   it('keeps clear of balloons and captions', () => {
     const layout = computeLayout(twoPanels, SMALL, 'ltr');
     const { boxes } = letterPage(twoPanels, layout, meta(SMALL));

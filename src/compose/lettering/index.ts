@@ -24,7 +24,8 @@ export interface PageLettering {
   readonly warnings: readonly string[];
 }
 
-export type LetteringMeta = Pick<ComicMeta, 'direction' | 'language' | 'format'>;
+/** `seed`: the comic's, from which sound effects take their tilt, size and shade. */
+export type LetteringMeta = Pick<ComicMeta, 'direction' | 'language' | 'format' | 'seed'>;
 
 /** Turns a script path into its file:line:column (Comic.locate); without it, warnings show the path. */
 export type LocatePath = (path: YamlPath) => SourceLocation;
@@ -57,7 +58,7 @@ export function letterPage(
     const overflow = intersect(inset(box, -Math.max(0, gutter - metrics.gap)), layout.safe);
     const detail = details?.get(panel.id);
     const others = items.map((it) => it.box.extent);
-    const lettered = letterPanel({ panel, box, area, overflow, others, position, direction: meta.direction, metrics, ...(detail ? { detail } : {}) });
+    const lettered = letterPanel({ panel, box, area, overflow, others, position, direction: meta.direction, seed: meta.seed, metrics, ...(detail ? { detail } : {}) });
     items.push(...lettered.items);
     warnings.set(panel.id, [...lettered.warnings]);
     pending.push(...lettered.pending);

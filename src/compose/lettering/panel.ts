@@ -101,6 +101,8 @@ export interface PanelLetteringInput {
   /** A script path as warnings show it (file:line:column when known). */
   readonly position?: (path: YamlPath) => string;
   readonly direction: ReadingDirection;
+  /** The comic's seed: sound effects vary with it (another seed, other tilts). Default 0. */
+  readonly seed?: number;
   readonly metrics: LetteringMetrics;
   /** How busy the panel's art is, over `box` (none: the art is not known, every place is as quiet). */
   readonly detail?: DetailMap;
@@ -832,9 +834,9 @@ function placeSfx(
   const at = sfx.at !== null && Object.hasOwn(SFX_POSITIONS, sfx.at) ? sfx.at : null;
   const warnings = sfx.at !== null && at === null ? [`panel ${panel.id}: unknown SFX position "${sfx.at}"; use one of ${Object.keys(SFX_POSITIONS).join(', ')}`] : [];
   const order = at !== null ? [at] : SFX_FREE_ORDER;
-  // Each effect is stamped by hand: its own tilt, size and shade, from a seed of its place in
-  // the script, so the same page letters the same way and two alike effects never match.
-  const look = sfxLook(`${panel.id}/${scriptPath(sfx.path)}/${text}`, direction, m.sfxFill);
+  // Each effect is stamped by hand: its own tilt, size and shade, from the comic's seed and its
+  // place in the script, so the same page letters the same way and two alike effects never match.
+  const look = sfxLook(`${input.seed ?? 0}/${panel.id}/${scriptPath(sfx.path)}/${text}`, direction, m.sfxFill);
   const angle = look.angle;
   const rad = (Math.abs(angle) * Math.PI) / 180;
 
