@@ -13,7 +13,7 @@ import { exportEpub, type ExportLettering, type ExportPage, exportPageFrom, expo
 import { computeLayout } from '../../src/compose/layout.js';
 import { composePageDetailed } from '../../src/compose/page.js';
 import type { ReadingDirection } from '../../src/script/model.js';
-import { letteredSixPanelPage, meta, panelImages, SMALL } from './fixtures.js';
+import { letteredSixPanelPage, meta, panelImages, readingLines, SMALL } from './fixtures.js';
 
 async function composedPages(direction: ReadingDirection, count: number): Promise<ExportPage[]> {
   const pages: ExportPage[] = [];
@@ -28,7 +28,6 @@ async function composedPages(direction: ReadingDirection, count: number): Promis
 
 /** Words only, one space apart: what a search for the text would match. */
 const words = (text: string) => text.replace(/\s+/g, ' ').trim();
-const linesOf = (page: ExportPage) => page.lettering.flatMap((b: ExportLettering) => b.lines ?? []);
 
 let out: string;
 let pages: ExportPage[];
@@ -64,9 +63,9 @@ describe('PDF text layer', () => {
     }
   });
 
-  it('the text comes in the lettering order (per panel: sound effects, then captions and balloons in reading order)', async () => {
+  it('the text comes in reading order (per panel: the caption, the balloons as lettered, then the sound effects)', async () => {
     const { stdout } = await execa('pdftotext', ['-raw', pdf, '-']);
-    expect(words(stdout)).toBe(words(pages.flatMap(linesOf).join(' ')));
+    expect(words(stdout)).toBe(words(pages.flatMap(readingLines).join(' ')));
   });
 
   it('pdffonts lists the lettering fonts, embedded as subsets with a deterministic tag', async () => {

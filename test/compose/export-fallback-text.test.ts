@@ -14,7 +14,7 @@ import { type ExportLettering, type ExportPage, exportPageFrom, exportPdf } from
 import { computeLayout } from '../../src/compose/layout.js';
 import { composePage, composePageDetailed } from '../../src/compose/page.js';
 import type { Page } from '../../src/script/model.js';
-import { letteredSixPanelPage, meta, page, panelImages, rows, SMALL } from './fixtures.js';
+import { letteredSixPanelPage, meta, page, panelImages, readingLines, rows, SMALL } from './fixtures.js';
 
 const JAPANESE = '日本語で話します。';
 const CHINESE = '我们说中文。';
@@ -64,8 +64,8 @@ describe('the text layer of lettering in the fallback fonts and in emphasis', ()
 
   it('pdftotext gives the Japanese, Chinese and Korean, the ★ and the emphasised word, as written', async () => {
     const raw = (await execa('pdftotext', ['-raw', pdf, '-'])).stdout;
-    // Line by line, exactly as lettered, in lettering order.
-    expect(words(raw)).toBe(words(pages[0]!.lettering.flatMap((b) => b.lines ?? []).join(' ')));
+    // Line by line, exactly as lettered, in reading order.
+    expect(words(raw)).toBe(words(readingLines(pages[0]!).join(' ')));
     for (const text of [JAPANESE, CHINESE, KOREAN]) expect(squeeze(raw)).toContain(squeeze(text));
     expect(squeeze(raw)).toContain('NIGHT★THREE.');
     expect(raw).toContain('THIS IS VERY');

@@ -3,6 +3,7 @@
  * Everything is built in code, deterministic, and small.
  */
 import sharp from 'sharp';
+import type { ExportPage } from '../../src/compose/export/types.js';
 import type { ComicMeta, DialogueKind, FrameStyle, LayoutSpec, Page, PageFormat, Panel, PanelFrame, PanelSide, ReadingDirection, Sfx } from '../../src/script/model.js';
 
 export const US_COMIC: PageFormat = { preset: 'us-comic', width: 1988, height: 3075, dpi: 300, bleed: 38, margin: 75 };
@@ -125,4 +126,18 @@ export async function panelImages(p: Page, sizes: readonly { width: number; heig
     }),
   );
   return new Map(entries);
+}
+
+/**
+ * A page's lettered lines in the order a reader takes them, which the PDF's text layer keeps:
+ * panel by panel, the caption, then the balloons as lettered, then the sound effects.
+ */
+export function readingLines(page: ExportPage): string[] {
+  const rank = (kind: string) => (kind === 'caption' ? 0 : kind === 'sfx' ? 2 : 1);
+  return page.layout.panels.flatMap((panel) =>
+    page.lettering
+      .filter((b) => b.panelId === panel.panelId)
+      .sort((a, b) => rank(a.kind) - rank(b.kind))
+      .flatMap((b) => b.lines ?? []),
+  );
 }

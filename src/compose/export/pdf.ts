@@ -341,8 +341,28 @@ function subsetTags(pages: readonly ExportPage[]): Map<string, string> {
  * selection covers the letters and every character is encoded in a font that has it. Boxes
  * from before the runs were kept are written a line at a time in the kind's face.
  */
+/**
+ * The text layer in the order a reader takes it (what copying the page or a screen reader
+ * gives): panel by panel, in each the caption first, then the balloons in the order the
+ * script gives them, then the sound effects. Drawing order differs (effects go under balloons).
+ */
+function readingOrder<T extends ExportLettering>(boxes: readonly T[], panels: readonly string[]): T[] {
+  const rank = (box: T) => (box.kind === 'caption' ? 0 : box.kind === 'sfx' ? 2 : 1);
+  const panel = (box: T) => {
+    const at = panels.indexOf(box.panelId);
+    return at === -1 ? panels.length : at;
+  };
+  return boxes
+    .map((box, i) => ({ box, i }))
+    .sort((a, b) => panel(a.box) - panel(b.box) || rank(a.box) - rank(b.box) || a.i - b.i)
+    .map(({ box }) => box);
+}
+
 async function writeTextLayer(pdfPage: PDFPage, page: ExportPage, pointsPerPixel: number, fontFor: (file: string) => Promise<TextFont | null>): Promise<void> {
-  const lettered = page.lettering.filter((box): box is ExportLettering & { lines: readonly string[]; size: number } => (box.lines?.length ?? 0) > 0 && (box.size ?? 0) > 0);
+  const lettered = readingOrder(
+    page.lettering.filter((box): box is ExportLettering & { lines: readonly string[]; size: number } => (box.lines?.length ?? 0) > 0 && (box.size ?? 0) > 0),
+    page.layout.panels.map((p) => p.panelId),
+  );
   if (lettered.length === 0) return;
   const canvasHeight = page.layout.canvas.height;
   const operators = [pushGraphicsState(), beginText(), setTextRenderingMode(TextRenderingMode.Invisible)];
