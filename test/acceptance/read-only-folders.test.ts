@@ -3,16 +3,16 @@
  * CLI: a read-only `--out` or `--cache` is exit 2 (FOLDER_NOT_WRITABLE) naming the folder,
  * with no stack trace, and the ComfyUI emulator is never sent a prompt.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makeReadOnly, type ReadOnly } from '../run/read-only.js';
+import { readOnlyFolders } from '../run/read-only.js';
 import { killEmulators, runComic, startEmulator, writeExample } from '../support/process.js';
 
 let dir: string;
+const readOnly = readOnlyFolders();
 let script: string;
-const locked: ReadOnly[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'comic-read-only-'));
@@ -20,18 +20,12 @@ beforeAll(async () => {
   await writeExample(script);
 });
 afterEach(async () => {
-  for (const folder of locked.splice(0)) folder.restore();
+  readOnly.restoreAll();
   await killEmulators();
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function readOnlyFolder(name: string): Promise<{ path: string; skip: string | null }> {
-  const path = join(dir, name);
-  await mkdir(path, { recursive: true });
-  const folder = makeReadOnly(path);
-  locked.push(folder);
-  return { path, skip: folder.skip };
-}
+const readOnlyFolder = (name: string) => readOnly.make(join(dir, name));
 
 describe('read-only folders, as users meet them', { timeout: 120_000 }, () => {
   it('--out read-only: exit 2 at once, naming the folder, nothing rendered', async (ctx) => {

@@ -8,7 +8,7 @@
  * the `comfyui.launch` log line: no form of the token and no ESC byte in stdout, stderr or any
  * file under the project, output, cache and user config folders.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,20 +19,12 @@ import { Secret } from '../../src/config/secret.js';
 import { rememberSecrets } from '../../src/util/redact.js';
 import { startComfyEmulator, type ComfyEmulator } from '../fakes/comfyui/index.js';
 import { ESC, FORMS, startHostileComfy, TOKEN, type HostileComfy, type HostileMode } from '../support/hostile-comfy.js';
+import { filesUnder } from '../support/files.js';
 
 let dir: string;
 let userDir: string;
 let emulator: ComfyEmulator;
 let hostile: HostileComfy;
-
-async function filesUnder(folder: string): Promise<string[]> {
-  try {
-    const entries = await readdir(folder, { recursive: true, withFileTypes: true });
-    return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-  } catch {
-    return [];
-  }
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'comic-secrets-commands-'));

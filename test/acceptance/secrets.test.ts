@@ -8,22 +8,14 @@
  * the credential in any form (raw, URL-encoded, base64 of user:password) or an ESC byte.
  * The server: test/support/hostile-comfy.ts.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startComfyEmulator, type ComfyEmulator } from '../fakes/comfyui/index.js';
 import { ESC, FORMS, PASSWORD, startHostileComfy, TOKEN, USER, type HostileComfy, type HostileMode } from '../support/hostile-comfy.js';
 import { runComic, writeExample } from '../support/process.js';
-
-async function filesUnder(folder: string): Promise<string[]> {
-  try {
-    const entries = await readdir(folder, { recursive: true, withFileTypes: true });
-    return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-  } catch {
-    return [];
-  }
-}
+import { filesUnder } from '../support/files.js';
 
 let dir: string;
 let script: string;

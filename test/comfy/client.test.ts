@@ -5,9 +5,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ComfyClient } from '../../src/comfy/client.js';
 import type { JobEvent } from '../../src/comfy/job.js';
 import type { Timeouts } from '../../src/comfy/types.js';
-import { ComicError } from '../../src/errors.js';
 import { PROFILE_NAMES, startComfyEmulator, type ComfyEmulator, type ProfileName } from '../fakes/comfyui/index.js';
 import { FAST, recorder, serverOf, slowWorkflow, tempDir } from './helpers.js';
+import { rejection } from '../support/rejection.js';
 
 /**
  * Every case runs against both emulator profiles (ComfyUI 0.8.0 and 0.28.0), except the ones
@@ -31,17 +31,6 @@ async function connected(timeouts: Partial<Timeouts> = {}, target = emulator, op
 }
 
 const live = (): AbortSignal => new AbortController().signal;
-
-async function rejection(promise: Promise<unknown>): Promise<ComicError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ComicError);
-  return error as ComicError;
-}
 
 /** Posts a prompt as another user would (another client_id), straight over HTTP. */
 async function foreignPrompt(steps: number): Promise<string> {

@@ -18,6 +18,7 @@ import { ComicError } from '../../src/errors.js';
 import { startComfyEmulator, type ComfyEmulator } from '../fakes/comfyui/index.js';
 import { makeReadOnly } from '../run/read-only.js';
 import { FAST, serverOf, slowWorkflow, tempDir } from './helpers.js';
+import { rejection } from '../support/rejection.js';
 
 /** When set, the next atomic stream write fails with this error once a first chunk arrived (a disk that fills up mid-file). */
 const inject: { error: ((temp: string) => Error) | null } = { error: null };
@@ -70,17 +71,6 @@ function downloadTo(id: string, seed: number, path: string): PoolJob<string> {
       return path;
     },
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ComicError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ComicError);
-  return error as ComicError;
 }
 
 const executions = (): number => [...emulator.prompts.values()].reduce((n, p) => n + p.executions, 0);

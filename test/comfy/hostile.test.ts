@@ -12,9 +12,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComfyClient } from '../../src/comfy/client.js';
 import { COLLECT_ATTEMPTS, ComfyPool, type PoolEvent, type PoolJob, type PoolOptions } from '../../src/comfy/pool.js';
 import type { Limits, Timeouts } from '../../src/comfy/types.js';
-import { ComicError } from '../../src/errors.js';
 import { startComfyEmulator, type ComfyEmulator } from '../fakes/comfyui/index.js';
 import { FAST, serverOf, slowWorkflow, tempDir } from './helpers.js';
+import { rejection } from '../support/rejection.js';
 
 const MiB = 1024 * 1024;
 let emulator: ComfyEmulator;
@@ -59,17 +59,6 @@ function downloadJob(id: string, seed: number): PoolJob<string> {
 }
 
 const live = (): AbortSignal => new AbortController().signal;
-
-async function rejection(promise: Promise<unknown>): Promise<ComicError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ComicError);
-  return error as ComicError;
-}
 
 /** Every file left in the temp folder (a failed download must leave none, temp files included). */
 const leftFiles = async (): Promise<string[]> => (await readdir(dir.path, { recursive: true })).map(String);

@@ -8,7 +8,7 @@
  * under the store and user config folders; the password is never written to the user config.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ import { mask } from '../../src/util/redact.js';
 import { startComfyEmulator, type ComfyEmulator } from '../fakes/comfyui/index.js';
 import { ESC, FORMS, startHostileComfy, TOKEN, type HostileComfy } from '../support/hostile-comfy.js';
 import { Cluster, EVENTUALLY, REDIS_AVAILABLE, startRedis, type RedisInstance } from './helpers.js';
+import { filesUnder } from '../support/files.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Characters URL-encoding changes, so the raw and the encoded form differ. */
@@ -51,15 +52,6 @@ afterAll(async () => {
   await redis?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-async function filesUnder(folder: string): Promise<string[]> {
-  try {
-    const entries = await readdir(folder, { recursive: true, withFileTypes: true });
-    return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-  } catch {
-    return [];
-  }
-}
 
 function expectClean(texts: readonly [string, string][]): void {
   for (const [where, text] of texts) {

@@ -5,7 +5,7 @@
  * says why. The folder is writable again after `restore()`.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ReadOnly {
@@ -43,4 +43,23 @@ export function makeReadOnly(dir: string): ReadOnly {
   restore();
   const uid = process.getuid?.();
   return { skip: `writes to a chmod 555 folder still succeed here (uid ${uid ?? '?'}, no usable chattr +i): cannot make a folder read-only`, restore: () => undefined };
+}
+
+/**
+ * The read-only folders of one test file: `make` creates a folder and locks it, `restoreAll`
+ * (in afterEach) makes every one writable again so it can be removed.
+ */
+export function readOnlyFolders() {
+  const locked: ReadOnly[] = [];
+  return {
+    make(path: string): { path: string; skip: string | null } {
+      mkdirSync(path, { recursive: true });
+      const folder = makeReadOnly(path);
+      locked.push(folder);
+      return { path, skip: folder.skip };
+    },
+    restoreAll(): void {
+      for (const folder of locked.splice(0)) folder.restore();
+    },
+  };
 }

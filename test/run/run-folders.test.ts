@@ -4,7 +4,7 @@
  * asked to get ready; and a download the cache could not take is the cache's error, not the
  * server's.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ import { generate } from '../../src/run/generate.js';
 import { prepareScript } from '../../src/run/prepare.js';
 import type { RunReport } from '../../src/run/report.js';
 import { loadTemplateRegistry } from '../../src/templates/index.js';
-import { makeReadOnly, type ReadOnly } from './read-only.js';
+import { readOnlyFolders } from './read-only.js';
 
 const SCRIPT = `comic:
   title: Folders
@@ -49,22 +49,16 @@ class CountingDraft implements Backend {
 }
 
 let dir: string;
-const locked: ReadOnly[] = [];
+const readOnly = readOnlyFolders();
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'comic-folders-'));
 });
 afterEach(async () => {
-  for (const folder of locked.splice(0)) folder.restore();
+  readOnly.restoreAll();
   await rm(dir, { recursive: true, force: true });
 });
 
-async function readOnlyFolder(name: string): Promise<{ path: string; skip: string | null }> {
-  const path = join(dir, name);
-  await mkdir(path, { recursive: true });
-  const folder = makeReadOnly(path);
-  locked.push(folder);
-  return { path, skip: folder.skip };
-}
+const readOnlyFolder = (name: string) => readOnly.make(join(dir, name));
 
 async function run(backend: Backend, outDir: string, cacheDir: string) {
   const templates = await loadTemplateRegistry({ dirs: [] });

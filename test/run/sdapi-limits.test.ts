@@ -7,8 +7,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ComicError } from '../../src/errors.js';
 import { SdApiClient, type SdApiClientOptions } from '../../src/sdapi/client.js';
+import { rejection } from '../support/rejection.js';
 
 const MiB = 1024 * 1024;
 let server: Server;
@@ -31,17 +31,6 @@ afterEach(async () => {
 
 const client = (options: SdApiClientOptions) => new SdApiClient({ url, auth: null }, options);
 const live = () => new AbortController().signal;
-
-async function rejection(promise: Promise<unknown>): Promise<ComicError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ComicError);
-  return error as ComicError;
-}
 
 /** Writes `total` bytes of a JSON list of strings, with backpressure, counting what was flushed. */
 async function streamJson(res: ServerResponse, total: number): Promise<void> {

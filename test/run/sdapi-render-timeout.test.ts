@@ -14,11 +14,11 @@ import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SdApiBackend } from '../../src/backends/sdapi/backend.js';
 import type { RenderEvent, RenderRequest } from '../../src/backends/types.js';
-import { ComicError } from '../../src/errors.js';
 import { SdApiClient } from '../../src/sdapi/client.js';
 import { loadTemplateRegistry, type Template } from '../../src/templates/index.js';
 import { sha256 } from '../../src/util/hash.js';
 import { startSdApiEmulator, type SdApiEmulator } from '../fakes/sdapi/index.js';
+import { rejection } from '../support/rejection.js';
 
 let dir: string;
 let emulator: SdApiEmulator;
@@ -48,17 +48,6 @@ function request(jobId: string): RenderRequest {
 
 const backend = (renderMs: number) => new SdApiBackend({ server: { url: emulator.url, auth: null }, progressEveryMs: 20, retryDelayMs: 10, client: { renderMs, requestMs: 2_000 } });
 const finished = () => emulator.events.filter((e) => e.kind === 'finished').length;
-
-async function rejection(promise: Promise<unknown>): Promise<ComicError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ComicError);
-  return error as ComicError;
-}
 
 describe('an SD API render that never answers', () => {
   it('the client gives up at renderMs with JOB_TIMEOUT, naming the server, the route and timeouts.render', async () => {

@@ -33,7 +33,7 @@ export interface ExportLettering extends LetteringBox {
   readonly svg?: string;
 }
 
-/** A run of a lettered line in one font (src/compose/lettering/panel.ts `LineRun`). */
+/** A run of a lettered line in one font (fonts.ts `ShapedRun`), as a cached page may hold it: checked before use. */
 export interface ExportLineRun {
   /** Without markup: emphasis (`*word*`) is in the font, not the text. */
   readonly text: string;

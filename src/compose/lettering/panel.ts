@@ -11,7 +11,7 @@
  */
 import type { DialogueKind, DialogueLine, Panel, PanelSide, ReadingDirection, Sfx, YamlPath } from '../../script/model.js';
 import { type DetailMap, excessDetail } from '../detail.js';
-import { face, type ShapedLine } from '../fonts.js';
+import { face, type ShapedLine, type ShapedRun } from '../fonts.js';
 import { hashString, seededRandom } from '../random.js';
 import type { LetteringBox, LetteringKind, Rect } from '../types.js';
 import type { LetteringMetrics } from './metrics.js';
@@ -33,19 +33,6 @@ import {
 } from './shapes.js';
 import { blockOutline, missingGlyphs, naturalMeasure, plainText, type TextBlock, type WordBreaking, wrapBlock } from './text.js';
 
-/** A run of a lettered line in one font (fonts.ts `ShapedRun`, without the pen positions). */
-export interface LineRun {
-  readonly text: string;
-  /** The font file, as `require.resolve` finds it (`@fontsource/comic-neue/files/…`). */
-  readonly file: string;
-  /** The instance's weight for a variable font (the Noto fallbacks); null for a static one. */
-  readonly weight: number | null;
-  readonly emphasis: boolean;
-  /** Where the run starts from the line's start, and its advance, px at the box's size. */
-  readonly x: number;
-  readonly width: number;
-}
-
 /** A lettering box with what it says: what tests and tools need to check that nothing is lost. */
 export interface LetteredBox extends LetteringBox {
   /** The script's text as lettered (in capitals unless `uppercase: false`; sound effects always). */
@@ -57,7 +44,7 @@ export interface LetteredBox extends LetteringBox {
    * emphasis face, or a fallback such as a Noto Sans JP subset), for a PDF text layer that
    * embeds what is drawn. Absent on boxes from before it was kept.
    */
-  readonly runs?: readonly (readonly LineRun[])[];
+  readonly runs?: readonly (readonly ShapedRun[])[];
   /** The type size in pixels. */
   readonly size: number;
   /** The size as a share of the kind's normal size (1: not shrunk). */
@@ -984,7 +971,8 @@ function lazily(box: LetteredBox, draw: () => string): PlacedLettering {
   };
 }
 
-function lineRuns(line: ShapedLine): LineRun[] {
+/** The shaper's runs of a line, their positions rounded to 1/100 px (stable in the cached JSON). */
+function lineRuns(line: ShapedLine): ShapedRun[] {
   return line.runs.map((r) => ({ text: r.text, file: r.file, weight: r.weight, emphasis: r.emphasis, x: Math.round(r.x * 100) / 100, width: Math.round(r.width * 100) / 100 }));
 }
 
