@@ -242,7 +242,7 @@ async function execute(node: RunNode, options: GenerateOptions, signal: AbortSig
     case 'page':
       return composePageJob(node.id, job, run, options);
     case 'export':
-      return exportJob(job, run, options.exportOptions, options.cache);
+      return exportJob(job, run, options.cache, options.exportOptions);
   }
 }
 
@@ -370,7 +370,7 @@ async function composePageJob(eventId: string, job: PageJob, run: ScriptRun, opt
 }
 
 /** An export is made from the pages; it is skipped when the manifest has it with this key and the file exists. */
-async function exportJob(job: ExportJob, run: ScriptRun, exportOptions: ExportOptions = {}, cache?: RenderCache): Promise<'done' | 'cached'> {
+async function exportJob(job: ExportJob, run: ScriptRun, cache: RenderCache, exportOptions: ExportOptions = {}): Promise<'done' | 'cached'> {
   const recorded = run.manifest.finished(job.id, job.key);
   // Pages composed since it was written (from panels rendered again) make it again.
   const stale = recorded !== null && exportStale(recorded.at, job.pages.map((id) => run.made.get(id)?.createdAt ?? null));
@@ -383,11 +383,11 @@ async function exportJob(job: ExportJob, run: ScriptRun, exportOptions: ExportOp
   const pages: ExportPage[] = job.pages.map((id) => {
     const page = graph.get(id) as PageJob;
     const file = pageOutputPath(run.outDir, page);
-    const cover = comic.pages[page.page - 1]?.cover === true;
     const script = comic.pages[page.page - 1];
+    const cover = script?.cover === true;
     // The page without its lettering, composed again from its cached panels when an export asks (the vector and lettering-free PDFs).
     const art =
-      cache === undefined || script === undefined
+      script === undefined
         ? undefined
         : () => {
             const panelImages = new Map(page.panels.map((panelJob, i) => [script.panels[i]!.id, cache.imagePath(graph.get(panelJob).key)]));

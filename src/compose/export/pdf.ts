@@ -56,6 +56,7 @@ import sharp from 'sharp';
 import { ComicError } from '../../errors.js';
 import { safeJoin, writeStreamAtomic } from '../../util/fs.js';
 import { face, FACE_FILES, type FaceName } from '../fonts.js';
+import { LEADING } from '../lettering/text.js';
 import { cssColour } from '../raster.js';
 import type { LetteringKind } from '../types.js';
 import { pngHeader, pngImageData } from './png-info.js';
@@ -84,8 +85,6 @@ const KIND_FACE: Record<LetteringKind, FaceName> = {
   caption: 'caption',
   sfx: 'display',
 };
-/** As src/compose/lettering/text.ts sets lines: baseline to baseline, in type sizes. */
-const LEADING = 1.12;
 const require = createRequire(import.meta.url);
 
 export async function exportPdf(ctx: ExportContext, options: PdfOptions = {}): Promise<ExportedFile> {

@@ -15,8 +15,8 @@ export interface TextBlock {
   readonly lineHeight: number;
 }
 
-/** Line spacing as a fraction of the size: lettering is set tight. */
-const LEADING = 1.12;
+/** Line spacing as a fraction of the size: lettering is set tight (the PDF's text layer follows it). */
+export const LEADING = 1.12;
 
 /** How words too wide for any balloon are broken across lines. */
 export interface WordBreaking {
