@@ -1,5 +1,6 @@
 /**
- * Issue 16, "unbounded", as `comic generate --plain` shows it (in process, through main()):
+ * Issue 16, "unbounded", as `comic generate --plain` shows it (the built CLI as a child process;
+ * the emulators in this process, where the test sets their faults):
  * a ComfyUI `/history` that never answers, a `/view` that hangs once, and an SD API render
  * that never answers (or hangs once). Each ends in bounded time, with a visible retry line and
  * a clear error naming the server, and renders are counted on the emulators: never more than
@@ -9,11 +10,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { memoryIO } from '../../src/cli/io.js';
-import { main } from '../../src/cli/main.js';
 import type { RunReport } from '../../src/run/report.js';
 import { startComfyEmulator, type ComfyEmulator } from '../fakes/comfyui/index.js';
 import { startSdApiEmulator, type SdApiEmulator } from '../fakes/sdapi/index.js';
+import { runComic } from '../support/process.js';
 
 const SCRIPT = `
 comic:
@@ -41,11 +41,10 @@ afterEach(async () => {
 });
 
 async function generate(args: string[]) {
-  const cli = memoryIO({ cwd: dir });
   const started = Date.now();
-  const code = await main(['node', 'comic', 'generate', 'comic.yaml', '--out', 'out', '--cache', 'cache', '--export', 'png', '--plain', ...args], cli.io);
+  const cli = await runComic(['generate', 'comic.yaml', '--out', 'out', '--cache', 'cache', '--export', 'png', '--plain', ...args], { cwd: dir });
   const report = await readFile(join(dir, 'out', 'report.json'), 'utf8').then((text) => JSON.parse(text) as RunReport, () => null);
-  return { code, out: cli.stdout() + cli.stderr(), report, ms: Date.now() - started };
+  return { code: cli.exitCode, out: `${String(cli.stdout)}${String(cli.stderr)}`, report, ms: Date.now() - started };
 }
 
 const panels = (report: RunReport | null) => (report?.jobs ?? []).filter((j) => j.id.startsWith('panel:'));
