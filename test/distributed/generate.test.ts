@@ -198,7 +198,11 @@ describe.skipIf(!REDIS_AVAILABLE)('generate through the queue', () => {
       return { emulator, ...(await cluster.worker(name, { backend: comfy, concurrency: 2 })) };
     };
     const a = await gpu('gpu-a');
+    // Both of gpu-a's slots are held, so it dies with its renders unfinished. (A render that
+    // finished on its GPU just before the crash, result not yet stored, is lost with the
+    // machine and rightly rendered again elsewhere: that race is not what this test is about.)
     const held = a.backend.hold(() => true);
+    a.backend.hold(() => true);
     const run = coordinate(cluster.coordinator());
     const victim = await held.started;
     await gpu('gpu-b');
@@ -212,7 +216,10 @@ describe.skipIf(!REDIS_AVAILABLE)('generate through the queue', () => {
     expect(imageJobs().length).toBeGreaterThan(10);
     for (const id of imageJobs()) expect(jobs.find((j) => j.id === id)).toMatchObject({ status: 'done', backend: 'comfyui' });
     expect(jobs.find((j) => j.key === victim.key)?.server).toMatch(/^gpu-b\//);
-    expect(cluster.ledger.twice()).toEqual([]);
-    expect(cluster.ledger.finished.size).toBe(new Set(imageJobs().map((id) => script.graph.get(id).key)).size);
+    // Counted on the GPUs themselves: one execution per image. (A job taken again by the same
+    // worker after its lock lapsed on a loaded machine adopts its prompt: a second backend
+    // call, not a second render.)
+    const executions = emulators.flatMap((e) => [...e.prompts.values()]).reduce((sum, p) => sum + p.executions, 0);
+    expect(executions).toBe(new Set(imageJobs().map((id) => script.graph.get(id).key)).size);
   });
 });
