@@ -9,7 +9,7 @@
  *
  * Each face is a primary font (Comic Neue, Bangers) and a **fallback chain** for the
  * characters it lacks, character by character: Noto Sans (Latin extended, Greek, Cyrillic,
- * Vietnamese), Noto Sans JP, SC and KR (in the order the comic's language prefers: its own
+ * Vietnamese), Noto Sans JP, SC, TC and KR (in the order the comic's language prefers: its own
  * script's Han forms first), then Noto Sans Symbols 2. The Noto fonts are Fontsource's
  * variable WOFF2 files split by unicode-range; only the subsets a text needs are loaded.
  * All are under the SIL Open Font License.
@@ -75,6 +75,7 @@ const FAMILIES = {
   latin: noto('latin', '@fontsource-variable/noto-sans', 'noto-sans', true, 1),
   ja: noto('ja', '@fontsource-variable/noto-sans-jp', 'noto-sans-jp', false, 0.9),
   zh: noto('zh', '@fontsource-variable/noto-sans-sc', 'noto-sans-sc', false, 0.9),
+  tc: noto('tc', '@fontsource-variable/noto-sans-tc', 'noto-sans-tc', false, 0.9),
   ko: noto('ko', '@fontsource-variable/noto-sans-kr', 'noto-sans-kr', false, 0.9),
   symbols: {
     id: 'symbols',
@@ -86,10 +87,17 @@ const FAMILIES = {
   },
 } satisfies Record<string, FallbackFamily>;
 
-/** The fallback families, in order, for a comic language (BCP 47): its own CJK font first. */
+/**
+ * The fallback families, in order, for a comic language (BCP 47): its own CJK font first.
+ * Chinese is Traditional (TC) for `zh-Hant` and the regions that write it (Taiwan, Hong
+ * Kong, Macau) unless `-Hans` says otherwise, else Simplified (SC).
+ */
 export function fallbackOrder(language: string): readonly string[] {
   const tag = language.trim().toLowerCase();
-  const cjk = tag.startsWith('ja') ? ['ja', 'zh', 'ko'] : tag.startsWith('ko') ? ['ko', 'ja', 'zh'] : tag.startsWith('zh') ? ['zh', 'ja', 'ko'] : ['ja', 'zh', 'ko'];
+  const subtags = tag.split(/[-_]/);
+  const traditional = !subtags.includes('hans') && (subtags.includes('hant') || ['tw', 'hk', 'mo'].some((region) => subtags.includes(region)));
+  const chinese = traditional ? ['tc', 'zh'] : ['zh', 'tc'];
+  const cjk = subtags[0] === 'ja' ? ['ja', ...chinese, 'ko'] : subtags[0] === 'ko' ? ['ko', 'ja', ...chinese] : subtags[0] === 'zh' ? [...chinese, 'ja', 'ko'] : ['ja', ...chinese, 'ko'];
   return ['latin', ...cjk, 'symbols'];
 }
 

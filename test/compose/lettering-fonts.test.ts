@@ -190,8 +190,20 @@ describe('the fallback font chain', () => {
     const file = (language: string) => face('dialogue', language).shape('中', 40).runs[0]!.file;
     expect(file('ja')).toContain('noto-sans-jp');
     expect(file('zh-Hans')).toContain('noto-sans-sc');
+    expect(file('zh')).toContain('noto-sans-sc');
+    for (const traditional of ['zh-Hant', 'zh-TW', 'zh-Hant-HK', 'zh_MO']) expect(file(traditional), traditional).toContain('noto-sans-tc');
+    expect(file('zh-Hans-TW')).toContain('noto-sans-sc');
     expect(file('ko')).toContain('noto-sans-kr');
     expect(file('en')).toContain('noto-sans-jp');
+  });
+
+  it('draws Traditional Chinese in its own forms: 骨 differs from the Simplified one', () => {
+    const outline = (language: string) => {
+      const f = face('dialogue', language);
+      return f.outline(f.shape('骨', 40), 0, 40);
+    };
+    expect(outline('zh-TW')).not.toBe(outline('zh-CN'));
+    expect(outline('zh-Hant')).toBe(outline('zh-TW'));
   });
 
   it("sets the fallback at the face's weight: bold dialogue, regular whisper", async () => {
