@@ -107,9 +107,10 @@ export type ExportMeta = Pick<ComicMeta, 'title' | 'series' | 'issue' | 'authors
 /**
  * What the exporters make differs by this when the same pages and options give other bytes
  * (1: raster lettering; 2: vector lettering in the PDF, ComicInfo fields from the script,
- * faster screen encoders), so files written before are made again.
+ * faster screen encoders; 3: the text of a tilted sound effect tilted with it), so files
+ * written before are made again.
  */
-export const EXPORTER_REVISION = 2;
+export const EXPORTER_REVISION = 3;
 
 /**
  * The options that decide the target's file: the PDF's edition (for `pdf` and `pdf-art`), the

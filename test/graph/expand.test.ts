@@ -179,7 +179,7 @@ describe('planComic', () => {
     // COMPOSER_REVISION (pages and exports only, renders stay cached) on purpose, then update.
     const graph = plan();
     expect(graph.get('character:mara').key).toBe('3168e1e3ee5d5380ef6a14d90638c13565551e5da1f1abf6a26f5b5a9610ef55');
-    expect(graph.get('export:pdf').key).toBe('ebee41c0770359a01b7c502608676c4cfbc4795eafe5565be3d9edd7a2573967');
+    expect(graph.get('export:pdf').key).toBe('8dbd50f210238464d61de935a8214ad4026989dcdce790ea8f22b1b0f8011fbc');
   });
 
   it('points at the script when a template is unknown, a param is reserved or a reference is unreadable', () => {

@@ -108,7 +108,7 @@ export async function exportPdf(ctx: ExportContext, options: PdfOptions = {}): P
     if (font === undefined) {
       font = null;
       try {
-        const data = await readFile(isAbsolute(file) ? file : require.resolve(file));
+        const data = await sfntBytes(await readFile(isAbsolute(file) ? file : require.resolve(file)));
         // A subset is named TAG+Name (ISO 32000 9.6.4); the tag comes from the characters in
         // it, not pdf-lib's random suffix, so the same pages give the same file.
         const customName = `${tags.get(file) ?? 'AAAAAA'}+${postscriptName(data)}`;
@@ -275,6 +275,18 @@ interface TextFont {
   readonly chars: ReadonlySet<number>;
 }
 
+/**
+ * The font as TrueType/OpenType. pdf-lib's fontkit subsets a WOFF2 file (as Fontsource ships
+ * every font) by copying its transformed glyf table, which leaves the embedded subset without
+ * a single outline: the text is found and copied, but drawn as nothing wherever a reader shows
+ * it (a translator's tool that makes the layer visible, say). So WOFF2 is unpacked first.
+ */
+async function sfntBytes(data: Buffer): Promise<Uint8Array> {
+  if (data.subarray(0, 4).toString('latin1') !== 'wOF2') return data;
+  const { default: decompress } = await import('wawoff2/decompress.js');
+  return decompress(data);
+}
+
 /** The font's own PostScript name (ComicNeue-Bold, NotoSansJP-Thin), as a PDF name may hold it. */
 function postscriptName(data: Uint8Array): string {
   let name = '';
@@ -377,12 +389,19 @@ async function writeTextLayer(pdfPage: PDFPage, page: ExportPage, pointsPerPixel
     return key;
   };
   let current: { font: PDFFont | null; size: number; squeeze: number } = { font: null, size: Number.NaN, squeeze: Number.NaN };
-  /** Writes `text` in `font` at (x, baseline), canvas pixels, `squeeze` percent wide. */
+  /** The box being written: its centre and tilt (canvas pixels; degrees clockwise, as drawn). */
+  let turn = { cx: 0, cy: 0, degrees: 0 };
+  /** Writes `text` in `font` at (x, baseline), canvas pixels, `squeeze` percent wide, turned with its box. */
   const write = (font: PDFFont, size: number, squeeze: number, text: string, x: number, baseline: number) => {
     if (current.font !== font || current.size !== size) operators.push(setFontAndSize(keyOf(font), size * pointsPerPixel));
     if (current.squeeze !== squeeze) operators.push(setCharacterSqueeze(squeeze));
     current = { font, size, squeeze };
-    operators.push(setTextMatrix(1, 0, 0, 1, round(x * pointsPerPixel), round((canvasHeight - baseline) * pointsPerPixel)), showText(font.encodeText(text)));
+    // Clockwise on the canvas (y down) is clockwise on the PDF page (y up): a negative angle there.
+    const a = (-turn.degrees * Math.PI) / 180;
+    const [cos, sin] = [Math.cos(a), Math.sin(a)];
+    const [dx, dy] = [x - turn.cx, turn.cy - baseline];
+    const [px, py] = [turn.cx + cos * dx - sin * dy, canvasHeight - turn.cy + sin * dx + cos * dy];
+    operators.push(setTextMatrix(round(cos), round(sin), round(-sin), round(cos), round(px * pointsPerPixel), round(py * pointsPerPixel)), showText(font.encodeText(text)));
   };
   const squeezeOf = (drawn: number, natural: number) => (natural > 0 ? round(Math.max(1, Math.min(1000, (100 * drawn) / natural))) : 100);
 
@@ -391,9 +410,11 @@ async function writeTextLayer(pdfPage: PDFPage, page: ExportPage, pointsPerPixel
     const metrics = face(faceName);
     const primary = (await fontFor(kindFile(box.kind)))!;
     const { size, lines } = box;
+    turn = { cx: box.x + box.width / 2, cy: box.y + box.height / 2, degrees: Number.isFinite(box.rotation) ? box.rotation! : 0 };
     const blockHeight = size * LEADING * (lines.length - 1) + size * (metrics.ascent + metrics.descent) * 0.82;
     const top = box.y + (box.height - blockHeight) / 2;
-    const baselineOf = (i: number) => top + size * metrics.ascent * 0.82 + i * size * LEADING;
+    // A sound effect is one line centred on its capitals, as the lettering draws it.
+    const baselineOf = box.kind === 'sfx' ? () => box.y + (box.height + size * metrics.capHeight) / 2 : (i: number) => top + size * metrics.ascent * 0.82 + i * size * LEADING;
     const runs = runsOf(box);
     if (runs === null) {
       lines.forEach((line, i) => {

@@ -18,6 +18,8 @@ export interface ExportLettering extends LetteringBox {
   readonly lines?: readonly string[];
   /** The type size, px. */
   readonly size?: number;
+  /** Degrees clockwise about the box's centre (a tilted sound effect); absent: upright. */
+  readonly rotation?: number;
   /**
    * Each line by font (as `lines`, one list per line): the runs of text set in one font file
    * each, the primary face, its emphasis face or a fallback such as a Noto Sans JP subset. The

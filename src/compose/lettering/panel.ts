@@ -47,6 +47,8 @@ export interface LetteredBox extends LetteringBox {
   readonly runs?: readonly (readonly ShapedRun[])[];
   /** The type size in pixels. */
   readonly size: number;
+  /** Degrees clockwise about the box's centre, as drawn (sound effects are tilted); absent: upright. */
+  readonly rotation?: number;
   /** The size as a share of the kind's normal size (1: not shrunk). */
   readonly scale: number;
   /** Where the text is written in the script. */
@@ -870,7 +872,7 @@ function placeSfx(
     }
     const cx = rect.x + rect.width / 2;
     const cy = rect.y + rect.height / 2;
-    const box: LetteredBox = { ...round(rect), panelId: panel.id, kind: 'sfx', extent: round(rect), text, lines: [text], runs: [lineRuns(c.line)], size: c.size, scale: c.size / normal, path: sfx.path };
+    const box: LetteredBox = { ...round(rect), panelId: panel.id, kind: 'sfx', extent: round(rect), text, lines: [text], runs: [lineRuns(c.line)], size: c.size, ...(angle !== 0 && { rotation: angle }), scale: c.size / normal, path: sfx.path };
     return lazily(box, () => {
       const outline = display.outline(c.line, cx - c.line.width / 2, cy + (c.size * display.capHeight) / 2);
       return (
