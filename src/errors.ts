@@ -54,7 +54,7 @@ export const ErrorCodes = {
   CANCELLED: { exit: 130, summary: 'The run was cancelled (Ctrl-C or SIGTERM).' },
   OUTPUT_UNSAFE: { exit: 1, summary: 'A write outside the output folder was refused.' },
   PANEL_IMAGE_INVALID: { exit: 1, summary: 'A panel image is missing or cannot be read as an image; render that panel again.' },
-  FOLDER_NOT_WRITABLE: { exit: 2, summary: 'The output or cache folder cannot be created or written to (checked before a run starts, and by comic doctor).' },
+  FOLDER_NOT_WRITABLE: { exit: 2, summary: 'The output or cache folder cannot be created or written to (checked before a run starts, and by comic doctor; met mid-run, it stops the run).' },
   DISK_FULL: { exit: 1, summary: 'Too little free disk space where the output or cache is written: found by `comic doctor`, at the start of a run, or when a download cannot be written.' },
   INTERNAL: { exit: 1, summary: 'An unexpected internal error; please report it.' },
 

@@ -12,7 +12,7 @@ import { composePage, composePageDetailed } from '../compose/page.js';
 import { exportAll, slugify, type ExportOptions, type ExportPage, withDrawings } from '../compose/export/index.js';
 import type { LetteringBox } from '../compose/types.js';
 import type { Backend, BackendName, RenderEvent, RenderInput } from '../backends/types.js';
-import { ComicError, ExitCode, isComicError } from '../errors.js';
+import { ComicError, type ErrorCode, ExitCode, isComicError } from '../errors.js';
 import { isImageJob, type ExportJob, type ImageJob, type Job, type PageJob } from '../graph/index.js';
 import type { EventBus, FallbackSwitch, JobStatus, RunSummary } from '../progress/events.js';
 import { nextStep, RESUME_HINT } from '../progress/format.js';
@@ -121,24 +121,37 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
 
   /** Jobs handed to execute(): one without a record at the end was cut short by a cancel. */
   const begun = new Set<string>();
-  /** What kept jobs from running: a cancel, or a backend that could not get ready. */
+  /** What kept jobs from running: a cancel, a backend that could not get ready, or a folder that stopped taking writes. */
   let stopped: ComicError | null = null;
   let ready = false;
+  /** Aborted when one of our folders stops taking writes: every job after would render for nothing. */
+  const halt = new AbortController();
+  const signal = AbortSignal.any([options.signal, halt.signal]);
   try {
     // After the listeners are on the bus: getting ready may already mean falling back.
     await options.backend.ready(options.signal);
     ready = true;
     await runDag(
       nodes,
-      (node, signal) => {
+      (node, jobSignal) => {
         begun.add(node.id);
-        return execute(node, options, signal);
+        return execute(node, options, jobSignal);
       },
       {
-        signal: options.signal,
+        signal,
         lane: (node) => (isImageJob(node.job) ? 'render' : node.job.kind),
         limits: { page: options.composeConcurrency ?? 2, export: 1 },
-        onOutcome: (node, outcome) => settle(node, outcome, options.bus),
+        onOutcome: (node, outcome) => {
+          settle(node, outcome, options.bus);
+          if (outcome.status === 'failed' && !halt.signal.aborted && !options.signal.aborted) {
+            const halted = haltingError(outcome);
+            if (halted) {
+              stopped = halted;
+              // The jobs in flight are cancelled (not failed with an error they did not meet).
+              halt.abort(new ComicError('CANCELLED', halted.message));
+            }
+          }
+        },
       },
     );
     // Best effort: a server that is gone by now must not turn a finished run into a failure.
@@ -148,7 +161,9 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   } catch (error) {
     // Anything but a cancel or a ComicError from getting ready (NO_BACKEND, SERVER_AUTH…) is a bug: no report for it.
     // A cancel while getting ready may surface as the backend's own abort error.
-    if ((isComicError(error) && error.code === 'CANCELLED') || (!ready && options.signal.aborted)) {
+    if (halt.signal.aborted && isComicError(error) && error.code === 'CANCELLED') {
+      // stopped is the folder's error, set when the job that met it failed
+    } else if ((isComicError(error) && error.code === 'CANCELLED') || (!ready && options.signal.aborted)) {
       stopped = new ComicError('CANCELLED', 'the run was cancelled (Ctrl-C or SIGTERM)', { hint: RESUME_HINT });
     } else if (isComicError(error) && !ready) {
       stopped = error;
@@ -205,6 +220,26 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   // before), now with its report written and its summary on the bus for the renderers.
   if (stopped !== null && stopped.code !== 'CANCELLED') throw stopped;
   return { summary, reports, stopped };
+}
+
+/**
+ * A job that failed because our own output or cache folder stopped taking writes (made
+ * read-only, or the disk filled up) stops the run, as a cancel would: the folder will not
+ * mend itself, and every image rendered after it would be thrown away. The prompts already
+ * sent are in the run manifest, so the re-run adopts those the server finished.
+ */
+function haltingError(outcome: { readonly code: ErrorCode; readonly message: string }): ComicError | null {
+  if (outcome.code === 'FOLDER_NOT_WRITABLE') {
+    return new ComicError(outcome.code, `the run stopped: ${outcome.message}`, {
+      hint: 'make the folder writable (or pass another --out or --cache)',
+    });
+  }
+  if (outcome.code === 'DISK_FULL') {
+    return new ComicError(outcome.code, `the run stopped: ${outcome.message}`, {
+      hint: 'free some space (`comic cache prune` removes old renders), or move the output or cache to a larger disk',
+    });
+  }
+  return null;
 }
 
 /** Where one script's files go: the output folder, or a subfolder named after the script when several run together. */

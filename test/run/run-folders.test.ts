@@ -141,14 +141,58 @@ describe('a download the cache could not take', () => {
     expect(cache.writeFailure(eacces('/elsewhere/x.png'))).toBeNull();
   });
 
-  it('fails the job as FOLDER_NOT_WRITABLE in the report, not as SERVER_PROTOCOL', async () => {
+  it('fails the job as FOLDER_NOT_WRITABLE in the report, not as SERVER_PROTOCOL, and stops the run', async () => {
     const backend = new CountingDraft((request) => new ComicError('SERVER_PROTOCOL', 'the download broke off', { cause: eacces(request.outputPath) }));
-    const result = await run(backend, join(dir, 'out'), join(dir, 'cache'));
-    expect(result.summary.failed).toBe(1);
+    const error = await failure(run(backend, join(dir, 'out'), join(dir, 'cache')));
+    expect(error.code).toBe('FOLDER_NOT_WRITABLE');
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toMatch(/^the run stopped: the cache folder .* is not writable \(EACCES on /);
     const report = JSON.parse(await readFile(join(dir, 'out', 'report.json'), 'utf8')) as RunReport;
     const panel = report.jobs.find((job) => job.id === 'panel:1-1');
     expect(panel?.status).toBe('failed');
     expect(panel?.error?.code).toBe('FOLDER_NOT_WRITABLE');
     expect(panel?.error?.message).toContain(`the cache folder ${join(dir, 'cache')} is not writable (EACCES on `);
+  });
+});
+
+describe('a folder that stops taking writes mid-run', () => {
+  it('stops the run at the first job that meets it (DISK_FULL, exit 1): nothing more is rendered for nothing', async () => {
+    const templates = await loadTemplateRegistry({ dirs: [] });
+    const panels = Array.from({ length: 12 }, (_, i) => `      - { prompt: panel ${i + 1} }`).join('\n');
+    await writeFile(join(dir, 'many.yaml'), `comic:\n  title: Full\n  format: { width: 400, height: 600, dpi: 72, bleed: 0, margin: 10px }\npages:\n  - layout: 12\n    panels:\n${panels}\n`);
+    const script = await prepareScript('many.yaml', { cwd: dir, templates, exports: [] });
+    const enospc = (path: string) => Object.assign(new Error(`ENOSPC: no space left on device, write '${path}'`), { code: 'ENOSPC', syscall: 'write', path });
+    // One render at a time, as on one GPU; the third one's download meets a full disk.
+    const draft = new DraftBackend();
+    let turn: Promise<unknown> = Promise.resolve();
+    let rendered = 0;
+    const gpu: Backend = {
+      name: 'draft',
+      ready: () => draft.ready(),
+      close: () => draft.close(),
+      render: (request, options) => {
+        const mine = turn.then(async () => {
+          options.signal.throwIfAborted();
+          rendered++;
+          if (rendered === 3) throw new ComicError('SERVER_PROTOCOL', 'the download broke off', { cause: enospc(request.outputPath) });
+          return draft.render(request, options);
+        });
+        turn = mine.catch(() => undefined);
+        return mine;
+      },
+    };
+    const error = await failure(
+      generate({ scripts: [script], outDir: join(dir, 'out'), backend: gpu, templates, cache: new RenderCache(join(dir, 'cache')), bus: new EventBus(), signal: new AbortController().signal, only: null, force: false }),
+    );
+    expect(error.code).toBe('DISK_FULL');
+    expect(error.exitCode).toBe(1);
+    expect(error.message).toMatch(/^the run stopped: .*no space left/);
+    expect(error.hint).toContain('comic cache prune');
+    // The third, and at most the one that had its turn while the failure was reported.
+    expect(rendered).toBeLessThanOrEqual(4);
+    const report = JSON.parse(await readFile(join(dir, 'out', 'report.json'), 'utf8')) as RunReport;
+    expect(report.jobs.find((job) => job.status === 'failed')?.error?.code).toBe('DISK_FULL');
+    expect(report.jobs.filter((job) => job.status === 'failed')).toHaveLength(1);
+    expect(report.jobs.filter((job) => job.status === 'cancelled').length).toBeGreaterThanOrEqual(8);
   });
 });
