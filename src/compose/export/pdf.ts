@@ -55,8 +55,8 @@ import {
 import sharp from 'sharp';
 import { ComicError } from '../../errors.js';
 import { safeJoin, writeStreamAtomic } from '../../util/fs.js';
-import { face, FACE_FILES, type FaceName } from '../fonts.js';
-import { LEADING } from '../lettering/text.js';
+import { face, FACE_FILES } from '../fonts.js';
+import { KIND_FACE, LEADING } from '../lettering/text.js';
 import { cssColour } from '../raster.js';
 import type { LetteringKind } from '../types.js';
 import { pngHeader, pngImageData } from './png-info.js';
@@ -76,15 +76,6 @@ export interface PdfOptions {
   readonly lettering?: 'vector' | 'none';
 }
 
-/** The face each kind of lettering is drawn in (as src/compose/lettering letters them). */
-const KIND_FACE: Record<LetteringKind, FaceName> = {
-  speech: 'dialogue',
-  thought: 'dialogue',
-  shout: 'dialogue',
-  whisper: 'whisper',
-  caption: 'caption',
-  sfx: 'display',
-};
 const require = createRequire(import.meta.url);
 
 export async function exportPdf(ctx: ExportContext, options: PdfOptions = {}): Promise<ExportedFile> {

@@ -31,7 +31,7 @@ import {
   tailPoints,
   trailPath,
 } from './shapes.js';
-import { blockOutline, missingGlyphs, naturalMeasure, plainText, type TextBlock, type WordBreaking, wrapBlock } from './text.js';
+import { blockOutline, KIND_FACE, missingGlyphs, naturalMeasure, plainText, type TextBlock, type WordBreaking, wrapBlock } from './text.js';
 
 /** A lettering box with what it says: what tests and tools need to check that nothing is lost. */
 export interface LetteredBox extends LetteringBox {
@@ -202,7 +202,7 @@ function letterPanelAt(input: PanelLetteringInput, cap: number): PanelLettering 
     const caption = panel.caption;
     const corner = { x: direction === 'ltr' ? area.x : area.x + area.width, y: area.y };
     addText('caption', caption, [...panel.path, 'caption'], (a) => {
-      const block = wrapBlock(face('caption', m.language), letterCase(caption, m), m.em * a.scale, a.measure, a.breaking, { shape: 'box' });
+      const block = wrapBlock(face(KIND_FACE.caption, m.language), letterCase(caption, m), m.em * a.scale, a.measure, a.breaking, { shape: 'box' });
       const padX = 0.45 * m.em * a.scale;
       const padY = 0.35 * m.em * a.scale;
       const width = block.width + 2 * padX;
@@ -498,7 +498,7 @@ function balloonBlock(kind: DialogueKind, text: string, em: number, measure: num
   const textSize = em * (kind === 'shout' ? 1.1 : 1);
   // Rounded balloons want even lines; ovals, clouds and bursts a diamond (text.ts).
   const shape = m.balloonShape === 'rounded' && (kind === 'speech' || kind === 'whisper') ? 'box' : 'oval';
-  const block = wrapBlock(face(kind === 'whisper' ? 'whisper' : 'dialogue', m.language), text, textSize, measure, breaking, { shape });
+  const block = wrapBlock(face(KIND_FACE[kind], m.language), text, textSize, measure, breaking, { shape });
   return { block, textSize, shape: bodyShape(kind, m.balloonShape, block, textSize) };
 }
 
@@ -818,7 +818,7 @@ function placeSfx(
   position: (path: YamlPath) => string,
 ): { placed: PlacedLettering | null; warnings: string[]; pending: PendingLettering | null; spilled: boolean } {
   const { area, metrics: m, panel, direction } = input;
-  const display = face('display', m.language);
+  const display = face(KIND_FACE.sfx, m.language);
   const text = sfx.text.toUpperCase();
   const at = sfx.at !== null && Object.hasOwn(SFX_POSITIONS, sfx.at) ? sfx.at : null;
   const warnings = sfx.at !== null && at === null ? [`panel ${panel.id}: unknown SFX position "${sfx.at}"; use one of ${Object.keys(SFX_POSITIONS).join(', ')}`] : [];

@@ -2,7 +2,8 @@
  * Text blocks: wrapping words into lines and drawing the lines as outlines.
  * Measuring and drawing use the same shaped glyphs (see ../fonts.ts).
  */
-import type { Face, ShapedLine } from '../fonts.js';
+import type { Face, FaceName, ShapedLine } from '../fonts.js';
+import type { LetteringKind } from '../types.js';
 import type { Hyphenate } from './hyphenate.js';
 
 export interface TextBlock {
@@ -17,6 +18,16 @@ export interface TextBlock {
 
 /** Line spacing as a fraction of the size: lettering is set tight (the PDF's text layer follows it). */
 export const LEADING = 1.12;
+
+/** The face each kind of lettering is set in (the PDF's text layer writes it in the same). */
+export const KIND_FACE: Readonly<Record<LetteringKind, FaceName>> = {
+  speech: 'dialogue',
+  thought: 'dialogue',
+  shout: 'dialogue',
+  whisper: 'whisper',
+  caption: 'caption',
+  sfx: 'display',
+};
 
 /** How words too wide for any balloon are broken across lines. */
 export interface WordBreaking {
