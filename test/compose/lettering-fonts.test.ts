@@ -300,6 +300,18 @@ describe('sound effects vary within their style', () => {
   });
 });
 
+describe('captions', () => {
+  it('one that nearly fits on a line is set on one (six Japanese characters are not split three and three); a long one still wraps', () => {
+    const lines = (text: string, language: string) => {
+      const q = page(1, rows(1), [{ caption: text }]);
+      return letterPage(q, computeLayout(q, SMALL, 'ltr'), meta(SMALL, 'ltr', { language })).boxes.find((b) => b.kind === 'caption')!.lines;
+    };
+    expect(lines('嵐の三日目。', 'ja')).toEqual(['嵐の三日目。']);
+    expect(lines('Night three.', 'en')).toEqual(['NIGHT THREE.']);
+    expect(lines('Night three of the storm, and the lamp is lit again.', 'en').length).toBeGreaterThan(1);
+  });
+});
+
 describe('what the lettering boxes say about text', () => {
   it('text is as lettered without markup; runs name the font of each part of each line', () => {
     const p = page(1, rows(1), [{ characters: ['a'], dialogue: [{ who: 'a', text: 'I *told* you: 日本語!' }] }]);

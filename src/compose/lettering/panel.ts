@@ -157,7 +157,7 @@ function letterPanelAt(input: PanelLetteringInput, cap: number): PanelLettering 
     const obstacles = [...placed.map((p) => p.box), ...others];
     for (const [i, phase] of phases.entries()) {
       const em = m.em * phase.scale;
-      for (const measure of measuresFor(kind, lettered, em, phase.area, phase.force)) {
+      for (const measure of measuresFor(kind, lettered, em, phase.area, phase.force, m.language)) {
         const candidate = build({
           scale: phase.scale,
           measure,
@@ -308,12 +308,17 @@ function maxMeasureFor(kind: LetteringKind, em: number, area: Rect): number {
 /**
  * The wrap measures to try: the natural one (a block a little wider than tall), then
  * narrower and wider ones; when words may be broken, also measures that make the block
- * fit narrow areas.
+ * fit narrow areas. A caption that nearly fits on one line at the natural measure is set on
+ * one (six Japanese characters are not split three and three).
  */
-function measuresFor(kind: LetteringKind, text: string, em: number, area: Rect, force: boolean): number[] {
-  const sample = face(kind === 'caption' ? 'caption' : 'dialogue');
+function measuresFor(kind: LetteringKind, text: string, em: number, area: Rect, force: boolean, language: string): number[] {
+  const sample = face(kind === 'caption' ? 'caption' : 'dialogue', language);
   const maxMeasure = maxMeasureFor(kind, em, area);
-  const natural = naturalMeasure(sample, text, em, kind === 'caption' ? 4.5 : 3.6, Math.min(em * 5, maxMeasure), maxMeasure);
+  let natural = naturalMeasure(sample, text, em, kind === 'caption' ? 4.5 : 3.6, Math.min(em * 5, maxMeasure), maxMeasure);
+  if (kind === 'caption') {
+    const oneLine = sample.shape(plainText(text).replace(/\s+/g, ' '), em).width;
+    if (oneLine > natural && oneLine <= Math.min(natural * 1.25, maxMeasure)) natural = Math.ceil(oneLine) + 1;
+  }
   const measures = [natural, natural * 0.75, Math.min(maxMeasure, natural * 1.4), natural * 0.55, maxMeasure];
   if (force) measures.push(area.width * 0.6, area.width * 0.45, area.width * 0.3);
   return measures.filter((v) => v >= em);
@@ -363,7 +368,7 @@ function pendingText(
       for (const anyhow of [false, true]) {
         for (const scale of pageScales(m)) {
           const em = m.em * scale;
-          for (const measure of measuresFor(kind, lettered, em, area, true)) {
+          for (const measure of measuresFor(kind, lettered, em, area, true, m.language)) {
             const candidate = build({
               scale,
               measure,
