@@ -13,7 +13,7 @@ import { exportAll, slugify, type ExportOptions, type ExportPage, withDrawings }
 import type { LetteringBox } from '../compose/types.js';
 import type { Backend, BackendName, RenderEvent, RenderInput } from '../backends/types.js';
 import { ComicError, type ErrorCode, ExitCode, isComicError } from '../errors.js';
-import { isImageJob, type ExportJob, type ImageJob, type Job, type PageJob } from '../graph/index.js';
+import { isImageJob, type ExportJob, type ExportKind, type ImageJob, type Job, type PageJob } from '../graph/index.js';
 import type { EventBus, FallbackSwitch, JobStatus, RunSummary } from '../progress/events.js';
 import { nextStep, RESUME_HINT } from '../progress/format.js';
 import type { TemplateRegistry } from '../templates/index.js';
@@ -21,6 +21,7 @@ import { copyFileAtomic, pathExists, sweepTempFiles, writeFileAtomic } from '../
 import { fileHasher } from '../util/hash.js';
 import { mask, maskedJson } from '../util/redact.js';
 import { RenderCache, type CacheMeta } from './cache.js';
+import { PageArt } from './page-art.js';
 import { FallbackBackend } from '../backends/fallback.js';
 import { exportStale, madeNow, refusal, stampOf } from './provenance.js';
 import { runDag, type NodeOutcome } from './dag.js';
@@ -73,6 +74,8 @@ interface ScriptRun {
   readonly hashFile: (path: string) => Promise<string>;
   /** What made each finished job (src/run/provenance.ts), and when its cache entry was written: what its dependents check. */
   readonly made: Map<string, { readonly stamp: string; readonly createdAt: string }>;
+  /** Pages without their lettering, composed once for the exports that draw over them. */
+  readonly art: PageArt;
 }
 
 interface RunNode {
@@ -110,6 +113,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       lettering: new Map(),
       hashFile,
       made: new Map(),
+      art: new PageArt(options.cache, selected.filter((job) => job.kind === 'export' && ART_EXPORTS.has(job.target)).length),
     };
     runs.push(run);
     for (const job of selected) nodes.push({ id: run.prefix + job.id, deps: job.deps.map((d) => run.prefix + d), job, run });
@@ -172,7 +176,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     }
   } finally {
     facts.stop();
-    await Promise.all(runs.map((run) => run.manifest.close()));
+    await Promise.all(runs.flatMap((run) => [run.manifest.close(), run.art.close()]));
   }
 
   // Every job of the plan gets a record: those the run never settled say why.
@@ -241,6 +245,9 @@ function haltingError(outcome: { readonly code: ErrorCode; readonly message: str
   }
   return null;
 }
+
+/** The exports that draw over each page's art (composed again without lettering). */
+const ART_EXPORTS: ReadonlySet<ExportKind> = new Set(['pdf', 'pdf-art']);
 
 /** Where one script's files go: the output folder, or a subfolder named after the script when several run together. */
 export function scriptOutDir(scripts: readonly PreparedScript[], script: PreparedScript, outDir: string): { name: string; outDir: string } {
@@ -426,7 +433,7 @@ async function exportJob(job: ExportJob, run: ScriptRun, cache: RenderCache, exp
         ? undefined
         : () => {
             const panelImages = new Map(page.panels.map((panelJob, i) => [script.panels[i]!.id, cache.imagePath(graph.get(panelJob).key)]));
-            return composePage({ page: script, layout: page.layout, panelImages, comicMeta: comic.meta, artOnly: true });
+            return run.art.get(page.key, () => composePage({ page: script, layout: page.layout, panelImages, comicMeta: comic.meta, artOnly: true }));
           };
     return { number: page.page, layout: page.layout, lettering: run.lettering.get(id) ?? [], cover, png: () => readFile(file), ...(art && { art }) };
   });

@@ -338,6 +338,10 @@ describe('examples/lighthouse.yaml, generated with the draft backend', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it("leaves nothing in the cache's staging folder (the pages' art is kept there between the two PDFs)", async () => {
+    expect(await readdir(join(dir, 'cache', 'staging'))).toEqual([]);
+  });
+
   /** Letters only: no spaces, no hyphens (hyphenation adds some, line breaks take some). */
   const squeeze = (t: string) => t.toLocaleUpperCase('en').replace(/[\s\-\u00ad]+/g, '');
 
