@@ -8,7 +8,7 @@
  * renewing the job's lock, and BullMQ's stall detection gives the job to another worker.
  */
 import { sha256 as sha256Of } from '../util/hash.js';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
@@ -71,6 +71,14 @@ const RETRYABLE = new Set<ErrorCode>([
 ]);
 /** This worker's own backend is down: stop taking jobs until it is back. */
 const BACKEND_DOWN = new Set<ErrorCode>(['NO_BACKEND', 'SERVER_UNREACHABLE']);
+/**
+ * This worker's own folder cannot take what it renders (read-only, disk full): a problem of
+ * this box, not of the coordinator's folders, so the job goes back to the queue for another
+ * worker and this one waits until it can write again.
+ */
+const OWN_DISK = new Set<ErrorCode>(['FOLDER_NOT_WRITABLE', 'DISK_FULL']);
+/** What a paused worker writes to see that its folder takes files again: a render's worth, or near. */
+const PROBE_BYTES = 1 << 20;
 
 const DEFAULT_LOCK_MS = 30_000;
 /** How long the prompts sent for a key are remembered (a stalled job is taken over within minutes). */
@@ -183,10 +191,17 @@ export class RenderWorker {
       return await this.#render(key, request, AbortSignal.any([...(jobSignal ? [jobSignal] : []), this.#dead.signal]));
     } catch (error) {
       if (this.#dead.signal.aborted) throw error; // nobody will read it: the connection is gone
-      const failure = this.#masked(jobSignal?.aborted ? new ComicError('CANCELLED', `${request.jobId} was cancelled by its coordinator`) : asComicError(error));
+      let failure = this.#masked(jobSignal?.aborted ? new ComicError('CANCELLED', `${request.jobId} was cancelled by its coordinator`) : asComicError(error));
+      const ownDisk = OWN_DISK.has(failure.code);
+      if (ownDisk) {
+        failure = new ComicError('SERVER_ERROR', `worker ${this.name} cannot write what it renders: ${failure.message}`, {
+          hint: `free some space or fix the permissions of ${this.#workDir} on ${this.name}; the other workers take its jobs meanwhile`,
+        });
+      }
       const retried = RETRYABLE.has(failure.code) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
       this.#log({ type: 'failed', jobId: request.jobId, key, code: failure.code, message: failure.message, retried });
-      if (BACKEND_DOWN.has(failure.code)) this.#pauseUntilBackendIsBack(failure.message);
+      if (BACKEND_DOWN.has(failure.code)) this.#pauseUntil(failure.message, (stop) => this.#options.backend.ready(stop));
+      else if (ownDisk) this.#pauseUntil(failure.message, () => this.#probeWorkDir());
       throw RETRYABLE.has(failure.code) ? new Error(encodeFailure(failure)) : new UnrecoverableError(encodeFailure(failure));
     }
   }
@@ -287,8 +302,8 @@ export class RenderWorker {
     return inputs;
   }
 
-  /** While this worker's servers are down it takes no jobs; other workers get them. */
-  #pauseUntilBackendIsBack(reason: string): void {
+  /** While this worker's servers are down, or its folder takes no files, it takes no jobs; other workers get them. */
+  #pauseUntil(reason: string, back: (stop: AbortSignal) => Promise<void>): void {
     const worker = this.#worker;
     if (!worker || this.#recovering) return;
     this.#recovering = (async () => {
@@ -298,7 +313,7 @@ export class RenderWorker {
       while (!stop.aborted && !this.#closing) {
         await new Promise((resolve) => setTimeout(resolve, this.#options.recheckMs ?? DEFAULT_RECHECK_MS).unref());
         try {
-          await this.#options.backend.ready(stop);
+          await back(stop);
           break;
         } catch {
           // still down
@@ -311,6 +326,17 @@ export class RenderWorker {
     })().finally(() => {
       this.#recovering = null;
     });
+  }
+
+  /** Rejects while the work folder cannot take a file of about a render's size. */
+  async #probeWorkDir(): Promise<void> {
+    const probe = join(this.#workDir!, 'out', `.write-check.${process.pid}`);
+    try {
+      await mkdir(join(this.#workDir!, 'out'), { recursive: true });
+      await writeFile(probe, Buffer.alloc(PROBE_BYTES));
+    } finally {
+      await rm(probe, { force: true });
+    }
   }
 
   async #removeWorkDir(): Promise<void> {

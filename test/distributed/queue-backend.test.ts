@@ -228,6 +228,28 @@ describe.skipIf(!REDIS_AVAILABLE)('the queue backend', () => {
     expect(cluster.ledger.twice()).toEqual([]);
   });
 
+  it("a worker whose own disk is full gives the job back as its own problem (not the coordinator's folder), and waits until it can write", async () => {
+    let full = true;
+    const disk = new (class extends DraftBackend {
+      override async render(req: RenderRequest, opts: RenderOptions): Promise<RenderResult> {
+        if (full) throw new ComicError('DISK_FULL', `the download of "panel_00001_.png" could not be written to ${req.outputPath}: no space left (ENOSPC)`);
+        return super.render(req, opts);
+      }
+    })();
+    // It looks again after a second: by then another worker has taken the job.
+    await cluster.worker('gpu-full', { backend: disk, concurrency: 1, recheckMs: 1000 });
+    const pending = cluster.coordinator().render(request(22), options());
+    const log = cluster.logs.get('gpu-full')!;
+    await expect.poll(() => log.some((e) => e.type === 'paused'), EVENTUALLY).toBe(true);
+    // Retried elsewhere, under a code that does not stop the coordinator's run (DISK_FULL there means its own disk).
+    expect(log).toContainEqual(expect.objectContaining({ type: 'failed', jobId: 'panel:1-22', code: 'SERVER_ERROR', retried: true, message: expect.stringMatching(/^worker gpu-full cannot write what it renders: .*no space left/) }));
+    await cluster.worker('gpu-room', { concurrency: 1 });
+    expect(await pending).toMatchObject({ server: 'gpu-room' });
+    full = false;
+    // Its folder takes files (the probe is written): it takes jobs again.
+    await expect.poll(() => log.some((e) => e.type === 'resumed'), EVENTUALLY).toBe(true);
+  });
+
   it('says in the progress view when no worker is connected', async () => {
     const coordinator = cluster.coordinator();
     const events: RenderEvent[] = [];
