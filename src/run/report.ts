@@ -117,7 +117,9 @@ export function reportMarkdown(report: RunReport): string {
   if (report.stopped?.code === 'CANCELLED') {
     lines.push(`**Cancelled** (Ctrl-C or SIGTERM) with ${t.jobs - t.cancelled - t['not-run']} of ${t.jobs} jobs settled: ${t.cancelled} cut short, ${t['not-run']} not started.`, '');
   } else if (report.stopped) {
-    lines.push(`**No job ran (${report.stopped.code}):** ${oneLine(report.stopped.message)}`, '');
+    // A backend that never got ready stops the run before any job; a folder that stopped taking writes, midway.
+    const began = t.done + t.failed > 0;
+    lines.push(`**${began ? 'Stopped' : 'No job ran'} (${report.stopped.code}):** ${oneLine(report.stopped.message)}`, '');
   }
   if (report.fallback) lines.push(`**Fell back from ${report.fallback.from} to ${report.fallback.to}:** ${oneLine(report.fallback.reason)}`, '');
   const counts = `${t.done} rendered, ${t.cached} from cache, ${t.failed} failed, ${t.skipped} skipped`;

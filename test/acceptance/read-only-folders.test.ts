@@ -64,6 +64,7 @@ describe('read-only folders, as users meet them', { timeout: 120_000 }, () => {
     expect(output).toContain('make the folder writable');
     expect(output).not.toMatch(/SERVER_(UNREACHABLE|PROTOCOL|ERROR)|retry/);
     expect(String(result.stderr)).not.toMatch(/\n\s+at /);
+    expect(await readFile(join(out, 'report.md'), 'utf8')).toMatch(/\*\*Stopped \(FOLDER_NOT_WRITABLE\):\*\* the run stopped: the download of /);
     const sent = async () => Object.keys((await (await fetch(`${comfy.url}/history`)).json()) as Record<string, unknown>).length;
     // Stopped with what was in flight, not after rendering the other dozen images for nothing.
     expect(await sent()).toBeLessThanOrEqual(5);
