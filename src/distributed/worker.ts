@@ -10,7 +10,7 @@
 import { sha256 as sha256Of } from '../util/hash.js';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Backend, RenderEvent, RenderInput, SentPrompt } from '../backends/types.js';
@@ -77,6 +77,8 @@ const BACKEND_DOWN = new Set<ErrorCode>(['NO_BACKEND', 'SERVER_UNREACHABLE']);
  * worker and this one waits until it can write again.
  */
 const OWN_DISK = new Set<ErrorCode>(['FOLDER_NOT_WRITABLE', 'DISK_FULL']);
+/** Errno codes of a write that the folder refused (not the data). */
+const WRITE_REFUSED = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']);
 /** What a paused worker writes to see that its folder takes files again: a render's worth, or near. */
 const PROBE_BYTES = 1 << 20;
 
@@ -191,7 +193,7 @@ export class RenderWorker {
       return await this.#render(key, request, AbortSignal.any([...(jobSignal ? [jobSignal] : []), this.#dead.signal]));
     } catch (error) {
       if (this.#dead.signal.aborted) throw error; // nobody will read it: the connection is gone
-      let failure = this.#masked(jobSignal?.aborted ? new ComicError('CANCELLED', `${request.jobId} was cancelled by its coordinator`) : asComicError(error));
+      let failure = this.#masked(jobSignal?.aborted ? new ComicError('CANCELLED', `${request.jobId} was cancelled by its coordinator`) : (this.#ownWriteFailure(error) ?? asComicError(error)));
       const ownDisk = OWN_DISK.has(failure.code);
       if (ownDisk) {
         failure = new ComicError('SERVER_ERROR', `worker ${this.name} cannot write what it renders: ${failure.message}`, {
@@ -326,6 +328,15 @@ export class RenderWorker {
     })().finally(() => {
       this.#recovering = null;
     });
+  }
+
+  /** A write into the work folder that the folder refused (the ComfyUI backend says so itself; a raw one is said here). */
+  #ownWriteFailure(error: unknown): ComicError | null {
+    const failed = error as NodeJS.ErrnoException;
+    if (!(error instanceof Error) || typeof failed.code !== 'string' || typeof failed.path !== 'string' || !WRITE_REFUSED.has(failed.code)) return null;
+    if (this.#workDir === null || !resolve(failed.path).startsWith(resolve(this.#workDir) + sep)) return null;
+    const full = failed.code === 'ENOSPC' || failed.code === 'EDQUOT';
+    return new ComicError(full ? 'DISK_FULL' : 'FOLDER_NOT_WRITABLE', `${full ? 'no space left' : 'not writable'} (${failed.code} on ${failed.path})`);
   }
 
   /** Rejects while the work folder cannot take a file of about a render's size. */

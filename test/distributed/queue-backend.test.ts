@@ -228,11 +228,16 @@ describe.skipIf(!REDIS_AVAILABLE)('the queue backend', () => {
     expect(cluster.ledger.twice()).toEqual([]);
   });
 
-  it("a worker whose own disk is full gives the job back as its own problem (not the coordinator's folder), and waits until it can write", async () => {
+  const diskFull = (req: RenderRequest) => new ComicError('DISK_FULL', `the download of "panel_00001_.png" could not be written to ${req.outputPath}: no space left (ENOSPC)`);
+  const rawRefusal = (req: RenderRequest) => Object.assign(new Error(`EACCES: permission denied, open '${req.outputPath}'`), { code: 'EACCES', syscall: 'open', path: req.outputPath });
+  it.each([
+    ['full (as the ComfyUI download says it)', diskFull, /no space left/],
+    ['read-only (a raw EACCES in its work folder)', rawRefusal, /not writable \(EACCES on /],
+  ])("a worker whose own disk is %s gives the job back as its own problem (not the coordinator's folder), and waits until it can write", async (_, failure, said) => {
     let full = true;
     const disk = new (class extends DraftBackend {
       override async render(req: RenderRequest, opts: RenderOptions): Promise<RenderResult> {
-        if (full) throw new ComicError('DISK_FULL', `the download of "panel_00001_.png" could not be written to ${req.outputPath}: no space left (ENOSPC)`);
+        if (full) throw failure(req);
         return super.render(req, opts);
       }
     })();
@@ -242,7 +247,8 @@ describe.skipIf(!REDIS_AVAILABLE)('the queue backend', () => {
     const log = cluster.logs.get('gpu-full')!;
     await expect.poll(() => log.some((e) => e.type === 'paused'), EVENTUALLY).toBe(true);
     // Retried elsewhere, under a code that does not stop the coordinator's run (DISK_FULL there means its own disk).
-    expect(log).toContainEqual(expect.objectContaining({ type: 'failed', jobId: 'panel:1-22', code: 'SERVER_ERROR', retried: true, message: expect.stringMatching(/^worker gpu-full cannot write what it renders: .*no space left/) }));
+    expect(log).toContainEqual(expect.objectContaining({ type: 'failed', jobId: 'panel:1-22', code: 'SERVER_ERROR', retried: true, message: expect.stringMatching(/^worker gpu-full cannot write what it renders: /) }));
+    expect(log.find((e) => e.type === 'failed')).toMatchObject({ message: expect.stringMatching(said) });
     await cluster.worker('gpu-room', { concurrency: 1 });
     expect(await pending).toMatchObject({ server: 'gpu-room' });
     full = false;
