@@ -16,7 +16,7 @@ import { downloadFile } from './downloads.js';
 import { PromptJob, type JobEvent, type JobHost, type JobResult } from './job.js';
 import type { BinaryFrame, ComfyMessage } from './messages.js';
 import { Routes, type QueueSnapshot } from './routes.js';
-import { deadline } from './signals.js';
+import { deadline } from '../util/signals.js';
 import { ComfySocket, type SocketState } from './socket.js';
 import { Transport } from './transport.js';
 import { DEFAULT_TIMEOUTS, type ApiWorkflow, type FileRef, type Limits, type ObjectInfo, type ServerOptions, type Timeouts, type VramReading } from './types.js';

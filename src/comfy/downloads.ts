@@ -19,7 +19,7 @@ import { dirname, resolve } from 'node:path';
 import { ComicError, isComicError } from '../errors.js';
 import { BodyTooLarge, cappedChunks, formatBytes } from '../util/bounded-body.js';
 import { writeStreamAtomic } from '../util/fs.js';
-import { backoffDelay, cancelledError, deadline, sleep, type Deadline } from './signals.js';
+import { backoffDelay, cancelledError, deadline, sleep, type Deadline } from '../util/signals.js';
 import type { Routes } from './routes.js';
 import type { FileRef } from './types.js';
 

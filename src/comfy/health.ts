@@ -5,7 +5,7 @@
  * which it is probed over HTTP and rejoins.
  */
 import type { ComfyClient } from './client.js';
-import { backoffDelay } from './signals.js';
+import { backoffDelay } from '../util/signals.js';
 import type { ObjectInfo, ServerOptions } from './types.js';
 
 export type Health =

@@ -10,7 +10,7 @@ import { ComicError, isComicError } from '../errors.js';
 import { readOutcome } from './history.js';
 import type { BinaryFrame, ComfyMessage } from './messages.js';
 import type { Routes } from './routes.js';
-import { cancelledError, deadline, sleep } from './signals.js';
+import { cancelledError, deadline, sleep } from '../util/signals.js';
 import type { ApiWorkflow, OutputFile, PromptTimings, Timeouts } from './types.js';
 
 export type JobEvent =

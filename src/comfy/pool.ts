@@ -24,7 +24,7 @@ import { isIncompleteDownload } from './downloads.js';
 import { classifyFailure } from './failures.js';
 import { Member, type ActiveAttempt } from './health.js';
 import { OutcomeUnreadError, type JobEvent, type JobResult } from './job.js';
-import { backoffDelay, cancelledError, deadline, sleep } from './signals.js';
+import { backoffDelay, cancelledError, deadline, sleep } from '../util/signals.js';
 import type { ApiWorkflow, FreeMemoryPolicy, Limits, ObjectInfo, PreviewMethod, PromptTimings, ServerOptions, Timeouts, VramReading } from './types.js';
 import { uploadName, type UploadInput } from './uploads.js';
 

@@ -10,7 +10,7 @@ import { ComicError } from '../errors.js';
 import { authHeaders, socketUrl } from './endpoint.js';
 import { decodeBinary, parseMessage, type BinaryFrame, type ComfyMessage } from './messages.js';
 import type { Routes } from './routes.js';
-import { backoffDelay, deadline, sleep } from './signals.js';
+import { backoffDelay, deadline, sleep } from '../util/signals.js';
 import type { Timeouts } from './types.js';
 
 export type SocketState =

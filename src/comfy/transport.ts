@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import { ComicError } from '../errors.js';
 import { BodyTooLarge, formatBytes, readTextCapped, readTextPrefix } from '../util/bounded-body.js';
 import { authHeaders, endpointOf, hasCredentials, routeUrl, type Endpoint } from './endpoint.js';
-import { cancelledError, deadline, expiredByDeadline, type Deadline } from './signals.js';
+import { cancelledError, deadline, expiredByDeadline, type Deadline } from '../util/signals.js';
 import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type Limits, type ServerOptions } from './types.js';
 
 export type Method = 'GET' | 'POST';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { missingCapabilities, modelsOf } from '../../src/comfy/capabilities.js';
 import { authHeaders, endpointOf, socketUrl } from '../../src/comfy/endpoint.js';
 import { classifyFailure } from '../../src/comfy/failures.js';
-import { backoffDelay } from '../../src/comfy/signals.js';
+import { backoffDelay } from '../../src/util/signals.js';
 import type { ApiWorkflow, ObjectInfo, ServerOptions } from '../../src/comfy/types.js';
 import { ComicError } from '../../src/errors.js';
 

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { ComicError } from '../../errors.js';
 import { SdApiClient, type SdApiClientOptions, type SdApiServer } from '../../sdapi/client.js';
 import { writeFileAtomic } from '../../util/fs.js';
-import { setTimeout as delay } from 'node:timers/promises';
+import { sleep } from '../../util/signals.js';
 import type { Backend, RenderOptions, RenderRequest, RenderResult } from '../types.js';
 import { mapToSdApi, referencePlan, type ServerCatalogue } from './mapping.js';
 
@@ -33,14 +33,6 @@ export interface SdApiBackendOptions {
 }
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
-
-async function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  try {
-    await delay(ms, undefined, { signal });
-  } catch {
-    signal.throwIfAborted();
-  }
-}
 
 export class SdApiBackend implements Backend {
   readonly name = 'sdapi' as const;

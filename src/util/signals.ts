@@ -1,5 +1,5 @@
 /**
- * Small helpers for AbortSignal-driven code: every wait in src/comfy is abortable, and
+ * Small helpers for AbortSignal-driven code: every wait of the clients is abortable, and
  * deadlines are plain timers that are always cleared (no lingering AbortSignal.any chains,
  * which keep memory alive on long runs).
  */
