@@ -19,6 +19,7 @@ import { dirname, resolve } from 'node:path';
 import { ComicError, isComicError } from '../errors.js';
 import { BodyTooLarge, cappedChunks, formatBytes } from '../util/bounded-body.js';
 import { writeStreamAtomic } from '../util/fs.js';
+import { isFileSystemError, isNoSpace } from '../util/fs-errors.js';
 import { backoffDelay, cancelledError, deadline, sleep, type Deadline } from '../util/signals.js';
 import type { Routes } from './routes.js';
 import type { FileRef } from './types.js';
@@ -153,18 +154,14 @@ async function once(routes: Routes, ref: FileRef, destination: string, budget: D
  * path nor (for undici's errors) a system call, so it stays a retry.
  */
 function isLocalWriteError(error: unknown): error is NodeJS.ErrnoException & { code: string; path: string } {
-  if (!(error instanceof Error)) return false;
-  const { code, syscall, path } = error as NodeJS.ErrnoException;
-  return typeof code === 'string' && typeof syscall === 'string' && typeof path === 'string';
+  return isFileSystemError(error) && typeof error.path === 'string';
 }
-
-const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
 
 /** The error for a download we could not write at `destination`: the folder's problem, named, not the server's. */
 function localWriteError(error: NodeJS.ErrnoException & { code: string; path: string }, destination: string, name: string): ComicError {
   const folder = dirname(resolve(destination));
   const at = resolve(error.path) === resolve(destination) ? '' : ` on ${error.path}`;
-  if (NO_SPACE.has(error.code)) {
+  if (isNoSpace(error.code)) {
     return new ComicError('DISK_FULL', `the download of ${name} could not be written to ${destination}: no space left in ${folder} (${error.code}${at})`, {
       hint: 'free some space on that disk (`comic cache prune` frees cached images), or choose another cache folder with --cache. This is not a server problem: the image is still on the server',
       cause: error,

@@ -17,6 +17,7 @@ import type { Backend, RenderEvent, RenderInput, SentPrompt } from '../backends/
 import { ComicError, isComicError, type ErrorCode } from '../errors.js';
 import type { Template, TemplateRegistry } from '../templates/index.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { isFileSystemError, isNoSpace, WRITE_REFUSED } from '../util/fs-errors.js';
 import { createMask, maskDeep, type Mask } from '../util/redact.js';
 import { BULLMQ_PREFIX, encodeFailure, encodeMessage, isWorkerBackend, names, QueuedRender, WIRE_VERSION, type ResultMeta, type WorkerBackend } from './protocol.js';
 import { openSession, type QueueSession } from './session.js';
@@ -77,8 +78,6 @@ const BACKEND_DOWN = new Set<ErrorCode>(['NO_BACKEND', 'SERVER_UNREACHABLE']);
  * worker and this one waits until it can write again.
  */
 const OWN_DISK = new Set<ErrorCode>(['FOLDER_NOT_WRITABLE', 'DISK_FULL']);
-/** Errno codes of a write that the folder refused (not the data). */
-const WRITE_REFUSED = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']);
 /** What a paused worker writes to see that its folder takes files again: a render's worth, or near. */
 const PROBE_BYTES = 1 << 20;
 
@@ -332,11 +331,10 @@ export class RenderWorker {
 
   /** A write into the work folder that the folder refused (the ComfyUI backend says so itself; a raw one is said here). */
   #ownWriteFailure(error: unknown): ComicError | null {
-    const failed = error as NodeJS.ErrnoException;
-    if (!(error instanceof Error) || typeof failed.code !== 'string' || typeof failed.path !== 'string' || !WRITE_REFUSED.has(failed.code)) return null;
-    if (this.#workDir === null || !resolve(failed.path).startsWith(resolve(this.#workDir) + sep)) return null;
-    const full = failed.code === 'ENOSPC' || failed.code === 'EDQUOT';
-    return new ComicError(full ? 'DISK_FULL' : 'FOLDER_NOT_WRITABLE', `${full ? 'no space left' : 'not writable'} (${failed.code} on ${failed.path})`);
+    if (!isFileSystemError(error) || typeof error.path !== 'string' || !WRITE_REFUSED.has(error.code)) return null;
+    if (this.#workDir === null || !resolve(error.path).startsWith(resolve(this.#workDir) + sep)) return null;
+    const full = isNoSpace(error.code);
+    return new ComicError(full ? 'DISK_FULL' : 'FOLDER_NOT_WRITABLE', `${full ? 'no space left' : 'not writable'} (${error.code} on ${error.path})`);
   }
 
   /** Rejects while the work folder cannot take a file of about a render's size. */

@@ -15,7 +15,8 @@ import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve as resolvePath, sep } from 'node:path';
 import { ComicError, isComicError } from '../errors.js';
 import { copyFileAtomic, writeFileAtomic } from '../util/fs.js';
-import { folderWriteError, isFileSystemError } from './folders.js';
+import { folderWriteError } from './folders.js';
+import { isFileSystemError, WRITE_REFUSED } from '../util/fs-errors.js';
 import { imageProblem } from '../util/image-check.js';
 import type { BackendName } from '../backends/types.js';
 
@@ -66,8 +67,6 @@ export interface SweepResult {
 }
 
 const KEY = /^[0-9a-f]{64}$/;
-/** Errno codes of a write that the folder (not the data) refused. */
-const WRITE_ERRORS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR']);
 /** `<key>.<pid>.<8 hex>.png`, and the temp sibling an atomic write makes beside it. */
 const STAGING_NAME = /^[0-9a-f]{64}\.(\d+)\.[0-9a-f]{8}\.png(\.\d+\.[0-9a-f]{8}\.tmp)?$/;
 /** A temp sibling (util/fs.ts) in a shard: `<key>.png.<pid>.<8 hex>.tmp`. */
@@ -108,7 +107,7 @@ export class RenderCache {
     const inCache = (path: string) => resolvePath(path) === root || resolvePath(path).startsWith(root + sep);
     for (let at: unknown = error, depth = 0; at instanceof Error && depth < 8; at = at.cause, depth++) {
       if (isComicError(at) && (at.code === 'FOLDER_NOT_WRITABLE' || at.code === 'DISK_FULL')) return at;
-      if (isFileSystemError(at) && typeof at.path === 'string' && inCache(at.path) && WRITE_ERRORS.has(at.code)) {
+      if (isFileSystemError(at) && typeof at.path === 'string' && inCache(at.path) && WRITE_REFUSED.has(at.code)) {
         return folderWriteError('cache', resolvePath(this.dir), at);
       }
     }

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ComicError } from '../errors.js';
+import { isFileSystemError, isNoSpace } from '../util/fs-errors.js';
 
 export type FolderRole = 'output' | 'cache';
 
@@ -22,16 +23,11 @@ const SUBFOLDERS: Record<FolderRole, readonly string[]> = {
   cache: ['staging'],
 };
 
-/** A file-system error of ours (it has an errno code), as opposed to anything else. */
-export function isFileSystemError(error: unknown): error is NodeJS.ErrnoException & { code: string } {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
-}
-
 /** The error for a folder of `role` that a write to `path` (in it) failed in. */
 export function folderWriteError(role: FolderRole, folder: string, error: NodeJS.ErrnoException, what = 'is not writable'): ComicError {
   const name = role === 'output' ? 'output folder' : 'cache folder';
   const reason = `${error.code ?? 'error'}${error.path && resolve(error.path) !== resolve(folder) ? ` on ${error.path}` : ''}`;
-  if (error.code === 'ENOSPC' || error.code === 'EDQUOT') {
+  if (isNoSpace(error.code)) {
     return new ComicError('DISK_FULL', `the ${name} ${folder} has no space left (${reason})`, {
       hint: role === 'cache' ? 'free some space, run `comic cache prune`, or choose another folder with --cache' : `free some space, or choose another folder with ${FLAGS[role]}`,
       cause: error,
