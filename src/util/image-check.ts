@@ -21,7 +21,7 @@ export async function imageProblem(path: string): Promise<string | null> {
     await sharp(bytes).raw().toBuffer();
     return null;
   } catch (error) {
-    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
+    const reason = (error instanceof Error ? error.message : String(error)).trim();
     // When libvips' error text is lost (its error buffer is shared by concurrent operations),
     // sharp says only this, which means nothing to a user; the decode did fail.
     return `it does not decode (${/failOn/i.test(reason) || reason === '' ? 'its data is cut short or damaged' : reason})`;
