@@ -45,12 +45,18 @@ async function composedPages(count: number): Promise<ExportPage[]> {
   return pages;
 }
 
-/** The page's content streams, decompressed (qpdf's QDF form), concatenated. */
-async function contentStreams(pdf: string): Promise<string> {
+/** The whole file in qpdf's QDF form (streams decompressed, one object after another), as latin1 text. */
+async function qdfText(pdf: string): Promise<string> {
   const qdf = join(out, `${Math.random().toString(36).slice(2)}.qdf`);
   await execa('qpdf', ['--qdf', '--object-streams=disable', pdf, qdf]);
   const text = (await readFile(qdf)).toString('latin1');
   await rm(qdf);
+  return text;
+}
+
+/** The page's content streams, decompressed (qpdf's QDF form), concatenated. */
+async function contentStreams(pdf: string): Promise<string> {
+  const text = await qdfText(pdf);
   return [...text.matchAll(/%% Contents for page \d+[\s\S]*?stream\n([\s\S]*?)endstream/g)].map((m) => m[1]).join('\n');
 }
 
@@ -223,10 +229,8 @@ describe('the vector PDF and the lettering-free PDF', () => {
   it("a tilted sound effect's text lies tilted on its letters: made visible, it falls inside them", async () => {
     // The raster edition, its invisible text turned visible (render mode 3 → 0, same length):
     // the text of each effect, black, must cover the drawn letters and not the art beside them.
-    const qdf = join(out, 'visible.qdf');
-    await execa('qpdf', ['--qdf', '--object-streams=disable', raster, qdf]);
     const visible = join(out, 'visible.pdf');
-    await writeFile(visible, (await readFile(qdf, 'latin1')).replace(/^3 Tr$/gm, '0 Tr'), 'latin1');
+    await writeFile(visible, (await qdfText(raster)).replace(/^3 Tr$/gm, '0 Tr'), 'latin1');
     let tilted = 0;
     const zoom = 3;
     for (let i = 0; i < pages.length; i++) {
