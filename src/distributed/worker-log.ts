@@ -29,9 +29,9 @@ function describe(entry: WorkerLogEntry): string | null {
     case 'failed':
       return `fail    ${entry.jobId} ${short(entry.key)}: ${entry.message} (${entry.code})${entry.retried ? '; back to the queue for another try' : ''}`;
     case 'paused':
-      return `pause   this worker's backend is down (${entry.reason}); taking no jobs until it is back`;
+      return `pause   ${entry.reason}`;
     case 'resumed':
-      return 'resume  the backend is back; taking jobs again';
+      return `resume  ${entry.reason}`;
     case 'event':
       return entry.event.type === 'server' ? `server  ${entry.event.server} ${entry.event.state}: ${entry.event.reason}` : null;
     case 'error':

@@ -51,8 +51,9 @@ export type WorkerLogEntry =
   | { readonly type: 'reused'; readonly jobId: string; readonly key: string }
   | { readonly type: 'rendered'; readonly jobId: string; readonly key: string; readonly backend: WorkerBackend; readonly server: string | null; readonly ms: number }
   | { readonly type: 'failed'; readonly jobId: string; readonly key: string; readonly code: ErrorCode; readonly message: string; readonly retried: boolean }
+  /** `reason`: why, and until when, as a sentence ("…; taking no jobs until it is back"). */
   | { readonly type: 'paused'; readonly reason: string }
-  | { readonly type: 'resumed' }
+  | { readonly type: 'resumed'; readonly reason: string }
   | { readonly type: 'event'; readonly event: RenderEvent }
   | { readonly type: 'error'; readonly message: string };
 
@@ -201,8 +202,17 @@ export class RenderWorker {
       }
       const retried = RETRYABLE.has(failure.code) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
       this.#log({ type: 'failed', jobId: request.jobId, key, code: failure.code, message: failure.message, retried });
-      if (BACKEND_DOWN.has(failure.code)) this.#pauseUntil(failure.message, (stop) => this.#options.backend.ready(stop));
-      else if (ownDisk) this.#pauseUntil(failure.message, () => this.#probeWorkDir());
+      if (BACKEND_DOWN.has(failure.code)) {
+        this.#pauseUntil(
+          { paused: `this worker's backend is down (${failure.message}); taking no jobs until it is back`, resumed: 'the backend is back; taking jobs again' },
+          (stop) => this.#options.backend.ready(stop),
+        );
+      } else if (ownDisk) {
+        this.#pauseUntil(
+          { paused: `${failure.message}; taking no jobs until its folder takes files again`, resumed: 'its folder takes files again; taking jobs again' },
+          () => this.#probeWorkDir(),
+        );
+      }
       throw RETRYABLE.has(failure.code) ? new Error(encodeFailure(failure)) : new UnrecoverableError(encodeFailure(failure));
     }
   }
@@ -304,11 +314,11 @@ export class RenderWorker {
   }
 
   /** While this worker's servers are down, or its folder takes no files, it takes no jobs; other workers get them. */
-  #pauseUntil(reason: string, back: (stop: AbortSignal) => Promise<void>): void {
+  #pauseUntil(said: { readonly paused: string; readonly resumed: string }, back: (stop: AbortSignal) => Promise<void>): void {
     const worker = this.#worker;
     if (!worker || this.#recovering) return;
     this.#recovering = (async () => {
-      this.#log({ type: 'paused', reason });
+      this.#log({ type: 'paused', reason: said.paused });
       await worker.pause(true);
       const stop = this.#dead.signal;
       while (!stop.aborted && !this.#closing) {
@@ -322,7 +332,7 @@ export class RenderWorker {
       }
       if (!stop.aborted && !this.#closing) {
         worker.resume();
-        this.#log({ type: 'resumed' });
+        this.#log({ type: 'resumed', reason: said.resumed });
       }
     })().finally(() => {
       this.#recovering = null;

@@ -148,6 +148,8 @@ describe('worker log lines', () => {
     expect(workerLogLine({ type: 'failed', jobId: 'panel:1-2', key, code: 'NO_BACKEND', message: 'no server answers', retried: true }, at)).toBe(
       `03:04:05 fail    panel:1-2 ${'ab'.repeat(6)}: no server answers (NO_BACKEND); back to the queue for another try`,
     );
+    // A pause says its own reason: a backend down, a full disk, or (printed by `comic worker`) a fallback taking over.
+    expect(workerLogLine({ type: 'paused', reason: 'gpu is down (refused); rendering on sdapi instead' }, at)).toMatch(/ pause {3}gpu is down \(refused\); rendering on sdapi instead$/);
     expect(workerLogLine({ type: 'event', event: { type: 'progress', jobId: 'j', server: 's', node: '3', value: 1, max: 2 } }, at)).toBeNull();
   });
 });

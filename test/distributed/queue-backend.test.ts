@@ -220,6 +220,7 @@ describe.skipIf(!REDIS_AVAILABLE)('the queue backend', () => {
     const log = cluster.logs.get('gpu-down')!;
     await expect.poll(() => log.some((e) => e.type === 'paused'), EVENTUALLY).toBe(true);
     expect(log).toContainEqual(expect.objectContaining({ type: 'failed', jobId: 'panel:1-21', code: 'NO_BACKEND', retried: true }));
+    expect(log.find((e) => e.type === 'paused')).toMatchObject({ reason: expect.stringMatching(/^this worker's backend is down \(.*\); taking no jobs until it is back$/) });
     await cluster.worker('gpu-up', { concurrency: 1 });
     expect(await pending).toMatchObject({ server: 'gpu-up' });
     expect(log.some((e) => e.type === 'resumed')).toBe(false);
@@ -249,6 +250,7 @@ describe.skipIf(!REDIS_AVAILABLE)('the queue backend', () => {
     // Retried elsewhere, under a code that does not stop the coordinator's run (DISK_FULL there means its own disk).
     expect(log).toContainEqual(expect.objectContaining({ type: 'failed', jobId: 'panel:1-22', code: 'SERVER_ERROR', retried: true, message: expect.stringMatching(/^worker gpu-full cannot write what it renders: /) }));
     expect(log.find((e) => e.type === 'failed')).toMatchObject({ message: expect.stringMatching(said) });
+    expect(log.find((e) => e.type === 'paused')).toMatchObject({ reason: expect.stringMatching(/^worker gpu-full cannot write what it renders: .*; taking no jobs until its folder takes files again$/) });
     await cluster.worker('gpu-room', { concurrency: 1 });
     expect(await pending).toMatchObject({ server: 'gpu-room' });
     full = false;
