@@ -17,7 +17,7 @@ import type { Backend, RenderEvent, RenderInput, SentPrompt } from '../backends/
 import { ComicError, isComicError, type ErrorCode } from '../errors.js';
 import type { Template, TemplateRegistry } from '../templates/index.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { isFileSystemError, isNoSpace, WRITE_REFUSED } from '../util/fs-errors.js';
+import { isNoSpace, isRefusedWrite } from '../util/fs-errors.js';
 import { createMask, maskDeep, type Mask } from '../util/redact.js';
 import { BULLMQ_PREFIX, encodeFailure, encodeMessage, isWorkerBackend, names, QueuedRender, WIRE_VERSION, type ResultMeta, type WorkerBackend } from './protocol.js';
 import { openSession, type QueueSession } from './session.js';
@@ -341,7 +341,7 @@ export class RenderWorker {
 
   /** A write into the work folder that the folder refused (the ComfyUI backend says so itself; a raw one is said here). */
   #ownWriteFailure(error: unknown): ComicError | null {
-    if (!isFileSystemError(error) || typeof error.path !== 'string' || !WRITE_REFUSED.has(error.code)) return null;
+    if (!isRefusedWrite(error)) return null;
     if (this.#workDir === null || !resolve(error.path).startsWith(resolve(this.#workDir) + sep)) return null;
     const full = isNoSpace(error.code);
     return new ComicError(full ? 'DISK_FULL' : 'FOLDER_NOT_WRITABLE', `${full ? 'no space left' : 'not writable'} (${error.code} on ${error.path})`);

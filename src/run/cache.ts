@@ -16,7 +16,7 @@ import { join, resolve as resolvePath, sep } from 'node:path';
 import { ComicError, isComicError } from '../errors.js';
 import { copyFileAtomic, writeFileAtomic } from '../util/fs.js';
 import { folderWriteError } from './folders.js';
-import { isFileSystemError, WRITE_REFUSED } from '../util/fs-errors.js';
+import { isRefusedWrite } from '../util/fs-errors.js';
 import { imageProblem } from '../util/image-check.js';
 import type { BackendName } from '../backends/types.js';
 
@@ -107,7 +107,7 @@ export class RenderCache {
     const inCache = (path: string) => resolvePath(path) === root || resolvePath(path).startsWith(root + sep);
     for (let at: unknown = error, depth = 0; at instanceof Error && depth < 8; at = at.cause, depth++) {
       if (isComicError(at) && (at.code === 'FOLDER_NOT_WRITABLE' || at.code === 'DISK_FULL')) return at;
-      if (isFileSystemError(at) && typeof at.path === 'string' && inCache(at.path) && WRITE_REFUSED.has(at.code)) {
+      if (isRefusedWrite(at) && inCache(at.path)) {
         return folderWriteError('cache', resolvePath(this.dir), at);
       }
     }

@@ -165,10 +165,9 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   } catch (error) {
     // Anything but a cancel or a ComicError from getting ready (NO_BACKEND, SERVER_AUTH…) is a bug: no report for it.
     // A cancel while getting ready may surface as the backend's own abort error.
-    if (halt.signal.aborted && isComicError(error) && error.code === 'CANCELLED') {
-      // stopped is the folder's error, set when the job that met it failed
-    } else if ((isComicError(error) && error.code === 'CANCELLED') || (!ready && options.signal.aborted)) {
-      stopped = new ComicError('CANCELLED', 'the run was cancelled (Ctrl-C or SIGTERM)', { hint: RESUME_HINT });
+    if ((isComicError(error) && error.code === 'CANCELLED') || (!ready && options.signal.aborted)) {
+      // A folder that stopped the run has said why already (stopped is set when its job failed).
+      stopped ??= new ComicError('CANCELLED', 'the run was cancelled (Ctrl-C or SIGTERM)', { hint: RESUME_HINT });
     } else if (isComicError(error) && !ready) {
       stopped = error;
     } else {
@@ -233,18 +232,15 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
  * sent are in the run manifest, so the re-run adopts those the server finished.
  */
 function haltingError(outcome: { readonly code: ErrorCode; readonly message: string }): ComicError | null {
-  if (outcome.code === 'FOLDER_NOT_WRITABLE') {
-    return new ComicError(outcome.code, `the run stopped: ${outcome.message}`, {
-      hint: 'make the folder writable (or pass another --out or --cache)',
-    });
-  }
-  if (outcome.code === 'DISK_FULL') {
-    return new ComicError(outcome.code, `the run stopped: ${outcome.message}`, {
-      hint: 'free some space (`comic cache prune` removes old renders), or move the output or cache to a larger disk',
-    });
-  }
-  return null;
+  const hint = HALTING_HINTS[outcome.code];
+  return hint === undefined ? null : new ComicError(outcome.code, `the run stopped: ${outcome.message}`, { hint });
 }
+
+/** The codes that stop a run, with what to do about each. */
+const HALTING_HINTS: Partial<Record<ErrorCode, string>> = {
+  FOLDER_NOT_WRITABLE: 'make the folder writable (or pass another --out or --cache)',
+  DISK_FULL: 'free some space (`comic cache prune` removes old renders), or move the output or cache to a larger disk',
+};
 
 /** The exports that draw over each page's art (composed again without lettering). */
 const ART_EXPORTS: ReadonlySet<ExportKind> = new Set(['pdf', 'pdf-art']);

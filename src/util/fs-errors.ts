@@ -9,7 +9,12 @@ export function isFileSystemError(error: unknown): error is NodeJS.ErrnoExceptio
 }
 
 /** Errno codes of a write that the folder (not the data) refused: permissions, a read-only disk, a full one, a file in the way. */
-export const WRITE_REFUSED: ReadonlySet<string> = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR']);
+const WRITE_REFUSED: ReadonlySet<string> = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR']);
+
+/** A write to a named path that the folder refused; the caller says whether the path is one of its folders. */
+export function isRefusedWrite(error: unknown): error is NodeJS.ErrnoException & { code: string; path: string } {
+  return isFileSystemError(error) && typeof error.path === 'string' && WRITE_REFUSED.has(error.code);
+}
 
 /** The disk (or the user's quota) is full: DISK_FULL rather than FOLDER_NOT_WRITABLE. */
 export function isNoSpace(code: string | undefined): boolean {
